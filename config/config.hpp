@@ -1,0 +1,98 @@
+// The broker's configuration: an immutable, validated value.
+// config_loader.hpp turns JSON into it; everything else only reads it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tlsbroker::config {
+
+// "host:port", "[v6]:port". The host may be a name (backends) or a literal address.
+struct endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string text;  // as written in the config, for logs
+};
+
+struct log_config {
+    std::string level = "info";  // trace, debug, info, warning, error
+    std::filesystem::path file;  // empty: console only
+    std::uint32_t max_file_mb = 50;
+    std::uint32_t keep_files = 10;
+    std::uint32_t rate_limit_ms = 10000;  // identical lines within this window fold into one
+};
+
+struct status_config {
+    bool enabled = true;
+    endpoint listen{"127.0.0.1", 9100, "127.0.0.1:9100"};
+};
+
+struct tls_config {
+    std::filesystem::path certificate;  // absolute (resolved against the config folder)
+    std::filesystem::path private_key;
+    std::string min_version = "1.2";  // "1.2" or "1.3"
+    std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
+    std::string ciphersuites;          // TLS 1.3 suites; empty: OpenSSL default
+    bool session_tickets = true;
+    std::uint32_t session_cache_size = 20480;
+    std::uint32_t session_timeout_s = 7200;
+};
+
+struct backend_config {
+    endpoint address;
+    std::uint32_t connect_timeout_ms = 5000;
+};
+
+struct timeouts_config {
+    std::uint32_t handshake_ms = 10000;
+    std::uint32_t idle_ms = 0;  // 0: off
+    std::uint32_t write_stall_ms = 60000;
+    std::uint32_t drain_ms = 30000;
+    std::uint32_t half_close_ms = 30000;  // after one side closed, how long the other may go on
+};
+
+struct keepalive_config {
+    bool enabled = true;
+    std::uint32_t idle_s = 60;
+    std::uint32_t interval_s = 10;
+    std::uint32_t count = 6;
+};
+
+struct listener_config {
+    std::string name;
+    endpoint listen;
+    std::uint32_t backlog = 1024;
+    std::uint32_t max_connections = 10000;
+    tls_config tls;
+    backend_config backend;
+    timeouts_config timeouts;
+    keepalive_config keepalive;
+};
+
+struct watchdog_config {
+    bool enabled = true;
+    std::uint32_t interval_ms = 1000;         // invariant and queue-depth checks
+    std::uint32_t probe_interval_ms = 10000;  // canary connect to each listener
+    std::uint32_t probe_timeout_ms = 2000;    // the acceptor must take a probe within this
+    std::uint32_t heartbeat_ms = 2000;        // an event-loop handler may block at most this
+    std::string on_unrecoverable = "exit";    // "exit" or "report"
+};
+
+struct broker_config {
+    std::uint32_t threads = 0;  // as written; 0 means one per core
+    log_config log;
+    status_config status;
+    watchdog_config watchdog;
+    std::vector<listener_config> listeners;
+    std::filesystem::path source;  // the file it came from (empty when parsed from text)
+
+    // Worker threads to run: `threads`, or the number of cores when it is 0.
+    std::uint32_t effective_threads() const;
+};
+
+using config_ptr = std::shared_ptr<const broker_config>;
+
+}  // namespace tlsbroker::config

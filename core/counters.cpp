@@ -1,0 +1,130 @@
+#include "counters.hpp"
+
+#include <chrono>
+
+namespace tlsbroker::core {
+
+namespace {
+
+using k = counter_kind;
+using s = counter_scope;
+
+constexpr std::array<counter_info, counter_count> table{{
+    {counter::connections_accepted, "connections_accepted", "tlsbroker_connections_accepted_total", "",
+     "Client connections accepted (probes excluded).", k::total, s::listener},
+    {counter::connections_active, "connections_active", "tlsbroker_connections_active", "",
+     "Client connections open now.", k::gauge, s::listener},
+    {counter::rejected_at_limit, "rejected_at_limit", "tlsbroker_connections_rejected_total",
+     "reason=\"limit\"", "Connections refused or closed without service, by reason.", k::total,
+     s::listener},
+    {counter::rejected_sockopt, "rejected_sockopt", "tlsbroker_connections_rejected_total",
+     "reason=\"socket_option\"", "Connections refused or closed without service, by reason.",
+     k::total, s::listener},
+    {counter::handshakes_in_progress, "handshakes_in_progress", "tlsbroker_handshakes_in_progress", "",
+     "TLS handshakes under way.", k::gauge, s::listener},
+    {counter::handshakes_ok, "handshakes_ok", "tlsbroker_handshakes_total", "result=\"ok\"",
+     "TLS handshakes finished, by result.", k::total, s::listener},
+    {counter::handshakes_failed, "handshakes_failed", "tlsbroker_handshakes_total", "result=\"failed\"",
+     "TLS handshakes finished, by result.", k::total, s::listener},
+    {counter::handshakes_timeout, "handshakes_timeout", "tlsbroker_handshakes_total",
+     "result=\"timeout\"", "TLS handshakes finished, by result.", k::total, s::listener},
+    {counter::timeouts_idle, "timeouts_idle", "tlsbroker_timeouts_total", "kind=\"idle\"",
+     "Connections closed by a timeout, by kind.", k::total, s::listener},
+    {counter::timeouts_write_stall, "timeouts_write_stall", "tlsbroker_timeouts_total",
+     "kind=\"write_stall\"", "Connections closed by a timeout, by kind.", k::total, s::listener},
+    {counter::timeouts_half_close, "timeouts_half_close", "tlsbroker_timeouts_total",
+     "kind=\"half_close\"", "Connections closed by a timeout, by kind.", k::total, s::listener},
+    {counter::timeouts_drain, "timeouts_drain", "tlsbroker_timeouts_total", "kind=\"drain\"",
+     "Connections closed by a timeout, by kind.", k::total, s::listener},
+    {counter::backend_connect_failures, "backend_connect_failures",
+     "tlsbroker_backend_connect_failures_total", "", "Backend connects that failed or timed out.",
+     k::total, s::listener},
+    {counter::accept_errors_connection, "accept_errors_connection", "tlsbroker_accept_errors_total",
+     "class=\"connection\"", "Accept errors, by class.", k::total, s::listener},
+    {counter::accept_errors_resource, "accept_errors_resource", "tlsbroker_accept_errors_total",
+     "class=\"resource\"", "Accept errors, by class.", k::total, s::listener},
+    {counter::accept_errors_listener, "accept_errors_listener", "tlsbroker_accept_errors_total",
+     "class=\"listener\"", "Accept errors, by class.", k::total, s::listener},
+    {counter::accept_pauses, "accept_pauses", "tlsbroker_accept_pauses_total", "",
+     "Times the listener paused accepting (connection limit or back-off).", k::total, s::listener},
+    {counter::accept_resumes, "accept_resumes", "tlsbroker_accept_resumes_total", "",
+     "Times the listener resumed accepting after a pause.", k::total, s::listener},
+    {counter::listener_recreations, "listener_recreations", "tlsbroker_listener_recreations_total", "",
+     "Listening sockets closed and created again.", k::total, s::listener},
+    {counter::bytes_client_to_backend, "bytes_client_to_backend", "tlsbroker_bytes_total",
+     "direction=\"client_to_backend\"", "Relayed plaintext bytes, by direction.", k::total,
+     s::listener},
+    {counter::bytes_backend_to_client, "bytes_backend_to_client", "tlsbroker_bytes_total",
+     "direction=\"backend_to_client\"", "Relayed plaintext bytes, by direction.", k::total,
+     s::listener},
+    {counter::last_accept_unix_ms, "last_accept_age_seconds", "tlsbroker_last_accept_age_seconds", "",
+     "Seconds since the last accepted connection (probes included); -1 before the first.",
+     k::timestamp, s::listener},
+    {counter::probes_ok, "watchdog_probes_ok", "tlsbroker_watchdog_probes_total", "result=\"ok\"",
+     "Watchdog canary probes, by result.", k::total, s::listener},
+    {counter::probes_failed, "watchdog_probes_failed", "tlsbroker_watchdog_probes_total",
+     "result=\"failed\"", "Watchdog canary probes, by result.", k::total, s::listener},
+    {counter::accept_stalls, "accept_stalls", "tlsbroker_accept_stalls_total", "",
+     "Stalled accept paths detected by the watchdog.", k::total, s::listener},
+    {counter::invariant_violations, "accept_invariant_violations",
+     "tlsbroker_accept_invariant_violations_total", "",
+     "Checks that found an accepting listener with no accept outstanding and no timer pending.",
+     k::total, s::listener},
+    {counter::recoveries_rearm, "watchdog_recoveries_rearm", "tlsbroker_watchdog_recoveries_total",
+     "step=\"rearm\"", "Watchdog recovery steps taken, by step.", k::total, s::listener},
+    {counter::recoveries_recreate, "watchdog_recoveries_recreate", "tlsbroker_watchdog_recoveries_total",
+     "step=\"recreate\"", "Watchdog recovery steps taken, by step.", k::total, s::listener},
+    {counter::recoveries_unrecoverable, "watchdog_recoveries_unrecoverable",
+     "tlsbroker_watchdog_recoveries_total", "step=\"unrecoverable\"",
+     "Watchdog recovery steps taken, by step.", k::total, s::listener},
+    {counter::accept_queue_depth, "accept_queue_depth", "tlsbroker_accept_queue_depth", "",
+     "Connections waiting in the kernel accept queue (where the OS reports it).", k::gauge,
+     s::listener},
+    {counter::probe_latency_us, "watchdog_probe_latency_us", "tlsbroker_watchdog_probe_latency_seconds",
+     "", "Latency of the last successful canary probe.", k::gauge, s::listener},
+    {counter::event_loop_stalls, "event_loop_stalls", "tlsbroker_event_loop_stalls_total", "",
+     "Heartbeats that ran later than the bound (a handler blocked the loop).", k::total,
+     s::broker},
+    {counter::event_loop_max_block_ms, "event_loop_max_block_ms", "tlsbroker_event_loop_max_block_seconds",
+     "", "Longest heartbeat delay seen.", k::gauge, s::broker},
+    {counter::healthy, "healthy", "tlsbroker_healthy", "", "1 when every accept path is healthy.",
+     k::gauge, s::broker},
+}};
+
+constexpr bool table_in_order() {
+    for (std::size_t i = 0; i < table.size(); ++i)
+        if (static_cast<std::size_t>(table[i].id) != i) return false;
+    return true;
+}
+static_assert(table_in_order(), "counter_table must list counters in enum order");
+
+}  // namespace
+
+std::span<const counter_info, counter_count> counter_table() { return table; }
+
+const counter_info& info(counter c) { return table[static_cast<std::size_t>(c)]; }
+
+void counter_block::raise_to(counter c, std::uint64_t v) {
+    auto& a = at(c);
+    auto cur = a.load(std::memory_order_relaxed);
+    while (cur < v && !a.compare_exchange_weak(cur, v, std::memory_order_relaxed)) {
+    }
+}
+
+void counters::set(counter c, std::uint64_t v) {
+    const auto old = own_->at(c).exchange(v, std::memory_order_relaxed);
+    if (info(c).kind == counter_kind::timestamp)
+        total_->raise_to(c, v);
+    else if (v >= old)
+        total_->add(c, v - old);
+    else
+        total_->sub(c, old - v);
+}
+
+std::uint64_t unix_ms_now() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace tlsbroker::core

@@ -1,0 +1,121 @@
+// The broker's counters: one block of atomics per listener and one for the total.
+// Every published view (status JSON, Prometheus text, Windows perf counters) is rendered
+// from counter_table(), so a counter is named once, here and in counters.cpp.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace tlsbroker::core {
+
+enum class counter : std::size_t {
+    connections_accepted,
+    connections_active,
+    rejected_at_limit,
+    rejected_sockopt,
+    handshakes_in_progress,
+    handshakes_ok,
+    handshakes_failed,
+    handshakes_timeout,
+    timeouts_idle,
+    timeouts_write_stall,
+    timeouts_half_close,
+    timeouts_drain,
+    backend_connect_failures,
+    accept_errors_connection,
+    accept_errors_resource,
+    accept_errors_listener,
+    accept_pauses,
+    accept_resumes,
+    listener_recreations,
+    bytes_client_to_backend,
+    bytes_backend_to_client,
+    last_accept_unix_ms,
+    probes_ok,
+    probes_failed,
+    accept_stalls,
+    invariant_violations,
+    recoveries_rearm,
+    recoveries_recreate,
+    recoveries_unrecoverable,
+    accept_queue_depth,
+    probe_latency_us,
+    event_loop_stalls,
+    event_loop_max_block_ms,
+    healthy,
+    count_
+};
+
+inline constexpr std::size_t counter_count = static_cast<std::size_t>(counter::count_);
+
+enum class counter_kind : std::uint8_t {
+    total,      // only goes up
+    gauge,      // goes up and down
+    timestamp,  // unix milliseconds; rendered as an age in seconds
+};
+
+enum class counter_scope : std::uint8_t {
+    listener,  // kept per listener and summed into the total block
+    broker,    // kept in the total block only (event loop, health)
+};
+
+struct counter_info {
+    counter id;
+    const char* key;     // status JSON key and perf-counter name stem
+    const char* metric;  // Prometheus family name
+    const char* label;   // extra label inside {}, e.g. result="ok"; "" for none
+    const char* help;
+    counter_kind kind;
+    counter_scope scope;
+};
+
+// One entry per counter, in enum order.
+std::span<const counter_info, counter_count> counter_table();
+const counter_info& info(counter c);
+
+// The live values. Layout is fixed (an array of 64-bit atomics) because the Windows perf
+// provider publishes them by reference.
+struct alignas(64) counter_block {
+    std::array<std::atomic<std::uint64_t>, counter_count> values{};
+
+    void add(counter c, std::uint64_t n = 1) { at(c).fetch_add(n, std::memory_order_relaxed); }
+    void sub(counter c, std::uint64_t n = 1) { at(c).fetch_sub(n, std::memory_order_relaxed); }
+    void set(counter c, std::uint64_t v) { at(c).store(v, std::memory_order_relaxed); }
+    std::uint64_t get(counter c) const { return at(c).load(std::memory_order_relaxed); }
+    void raise_to(counter c, std::uint64_t v);  // set to max(current, v)
+
+    std::atomic<std::uint64_t>& at(counter c) { return values[static_cast<std::size_t>(c)]; }
+    const std::atomic<std::uint64_t>& at(counter c) const {
+        return values[static_cast<std::size_t>(c)];
+    }
+};
+
+// A listener's handle: every change goes to its own block and to the total.
+class counters {
+public:
+    counters(counter_block& own, counter_block& total) : own_(&own), total_(&total) {}
+
+    void add(counter c, std::uint64_t n = 1) {
+        own_->add(c, n);
+        total_->add(c, n);
+    }
+    void sub(counter c, std::uint64_t n = 1) {
+        own_->sub(c, n);
+        total_->sub(c, n);
+    }
+    void set(counter c, std::uint64_t v);  // gauges and timestamps: total is recomputed
+    std::uint64_t get(counter c) const { return own_->get(c); }
+    counter_block& own() { return *own_; }
+    counter_block& total() { return *total_; }
+
+private:
+    counter_block* own_;
+    counter_block* total_;
+};
+
+std::uint64_t unix_ms_now();
+
+}  // namespace tlsbroker::core

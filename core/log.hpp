@@ -1,0 +1,69 @@
+// Logging: Boost.Log underneath; console in the foreground, a rotating file per config,
+// and (on Windows) the Event Log for warnings and errors. Repeated identical messages are
+// folded by a rate limiter so a failing path can never flood the log.
+#pragma once
+
+#include <chrono>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace tlsbroker::log {
+
+enum class level { trace, debug, info, warning, error };
+
+// Parses "trace".."error"; returns false for anything else.
+bool parse_level(std::string_view text, level& out);
+const char* to_string(level l);
+
+// Console only, at `min`; safe to call before the config is known.
+void init_console(level min = level::info);
+// Applies the config: level, rotating file (if set), rate-limit window. Keeps the console
+// sink when `console` is true. Throws std::runtime_error if the file cannot be opened.
+void configure(const config::log_config& cfg, bool console);
+// Flushes and removes every sink.
+void shutdown();
+
+void write(level l, std::string_view message);
+
+// Writes `message` unless a message with the same `key` was written within the rate-limit
+// window; suppressed repeats are counted and reported as "(N similar suppressed)" on the
+// next line written for that key. Returns true when the line was written.
+bool limited(level l, std::string_view key, std::string_view message);
+
+// Sets the rate-limit window (configure() does this from the config).
+void set_rate_limit(std::chrono::milliseconds window);
+
+// Concatenates its arguments with operator<<.
+template <class... Args>
+std::string str(const Args&... args) {
+    std::ostringstream os;
+    (os << ... << args);
+    return os.str();
+}
+
+// Tests: captures every line written from now on (after level filtering).
+class capture {
+public:
+    capture();
+    ~capture();
+    capture(const capture&) = delete;
+    capture& operator=(const capture&) = delete;
+    std::vector<std::string> lines() const;
+    bool contains(std::string_view needle) const;
+
+private:
+    struct impl;
+    impl* impl_;
+};
+
+}  // namespace tlsbroker::log
+
+#define TB_LOG_TRACE(...) ::tlsbroker::log::write(::tlsbroker::log::level::trace, ::tlsbroker::log::str(__VA_ARGS__))
+#define TB_LOG_DEBUG(...) ::tlsbroker::log::write(::tlsbroker::log::level::debug, ::tlsbroker::log::str(__VA_ARGS__))
+#define TB_LOG_INFO(...) ::tlsbroker::log::write(::tlsbroker::log::level::info, ::tlsbroker::log::str(__VA_ARGS__))
+#define TB_LOG_WARN(...) ::tlsbroker::log::write(::tlsbroker::log::level::warning, ::tlsbroker::log::str(__VA_ARGS__))
+#define TB_LOG_ERROR(...) ::tlsbroker::log::write(::tlsbroker::log::level::error, ::tlsbroker::log::str(__VA_ARGS__))

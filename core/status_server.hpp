@@ -1,0 +1,43 @@
+// The small HTTP status endpoint (Boost.Beast): /healthz, /status, /metrics, POST /reload.
+// It knows nothing of listeners; the server hands it callbacks that render each page.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace tlsbroker::core {
+
+struct http_reply {
+    unsigned status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+};
+
+struct status_handlers {
+    std::function<http_reply()> healthz;  // GET /healthz
+    std::function<http_reply()> status;   // GET /status
+    std::function<http_reply()> metrics;  // GET /metrics
+    std::function<http_reply()> reload;   // POST /reload (absent: 404)
+};
+
+class status_server {
+public:
+    // Binds at once; throws boost::system::system_error when it cannot.
+    status_server(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep,
+                  status_handlers handlers);
+    ~status_server();
+    status_server(const status_server&) = delete;
+    status_server& operator=(const status_server&) = delete;
+
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+    void stop();  // closes the acceptor and every open status connection
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace tlsbroker::core

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds, and runs every test.
+# Usage: scripts/test.sh            (environment: TLSBROKER_SKIP_WINDOWS=1 skips the Wine suite)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+cmake --preset linux
+cmake --build --preset linux
+ctest --preset linux -j2
