@@ -1,0 +1,52 @@
+// Entry point: parses the command line, then hands over to the platform's way of running
+// (foreground on POSIX; SCM service or console on Windows).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "config/loader.hpp"
+#include "service/options.hpp"
+#include "service/platform.hpp"
+#include "version.hpp"
+
+namespace {
+
+int check_config(const std::filesystem::path& file) {
+    const auto result = tlsbroker::config::load_file(file);
+    if (result.ok()) {
+        std::cout << file.string() << ": configuration is valid ("
+                  << result.config->listeners.size() << " listener"
+                  << (result.config->listeners.size() == 1 ? "" : "s") << ")\n";
+        return 0;
+    }
+    std::cerr << file.string() << ": " << result.errors.size() << " problem"
+              << (result.errors.size() == 1 ? "" : "s") << ":\n";
+    for (const auto& e : result.errors) std::cerr << "  " << e.to_string() << '\n';
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tlsbroker::service;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string error;
+    const auto opts = parse_options(args, error);
+    if (!opts) {
+        std::cerr << "tlsbroker: " << error << "\n\n" << usage();
+        return 2;
+    }
+    switch (opts->what) {
+    case mode::version:
+        std::cout << "tlsbroker " << TLSBROKER_VERSION << '\n';
+        return 0;
+    case mode::help:
+        std::cout << usage();
+        return 0;
+    case mode::check_config:
+        return check_config(opts->config);
+    case mode::run:
+        break;
+    }
+    return run_platform(*opts);
+}
