@@ -1,0 +1,226 @@
+#include "core/listener.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/accept_error.hpp"
+#include "core/log.hpp"
+#include "core/session.hpp"
+#include "core/socket_options.hpp"
+
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+tcp::endpoint bind_endpoint(const config::endpoint& e) {
+    if (e.host.empty() || e.host == "*" || e.host == "0.0.0.0") return {asio::ip::address_v4::any(), e.port};
+    if (e.host == "::") return {asio::ip::address_v6::any(), e.port};
+    return {asio::ip::make_address(e.host), e.port};
+}
+
+listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t index,
+                   counter_block& own, counter_block& total, buffer_pool& pool)
+    : ioc_(ioc),
+      root_(std::move(root)),
+      cfg_(&root_->listeners.at(index)),
+      counters_(own, total),
+      pool_(pool),
+      strand_(asio::make_strand(ioc)),
+      acceptor_(strand_),
+      retry_timer_(strand_),
+      drain_timer_(strand_) {}
+
+listener::~listener() = default;
+
+void listener::start() {
+    try {
+        tls_ = std::make_shared<tls_context>(cfg_->tls);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("listener '" + cfg_->name + "': TLS: " + e.what());
+    }
+    try {
+        open();
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("listener '" + cfg_->name + "' cannot listen on " + cfg_->listen.text +
+                                 ": " + e.code().message());
+    }
+    TB_LOG_INFO("listener '", cfg_->name, "' accepting on ", bound_, " (backlog ", cfg_->backlog,
+                ", max_connections ", cfg_->max_connections, ")");
+    asio::post(strand_, [self = shared_from_this()] { self->do_arm(); });
+}
+
+void listener::open() {
+    const auto ep = bound_.port() != 0 ? bound_ : bind_endpoint(cfg_->listen);
+    tcp::acceptor a(strand_);
+    a.open(ep.protocol());
+#ifndef _WIN32
+    // POSIX: lets a re-created socket bind while old connections sit in TIME_WAIT. Windows
+    // would let another process steal the port with it, so it is left off there.
+    a.set_option(asio::socket_base::reuse_address(true));
+#endif
+    if (ep.address().is_v6()) a.set_option(asio::ip::v6_only(true));
+    a.bind(ep);
+    a.listen(static_cast<int>(cfg_->backlog));
+    bound_ = a.local_endpoint();
+    acceptor_ = std::move(a);
+}
+
+void listener::set_state(listener_state s) { state_.store(s); }
+
+void listener::do_arm() {
+    if (stopping_) return set_state(listener_state::stopped);
+    if (active_.load() >= cfg_->max_connections) {
+        if (state_.load() != listener_state::paused_at_limit) {
+            counters_.add(counter::accept_pauses);
+            log::limited(log::level::warning, cfg_->name + ":paused",
+                         log::str("listener '", cfg_->name, "' paused: ", active_.load(),
+                                  " connections reached max_connections; the backlog holds new ones"));
+        }
+        return set_state(listener_state::paused_at_limit);
+    }
+    set_state(listener_state::accepting);
+    accept_outstanding_ = true;
+    last_armed_ms_ = unix_ms_now();
+    acceptor_.async_accept(
+        asio::make_strand(ioc_),
+        asio::bind_executor(strand_, [self = shared_from_this(), gen = generation_](
+                                         const boost::system::error_code& ec, tcp::socket sock) {
+            self->on_accept(ec, std::move(sock), gen);
+        }));
+}
+
+// Every path below ends with the listener accepting, backing off, paused or stopped.
+void listener::on_accept(const boost::system::error_code& ec_in, tcp::socket sock, std::uint64_t generation) {
+    if (generation != generation_) return;  // a completion from a socket since replaced
+    accept_outstanding_ = false;
+    last_completed_ms_ = unix_ms_now();
+
+    auto ec = ec_in;
+    if (!ec && faults_.fail_next.load() > 0) {
+        faults_.fail_next.fetch_sub(1);
+        ec.assign(faults_.fail_code.load(), boost::system::system_category());
+        boost::system::error_code ignored;
+        sock.close(ignored);
+    }
+
+    if (!ec) {
+        backoff_.reset();
+        take(std::move(sock));
+        if (faults_.drop_rearm.exchange(false)) return;  // test seam: the field bug, on purpose
+        return do_arm();
+    }
+
+    const auto d = classify_accept_error(ec, stopping_);
+    switch (d.error_class) {
+    case accept_error_class::connection: counters_.add(counter::accept_errors_connection); break;
+    case accept_error_class::resource:
+    case accept_error_class::unknown: counters_.add(counter::accept_errors_resource); break;
+    case accept_error_class::listener: counters_.add(counter::accept_errors_listener); break;
+    case accept_error_class::cancelled: break;
+    }
+    switch (d.action) {
+    case accept_action::stop:
+        return set_state(listener_state::stopped);
+    case accept_action::retry_now:
+        if (d.error_class != accept_error_class::cancelled)
+            log::limited(log::level::info, cfg_->name + ":accept-connection",
+                         log::str("listener '", cfg_->name, "' accept: ", ec.message(), " (accepting again)"));
+        return do_arm();
+    case accept_action::back_off: {
+        const auto delay = backoff_.next();
+        counters_.add(counter::accept_pauses);
+        log::limited(log::level::error, cfg_->name + ":accept-resource",
+                     log::str("listener '", cfg_->name, "' accept: ", ec.message(), " (",
+                              to_string(d.error_class), " error; backing off ", delay.count(), " ms)"));
+        return schedule_retry(delay, false);
+    }
+    case accept_action::recreate_listener: {
+        const auto delay = backoff_.next();
+        log::limited(log::level::error, cfg_->name + ":accept-listener",
+                     log::str("listener '", cfg_->name, "' accept: ", ec.message(),
+                              " (listening socket broken; re-creating it in ", delay.count(), " ms)"));
+        return schedule_retry(delay, true);
+    }
+    }
+}
+
+void listener::take(tcp::socket sock) {
+    boost::system::error_code ec;
+    const auto remote = sock.remote_endpoint(ec);
+    counters_.set(counter::last_accept_unix_ms, unix_ms_now());
+    if (!ec && take_probe(remote)) {
+        sock.close(ec);
+        return;
+    }
+    if (!ec) ec = apply_socket_options(sock, cfg_->keepalive);
+    if (ec) {
+        // The client went away right after connecting: close this socket only.
+        counters_.add(counter::rejected_sockopt);
+        log::limited(log::level::info, cfg_->name + ":sockopt",
+                     log::str("listener '", cfg_->name, "': new connection unusable (", ec.message(),
+                              "); closed it, accepting on"));
+        sock.close(ec);
+        return;
+    }
+    counters_.add(counter::connections_accepted);
+    counters_.add(counter::connections_active);
+    active_.fetch_add(1);
+    auto s = std::make_shared<session>(shared_from_this(), std::move(sock));
+    {
+        std::lock_guard lock(sessions_mutex_);
+        sessions_.emplace(s.get(), s);
+    }
+    s->start();  // runs on the listener strand; the session's own handlers use its strand
+}
+
+void listener::session_closed(session* s) {
+    {
+        std::lock_guard lock(sessions_mutex_);
+        sessions_.erase(s);
+    }
+    counters_.sub(counter::connections_active);
+    active_.fetch_sub(1);
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->state_.load() == listener_state::paused_at_limit && !self->stopping_ &&
+            self->active_.load() < self->cfg_->max_connections) {
+            self->counters_.add(counter::accept_resumes);
+            TB_LOG_INFO("listener '", self->cfg_->name, "' resumed accepting (", self->active_.load(),
+                        " connections)");
+            self->do_arm();
+        }
+    });
+}
+
+void listener::schedule_retry(std::chrono::milliseconds delay, bool recreate) {
+    set_state(listener_state::backing_off);
+    timer_pending_ = true;
+    retry_timer_.expires_after(delay);
+    retry_timer_.async_wait([self = shared_from_this(), recreate](const boost::system::error_code&) {
+        self->timer_pending_ = false;
+        if (self->stopping_) return self->set_state(listener_state::stopped);
+        if (recreate) {
+            boost::system::error_code ec;
+            self->acceptor_.close(ec);
+            ++self->generation_;
+            try {
+                self->open();
+                self->counters_.add(counter::listener_recreations);
+                TB_LOG_WARN("listener '", self->cfg_->name, "' listening socket re-created on ", self->bound_);
+            } catch (const boost::system::system_error& e) {
+                const auto next = self->backoff_.next();
+                log::limited(log::level::error, self->cfg_->name + ":recreate",
+                             log::str("listener '", self->cfg_->name, "' cannot re-create its socket: ",
+                                      e.code().message(), " (retrying in ", next.count(), " ms)"));
+                return self->schedule_retry(next, true);
+            }
+        } else {
+            self->counters_.add(counter::accept_resumes);
+        }
+        self->do_arm();
+    });
+}
+
+}  // namespace tlsbroker::core

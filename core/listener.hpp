@@ -1,0 +1,132 @@
+// A listening socket and its accept loop. Mechanism (socket, accept, back-off, re-create)
+// lives here; the connection limit is enforced here too, before an accept is armed. The
+// state machine is in listener_state.hpp; every branch of on_accept() ends in one state.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/backoff.hpp"
+#include "core/buffer_pool.hpp"
+#include "core/counters.hpp"
+#include "core/listener_state.hpp"
+#include "core/tls_context.hpp"
+
+namespace tlsbroker::core {
+
+class session;
+
+// Test seam: switched on by tests only (there is no config key for it).
+struct accept_faults {
+    std::atomic<bool> drop_rearm{false};  // the next successful accept does not re-arm (once)
+    std::atomic<int> fail_next{0};        // the next N accept completions fail with fail_code
+    std::atomic<int> fail_code{0};        // an errno / Winsock value
+};
+
+// What the watchdog reads.
+struct accept_progress {
+    listener_state state = listener_state::stopped;
+    bool accept_outstanding = false;
+    bool timer_pending = false;
+    std::uint64_t last_armed_ms = 0;      // unix ms
+    std::uint64_t last_completed_ms = 0;  // unix ms
+    std::size_t active = 0;
+    std::size_t max_connections = 0;
+};
+
+class listener : public std::enable_shared_from_this<listener> {
+public:
+    listener(boost::asio::io_context& ioc, config::config_ptr root, std::size_t index,
+             counter_block& own, counter_block& total, buffer_pool& pool);
+    ~listener();
+
+    // Builds the TLS context, binds, listens and arms the first accept. Throws
+    // std::runtime_error naming the listener and the reason.
+    void start();
+    // Thread-safe. Stops accepting; live sessions go on.
+    void stop();
+    // Thread-safe. Stops accepting and closes sessions still open after `grace`.
+    void drain(std::chrono::milliseconds grace);
+
+    const config::listener_config& cfg() const { return *cfg_; }
+    counters& ctr() { return counters_; }
+    buffer_pool& pool() { return pool_; }
+    SSL_CTX* tls() const { return tls_->native(); }
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+    listener_state state() const { return state_.load(); }
+    std::size_t live_sessions() const;
+
+    // Called by a session once, when it closes (any thread).
+    void session_closed(session* s);
+
+    // Watchdog interface (thread-safe).
+    accept_progress progress() const;
+    void recover_rearm();     // cancel the outstanding accept (if any) and arm a new one
+    void recover_recreate();  // close the listening socket and open a new one
+    // Connections from `from` are taken as canary probes: closed at once, never counted as
+    // clients; `on_taken` runs on the listener's strand when one is accepted.
+    void add_probe(const boost::asio::ip::tcp::endpoint& from, std::function<void()> on_taken);
+    void remove_probe(const boost::asio::ip::tcp::endpoint& from);
+    // Connections waiting in the kernel's accept queue, where the OS reports it.
+    std::optional<std::uint32_t> accept_queue_depth() const;
+
+    accept_faults& faults() { return faults_; }
+    // Tests: the listening socket's descriptor.
+    std::intptr_t native_handle() const;
+
+private:
+    void open();  // throws boost::system::system_error
+    void do_arm();
+    void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket sock,
+                   std::uint64_t generation);
+    void take(boost::asio::ip::tcp::socket sock);
+    void schedule_retry(std::chrono::milliseconds delay, bool recreate);
+    void set_state(listener_state s);
+    bool take_probe(const boost::asio::ip::tcp::endpoint& remote);
+
+    boost::asio::io_context& ioc_;
+    config::config_ptr root_;
+    const config::listener_config* cfg_;
+    counters counters_;
+    buffer_pool& pool_;
+    std::shared_ptr<tls_context> tls_;
+    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer drain_timer_;
+    boost::asio::ip::tcp::endpoint bound_;
+    backoff backoff_;
+    std::uint64_t generation_ = 0;  // bumped when the socket is re-created
+    bool stopping_ = false;
+
+    std::atomic<listener_state> state_{listener_state::stopped};
+    std::atomic<bool> accept_outstanding_{false};
+    std::atomic<bool> timer_pending_{false};
+    std::atomic<std::uint64_t> last_armed_ms_{0};
+    std::atomic<std::uint64_t> last_completed_ms_{0};
+    std::atomic<std::size_t> active_{0};
+
+    mutable std::mutex sessions_mutex_;
+    std::unordered_map<session*, std::weak_ptr<session>> sessions_;
+
+    mutable std::mutex probes_mutex_;
+    std::vector<std::pair<boost::asio::ip::tcp::endpoint, std::function<void()>>> probes_;
+
+    accept_faults faults_;
+};
+
+// "0.0.0.0:8443", "[::1]:0", "*:443" → an endpoint to bind.
+boost::asio::ip::tcp::endpoint bind_endpoint(const config::endpoint& e);
+
+}  // namespace tlsbroker::core

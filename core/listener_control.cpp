@@ -1,0 +1,136 @@
+// The listener's lifecycle and watchdog-facing operations (stop, drain, recovery, probes).
+#include <boost/asio/post.hpp>
+
+#include "core/listener.hpp"
+#include "core/log.hpp"
+#include "core/session.hpp"
+
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void listener::stop() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->stopping_) return;
+        self->stopping_ = true;
+        boost::system::error_code ec;
+        self->acceptor_.close(ec);
+        self->retry_timer_.cancel();
+        self->set_state(listener_state::stopped);
+        TB_LOG_INFO("listener '", self->cfg_->name, "' stopped accepting (", self->live_sessions(),
+                    " connections still open)");
+    });
+}
+
+void listener::drain(std::chrono::milliseconds grace) {
+    stop();
+    asio::post(strand_, [self = shared_from_this(), grace] {
+        self->drain_timer_.expires_after(grace);
+        self->drain_timer_.async_wait([self](const boost::system::error_code& ec) {
+            if (ec) return;
+            std::vector<std::shared_ptr<session>> left;
+            {
+                std::lock_guard lock(self->sessions_mutex_);
+                for (auto& [p, w] : self->sessions_)
+                    if (auto s = w.lock()) left.push_back(std::move(s));
+            }
+            if (!left.empty())
+                TB_LOG_WARN("listener '", self->cfg_->name, "': drain period over, closing ", left.size(),
+                            " connections");
+            for (auto& s : left) s->abort(close_reason::drain);
+        });
+    });
+}
+
+tcp::endpoint listener::local_endpoint() const { return bound_; }
+
+std::size_t listener::live_sessions() const {
+    std::lock_guard lock(sessions_mutex_);
+    return sessions_.size();
+}
+
+accept_progress listener::progress() const {
+    accept_progress p;
+    p.state = state_.load();
+    p.accept_outstanding = accept_outstanding_.load();
+    p.timer_pending = timer_pending_.load();
+    p.last_armed_ms = last_armed_ms_.load();
+    p.last_completed_ms = last_completed_ms_.load();
+    p.active = active_.load();
+    p.max_connections = cfg_->max_connections;
+    return p;
+}
+
+void listener::recover_rearm() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->stopping_ || self->state_.load() != listener_state::accepting) return;
+        if (self->accept_outstanding_.load()) {
+            // The completion (operation_aborted) arms the next accept.
+            boost::system::error_code ec;
+            self->acceptor_.cancel(ec);
+            if (!ec) return;
+        }
+        self->do_arm();
+    });
+}
+
+void listener::recover_recreate() {
+    asio::post(strand_, [self = shared_from_this()] {
+        if (self->stopping_) return;
+        self->retry_timer_.cancel();
+        self->timer_pending_ = false;
+        boost::system::error_code ec;
+        self->acceptor_.close(ec);
+        self->accept_outstanding_ = false;
+        ++self->generation_;  // completions of the old socket are ignored from here on
+        self->schedule_retry(std::chrono::milliseconds(0), true);
+    });
+}
+
+void listener::add_probe(const tcp::endpoint& from, std::function<void()> on_taken) {
+    std::lock_guard lock(probes_mutex_);
+    probes_.emplace_back(from, std::move(on_taken));
+}
+
+void listener::remove_probe(const tcp::endpoint& from) {
+    std::lock_guard lock(probes_mutex_);
+    std::erase_if(probes_, [&](const auto& p) { return p.first == from; });
+}
+
+bool listener::take_probe(const tcp::endpoint& remote) {
+    std::function<void()> cb;
+    {
+        std::lock_guard lock(probes_mutex_);
+        if (probes_.empty()) return false;
+        const auto it = std::find_if(probes_.begin(), probes_.end(), [&](const auto& p) { return p.first == remote; });
+        if (it == probes_.end()) return false;
+        cb = std::move(it->second);
+        probes_.erase(it);
+    }
+    if (cb) cb();
+    return true;
+}
+
+std::optional<std::uint32_t> listener::accept_queue_depth() const {
+#ifdef __linux__
+    // For a listening socket, tcpi_unacked is the current accept-queue length.
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    const int fd = static_cast<int>(native_handle());
+    if (fd >= 0 && ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) return info.tcpi_unacked;
+#endif
+    return std::nullopt;
+}
+
+std::intptr_t listener::native_handle() const {
+    return static_cast<std::intptr_t>(const_cast<tcp::acceptor&>(acceptor_).native_handle());
+}
+
+}  // namespace tlsbroker::core

@@ -1,0 +1,339 @@
+#include "core/session.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/listener.hpp"
+#include "core/log.hpp"
+#include "core/socket_options.hpp"
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+const char* to_string(close_reason r) {
+    switch (r) {
+    case close_reason::done: return "eof";
+    case close_reason::handshake_failed: return "handshake-error";
+    case close_reason::handshake_timeout: return "handshake-timeout";
+    case close_reason::backend_failed: return "backend-connect-failed";
+    case close_reason::idle_timeout: return "idle";
+    case close_reason::write_stall: return "write-stall";
+    case close_reason::half_close_timeout: return "half-close-timeout";
+    case close_reason::client_error: return "client-error";
+    case close_reason::backend_error: return "backend-error";
+    case close_reason::drain: return "drain";
+    }
+    return "unknown";
+}
+
+session::session(std::shared_ptr<listener> owner, tcp::socket client)
+    : owner_(std::move(owner)),
+      client_(std::move(client)),
+      backend_(client_.get_executor()),
+      timer_(client_.get_executor()),
+      started_(clock::now()) {}
+
+session::~session() = default;
+
+void session::start() {
+    auto& c = owner_->ctr();
+    c.add(counter::handshakes_in_progress);
+    ssl_ = make_server_ssl(owner_->tls(), static_cast<std::intptr_t>(client_.native_handle()));
+    if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
+    phase_deadline_ = started_ + std::chrono::milliseconds(owner_->cfg().timeouts.handshake_ms);
+    arm_timer();
+    do_handshake();
+}
+
+void session::abort(close_reason why) {
+    asio::post(client_.get_executor(), [self = shared_from_this(), why] { self->finish(why); });
+}
+
+void session::do_handshake() {
+    const auto r = tls_handshake(ssl_.get());
+    switch (r.status) {
+    case io_status::ok: return on_handshake_done();
+    case io_status::want_read:
+    case io_status::want_write: return wait(side::client, r.status, nullptr);
+    case io_status::eof: return finish(close_reason::handshake_failed, "client closed during handshake");
+    case io_status::error: return finish(close_reason::handshake_failed, r.error);
+    }
+}
+
+void session::on_handshake_done() {
+    auto& c = owner_->ctr();
+    c.sub(counter::handshakes_in_progress);
+    c.add(counter::handshakes_ok);
+    phase_ = phase::connecting;
+    phase_deadline_ = clock::now() + std::chrono::milliseconds(owner_->cfg().backend.connect_timeout_ms);
+    arm_timer();
+    do_resolve();
+}
+
+void session::do_resolve() {
+    const auto& addr = owner_->cfg().backend.address;
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address(addr.host, ec);
+    backend_addresses_ = std::make_unique<std::vector<tcp::endpoint>>();
+    if (!ec) {
+        backend_addresses_->emplace_back(ip, addr.port);
+        return do_connect(0);
+    }
+    auto resolver = std::make_shared<tcp::resolver>(client_.get_executor());
+    resolver->async_resolve(
+        addr.host, std::to_string(addr.port),
+        [self = shared_from_this(), resolver](const boost::system::error_code& ec2,
+                                              const tcp::resolver::results_type& results) {
+            if (self->phase_ != phase::connecting) return;
+            if (ec2) return self->finish(close_reason::backend_failed, "resolve: " + ec2.message());
+            for (const auto& e : results) self->backend_addresses_->push_back(e.endpoint());
+            self->do_connect(0);
+        });
+}
+
+void session::do_connect(std::size_t index) {
+    if (index >= backend_addresses_->size())
+        return finish(close_reason::backend_failed, "no backend address accepted the connection");
+    boost::system::error_code ec;
+    backend_.close(ec);
+    const auto ep = (*backend_addresses_)[index];
+    backend_.async_connect(ep, [self = shared_from_this(), index](const boost::system::error_code& e) {
+        if (self->phase_ != phase::connecting) return;
+        if (e) {
+            log::limited(log::level::debug, "backend-connect-address",
+                         log::str("backend ", (*self->backend_addresses_)[index], ": ", e.message()));
+            return self->do_connect(index + 1);
+        }
+        self->on_connected();
+    });
+}
+
+void session::on_connected() {
+    backend_addresses_.reset();
+    if (const auto ec = apply_socket_options(backend_, owner_->cfg().keepalive))
+        return finish(close_reason::backend_error, "backend socket options: " + ec.message());
+    phase_ = phase::relaying;
+    phase_deadline_ = clock::time_point::max();
+    last_activity_ = clock::now();
+    arm_timer();
+    step(up_);
+    step(down_);
+}
+
+io_result session::read(side s, char* data, std::size_t size) {
+    if (s == side::client) return tls_read(ssl_.get(), data, size);
+    boost::system::error_code ec;
+    const auto n = backend_.read_some(asio::buffer(data, size), ec);
+    if (!ec) return {io_status::ok, n, {}};
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return {io_status::want_read, 0, {}};
+    if (ec == asio::error::eof) return {io_status::eof, 0, {}};
+    return {io_status::error, 0, ec.message()};
+}
+
+io_result session::write(side s, const char* data, std::size_t size) {
+    if (s == side::client) return tls_write(ssl_.get(), data, size);
+    boost::system::error_code ec;
+    const auto n = backend_.write_some(asio::buffer(data, size), ec);
+    if (!ec) return {io_status::ok, n, {}};
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return {io_status::want_write, 0, {}};
+    return {io_status::error, 0, ec.message()};
+}
+
+// Moves bytes from p.from to p.to until one of them would block. A buffer is held only
+// while bytes are in flight; no new read starts before the previous write finished.
+void session::step(pump& p) {
+    while (phase_ == phase::relaying) {
+        if (p.off < p.len) {
+            const auto r = write(p.to, p.buf.get() + p.off, p.len - p.off);
+            if (r.status == io_status::ok) {
+                p.off += r.bytes;
+                p.stalled_since = clock::time_point::max();
+                last_activity_ = clock::now();
+                if (p.off == p.len) {
+                    p.buf.reset();
+                    p.len = p.off = 0;
+                }
+                continue;
+            }
+            if (r.status == io_status::want_read || r.status == io_status::want_write) {
+                if (p.stalled_since == clock::time_point::max()) {
+                    p.stalled_since = clock::now();
+                    arm_timer();
+                }
+                return wait(p.to, r.status, &p);
+            }
+            return finish(p.to == side::client ? close_reason::client_error : close_reason::backend_error,
+                          r.error.empty() ? "peer closed while data was pending" : r.error);
+        }
+        if (p.read_eof) {
+            if (p.close_pending && !pass_end(p)) return;
+            if (up_.read_eof && down_.read_eof && !up_.close_pending && !down_.close_pending)
+                return finish(close_reason::done);
+            return;
+        }
+        if (!p.buf) p.buf = owner_->pool().take();
+        const auto r = read(p.from, p.buf.get(), buffer_pool::buffer_size);
+        switch (r.status) {
+        case io_status::ok:
+            p.len = r.bytes;
+            p.off = 0;
+            owner_->ctr().add(p.bytes, r.bytes);
+            last_activity_ = clock::now();
+            continue;
+        case io_status::want_read:
+        case io_status::want_write:
+            p.buf.reset();
+            return wait(p.from, r.status, &p);
+        case io_status::eof:
+            p.buf.reset();
+            p.read_eof = true;
+            p.close_pending = true;
+            half_close_deadline_ =
+                clock::now() + std::chrono::milliseconds(owner_->cfg().timeouts.half_close_ms);
+            arm_timer();
+            continue;
+        case io_status::error:
+            return finish(p.from == side::client ? close_reason::client_error : close_reason::backend_error,
+                          r.error);
+        }
+    }
+}
+
+// Passes an end of stream on: close_notify and a send shutdown towards the client, or a
+// send shutdown towards the backend. Returns false when it has to wait for writability.
+bool session::pass_end(pump& p) {
+    boost::system::error_code ec;
+    if (p.to == side::client) {
+        const auto r = tls_shutdown(ssl_.get());
+        if (r.status == io_status::want_read || r.status == io_status::want_write) {
+            wait(side::client, r.status, &p);
+            return false;
+        }
+        client_.shutdown(tcp::socket::shutdown_send, ec);
+    } else {
+        backend_.shutdown(tcp::socket::shutdown_send, ec);
+    }
+    p.close_pending = false;
+    return true;
+}
+
+void session::wait(side s, io_status want, pump* p) {
+    const auto type = want == io_status::want_read ? tcp::socket::wait_read : tcp::socket::wait_write;
+    socket(s).async_wait(type, [self = shared_from_this(), p, s](const boost::system::error_code& ec) {
+        if (self->phase_ == phase::closed) return;
+        if (ec)
+            return self->finish(s == side::client ? close_reason::client_error : close_reason::backend_error,
+                                "wait: " + ec.message());
+        if (p == nullptr)
+            self->do_handshake();
+        else
+            self->step(*p);
+    });
+}
+
+session::clock::time_point session::next_deadline() const {
+    auto t = std::min(phase_deadline_, half_close_deadline_);
+    const auto& to = owner_->cfg().timeouts;
+    if (phase_ == phase::relaying) {
+        if (to.idle_ms > 0) t = std::min(t, last_activity_ + std::chrono::milliseconds(to.idle_ms));
+        for (const pump* p : {&up_, &down_})
+            if (p->stalled_since != clock::time_point::max())
+                t = std::min(t, p->stalled_since + std::chrono::milliseconds(to.write_stall_ms));
+    }
+    return t;
+}
+
+void session::arm_timer() {
+    const auto next = next_deadline();
+    if (next == clock::time_point::max() || (timer_armed_ && timer_expiry_ <= next)) return;
+    timer_armed_ = true;
+    timer_expiry_ = next;
+    timer_.expires_at(next);
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (ec == asio::error::operation_aborted || self->phase_ == phase::closed) return;
+        self->on_timer();
+    });
+}
+
+// Deadlines are compared with the clock, not trusted from the timer: activity moves the
+// idle deadline forward without touching the timer.
+void session::on_timer() {
+    timer_armed_ = false;
+    timer_expiry_ = clock::time_point::max();
+    const auto now = clock::now();
+    const auto& to = owner_->cfg().timeouts;
+    if (phase_deadline_ <= now)
+        return finish(phase_ == phase::handshake ? close_reason::handshake_timeout : close_reason::backend_failed,
+                      phase_ == phase::handshake ? "no handshake within handshake_ms"
+                                                 : "backend connect timed out");
+    if (phase_ == phase::relaying) {
+        for (const pump* p : {&up_, &down_})
+            if (p->stalled_since != clock::time_point::max() &&
+                p->stalled_since + std::chrono::milliseconds(to.write_stall_ms) <= now)
+                return finish(close_reason::write_stall,
+                              p->to == side::client ? "client stopped reading" : "backend stopped reading");
+        if (to.idle_ms > 0 && last_activity_ + std::chrono::milliseconds(to.idle_ms) <= now)
+            return finish(close_reason::idle_timeout, "no data within idle_ms");
+    }
+    if (half_close_deadline_ <= now)
+        return finish(close_reason::half_close_timeout, "other side still open after half_close_ms");
+    arm_timer();
+}
+
+void session::finish(close_reason why, const std::string& detail) {
+    if (phase_ == phase::closed) return;
+    auto& c = owner_->ctr();
+    const auto& name = owner_->cfg().name;
+    boost::system::error_code ec;
+    const auto peer = client_.remote_endpoint(ec);
+    const auto who = log::str("listener '", name, "' client ", peer, ": ");
+
+    if (phase_ == phase::handshake) {
+        c.sub(counter::handshakes_in_progress);
+        c.add(why == close_reason::handshake_timeout ? counter::handshakes_timeout : counter::handshakes_failed);
+    }
+    switch (why) {
+    case close_reason::done:
+        TB_LOG_DEBUG(who, "closed (", to_string(why), ")");
+        break;
+    case close_reason::handshake_failed:
+    case close_reason::handshake_timeout:
+        log::limited(log::level::warning, log::str(name, ":", to_string(why)),
+                     log::str(who, to_string(why), ": ", detail));
+        break;
+    case close_reason::backend_failed:
+        c.add(counter::backend_connect_failures);
+        log::limited(log::level::error, log::str(name, ":backend"),
+                     log::str(who, "backend ", owner_->cfg().backend.address.text, " unavailable: ", detail));
+        break;
+    case close_reason::idle_timeout:
+    case close_reason::write_stall:
+    case close_reason::half_close_timeout:
+    case close_reason::drain:
+        c.add(why == close_reason::idle_timeout      ? counter::timeouts_idle
+              : why == close_reason::write_stall     ? counter::timeouts_write_stall
+              : why == close_reason::half_close_timeout ? counter::timeouts_half_close
+                                                        : counter::timeouts_drain);
+        log::limited(log::level::warning, log::str(name, ":", to_string(why)),
+                     log::str(who, "closed by timeout (", to_string(why), "): ", detail));
+        break;
+    case close_reason::client_error:
+    case close_reason::backend_error:
+        log::limited(log::level::info, log::str(name, ":", to_string(why)),
+                     log::str(who, to_string(why), ": ", detail));
+        break;
+    }
+
+    phase_ = phase::closed;
+    timer_.cancel();
+    client_.close(ec);
+    backend_.close(ec);
+    up_.buf.reset();
+    down_.buf.reset();
+    owner_->session_closed(this);
+}
+
+}  // namespace tlsbroker::core

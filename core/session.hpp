@@ -1,0 +1,97 @@
+// One client connection: TLS handshake under a deadline, backend connect, then a
+// full-duplex relay with back-pressure and half-close. All of its state changes on its own
+// strand (the executor its sockets were created with). It is owned by its pending
+// operations; the listener's registry holds only a weak reference for drain.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+
+#include "core/buffer_pool.hpp"
+#include "core/counters.hpp"
+#include "core/tls_io.hpp"
+
+namespace tlsbroker::core {
+
+class listener;
+
+enum class close_reason {
+    done,               // both directions ended normally
+    handshake_failed,   // bad ClientHello, protocol error, peer left mid-handshake
+    handshake_timeout,  // timeouts.handshake_ms
+    backend_failed,     // no backend address accepted the connection in time
+    idle_timeout,       // timeouts.idle_ms without a byte either way
+    write_stall,        // a peer stopped reading for timeouts.write_stall_ms
+    half_close_timeout, // one side ended and the other went on for timeouts.half_close_ms
+    client_error,       // reset or TLS error on the client side
+    backend_error,      // reset or error on the backend side
+    drain,              // still open when the drain period ended
+};
+
+const char* to_string(close_reason r);
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    // `client` must already have its socket options applied and use its own strand.
+    session(std::shared_ptr<listener> owner, boost::asio::ip::tcp::socket client);
+    ~session();
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+
+    void start();
+    // Thread-safe: close now, counted as `why` (used at the end of a drain).
+    void abort(close_reason why);
+
+private:
+    enum class side : std::uint8_t { client, backend };
+    struct pump {
+        side from;
+        side to;
+        counter bytes;
+        buffer_pool::buffer buf;
+        std::size_t len = 0;
+        std::size_t off = 0;
+        bool read_eof = false;       // the source has ended
+        bool close_pending = false;  // the end still has to be passed to the other side
+        clock::time_point stalled_since = clock::time_point::max();
+    };
+
+    void do_handshake();
+    void on_handshake_done();
+    void do_resolve();
+    void do_connect(std::size_t index);
+    void on_connected();
+    void step(pump& p);
+    bool pass_end(pump& p);  // false: must wait
+    void wait(side s, io_status want, pump* p);
+    io_result read(side s, char* data, std::size_t size);
+    io_result write(side s, const char* data, std::size_t size);
+    boost::asio::ip::tcp::socket& socket(side s) { return s == side::client ? client_ : backend_; }
+    void arm_timer();
+    void on_timer();
+    clock::time_point next_deadline() const;
+    void finish(close_reason why, const std::string& detail = {});
+
+    std::shared_ptr<listener> owner_;
+    boost::asio::ip::tcp::socket client_;
+    boost::asio::ip::tcp::socket backend_;
+    boost::asio::steady_timer timer_;
+    ssl_ptr ssl_;
+    std::unique_ptr<std::vector<boost::asio::ip::tcp::endpoint>> backend_addresses_;
+    pump up_{side::client, side::backend, counter::bytes_client_to_backend, {}};
+    pump down_{side::backend, side::client, counter::bytes_backend_to_client, {}};
+
+    clock::time_point started_;
+    clock::time_point phase_deadline_ = clock::time_point::max();  // handshake or connect
+    clock::time_point last_activity_ = clock::time_point::max();
+    clock::time_point half_close_deadline_ = clock::time_point::max();
+    clock::time_point timer_expiry_ = clock::time_point::max();
+    enum class phase : std::uint8_t { handshake, connecting, relaying, closed } phase_ = phase::handshake;
+    bool timer_armed_ = false;
+};
+
+}  // namespace tlsbroker::core

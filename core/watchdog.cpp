@@ -1,0 +1,228 @@
+#include "core/watchdog.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+
+#include "core/listener.hpp"
+#include "core/log.hpp"
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
+    struct per_listener {
+        std::shared_ptr<listener> l;
+        int step = 0;                              // last recovery step taken; 0 = healthy
+        clock::time_point quiet_until{};           // give the last step time to work
+        bool probing = false;
+    };
+
+    asio::io_context& ioc;
+    config::watchdog_config cfg;
+    counter_block& total;
+    asio::strand<asio::io_context::executor_type> strand;
+    asio::steady_timer check_timer;
+    asio::steady_timer probe_timer;
+    std::vector<per_listener> ls;
+    bool stopped = false;
+    mutable std::mutex health_mutex;
+    health_state health;
+    std::function<void(const std::string&)> unrecoverable;
+
+    state(asio::io_context& io, const config::watchdog_config& c, std::vector<std::shared_ptr<listener>> v,
+          counter_block& t)
+        : ioc(io), cfg(c), total(t), strand(asio::make_strand(io)), check_timer(strand), probe_timer(strand) {
+        for (auto& l : v) ls.push_back({std::move(l)});
+    }
+
+    std::chrono::milliseconds ms(std::uint32_t v) const { return std::chrono::milliseconds(v); }
+
+    void schedule_check() {
+        check_timer.expires_after(ms(cfg.interval_ms));
+        check_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->stopped) return;
+            for (std::size_t i = 0; i < self->ls.size(); ++i) self->check(i);
+            self->schedule_check();
+        });
+    }
+
+    void schedule_probes() {
+        probe_timer.expires_after(ms(cfg.probe_interval_ms));
+        probe_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->stopped) return;
+            for (std::size_t i = 0; i < self->ls.size(); ++i) self->probe(i);
+            self->schedule_probes();
+        });
+    }
+
+    void check(std::size_t i) {
+        auto& pl = ls[i];
+        const auto p = pl.l->progress();
+        auto& c = pl.l->ctr();
+        const char* broken = nullptr;
+        if (p.state == listener_state::accepting && !p.accept_outstanding && !p.timer_pending)
+            broken = "accepting with no accept outstanding";
+        else if (p.state == listener_state::backing_off && !p.timer_pending)
+            broken = "backing off with no resume timer";
+        else if (p.state == listener_state::paused_at_limit && p.active < p.max_connections)
+            broken = "paused below its connection limit";
+        if (broken != nullptr) {
+            c.add(counter::invariant_violations);
+            return stall(i, broken);
+        }
+        if (const auto depth = pl.l->accept_queue_depth()) {
+            c.set(counter::accept_queue_depth, *depth);
+            const auto idle_ms = unix_ms_now() - std::max(p.last_completed_ms, p.last_armed_ms);
+            if (*depth > 0 && p.state == listener_state::accepting && idle_ms > cfg.probe_timeout_ms)
+                return stall(i, "accept queue not drained");
+        }
+    }
+
+    void probe(std::size_t i) {
+        auto& pl = ls[i];
+        if (pl.probing || pl.l->state() != listener_state::accepting) return;
+        auto target = pl.l->local_endpoint();
+        if (target.address().is_unspecified())
+            target.address(target.address().is_v6() ? asio::ip::address(asio::ip::address_v6::loopback())
+                                                    : asio::ip::address(asio::ip::address_v4::loopback()));
+        auto sock = std::make_shared<tcp::socket>(strand);
+        auto timer = std::make_shared<asio::steady_timer>(strand);
+        boost::system::error_code ec;
+        sock->open(target.protocol(), ec);
+        if (!ec) sock->bind(tcp::endpoint(target.address(), 0), ec);
+        tcp::endpoint from;
+        if (!ec) from = sock->local_endpoint(ec);
+        if (ec) {
+            log::limited(log::level::warning, "probe-socket", log::str("watchdog: cannot open a probe socket: ", ec.message()));
+            return;
+        }
+        pl.probing = true;
+        const auto begun = clock::now();
+        auto done = std::make_shared<bool>(false);
+        auto self = shared_from_this();
+        pl.l->add_probe(from, [self, i, sock, timer, done, begun] {
+            asio::post(self->strand, [self, i, sock, timer, done, begun] {
+                if (*done) return;
+                *done = true;
+                timer->cancel();
+                self->probe_result(i, true, clock::now() - begun, {});
+            });
+        });
+        sock->async_connect(target, [self, i, sock, timer, done, from](const boost::system::error_code& e) {
+            if (!e || *done) return;
+            *done = true;
+            timer->cancel();
+            self->ls[i].l->remove_probe(from);
+            self->probe_result(i, false, {}, "connect: " + e.message());
+        });
+        timer->expires_after(ms(cfg.probe_timeout_ms));
+        timer->async_wait([self, i, sock, done, from](const boost::system::error_code& e) {
+            if (e || *done) return;
+            *done = true;
+            self->ls[i].l->remove_probe(from);
+            boost::system::error_code ignored;
+            sock->close(ignored);
+            self->probe_result(i, false, {}, "not accepted within probe_timeout_ms");
+        });
+    }
+
+    void probe_result(std::size_t i, bool ok, clock::duration latency, const std::string& why) {
+        auto& pl = ls[i];
+        pl.probing = false;
+        auto& c = pl.l->ctr();
+        if (!ok) {
+            c.add(counter::probes_failed);
+            return stall(i, "canary probe failed (" + why + ")");
+        }
+        c.add(counter::probes_ok);
+        c.set(counter::probe_latency_us,
+              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+        if (pl.step > 0 && pl.step < 3) {
+            TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' accepts again after recovery step ", pl.step);
+            pl.step = 0;
+        }
+    }
+
+    void stall(std::size_t i, const std::string& why) {
+        auto& pl = ls[i];
+        const auto now = clock::now();
+        if (pl.step >= 3 || now < pl.quiet_until) return;
+        auto& c = pl.l->ctr();
+        c.add(counter::accept_stalls);
+        pl.step += 1;
+        pl.quiet_until = now + ms(cfg.probe_timeout_ms);
+        const auto& name = pl.l->cfg().name;
+        switch (pl.step) {
+        case 1:
+            c.add(counter::recoveries_rearm);
+            TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", why, "; step 1: re-arming the accept");
+            pl.l->recover_rearm();
+            break;
+        case 2:
+            c.add(counter::recoveries_recreate);
+            TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", why,
+                         "; step 2: re-creating the listening socket");
+            pl.l->recover_recreate();
+            break;
+        default: {
+            c.add(counter::recoveries_unrecoverable);
+            const auto reason = "listener '" + name + "' accept path unrecoverable: " + why;
+            {
+                std::lock_guard lock(health_mutex);
+                health = {false, reason};
+            }
+            total.set(counter::healthy, 0);
+            TB_LOG_ERROR("watchdog: ", reason, "; step 3: reporting unhealthy");
+            if (unrecoverable) unrecoverable(reason);
+            return;
+        }
+        }
+        // Verify the step soon rather than at the next interval.
+        auto t = std::make_shared<asio::steady_timer>(strand, ms(std::min(cfg.probe_timeout_ms, 200u)));
+        t->async_wait([self = shared_from_this(), t, i](const boost::system::error_code& ec) {
+            if (!ec && !self->stopped) self->probe(i);
+        });
+    }
+};
+
+watchdog::watchdog(asio::io_context& ioc, const config::watchdog_config& cfg,
+                   std::vector<std::shared_ptr<listener>> listeners, counter_block& total)
+    : state_(std::make_shared<state>(ioc, cfg, std::move(listeners), total)),
+      heartbeat_(ioc, std::chrono::milliseconds(cfg.heartbeat_ms), total) {}
+
+watchdog::~watchdog() {
+    stop();
+    heartbeat_.stop();
+}
+
+void watchdog::start() {
+    TB_LOG_INFO("watchdog: checks every ", state_->cfg.interval_ms, " ms, probes every ", state_->cfg.probe_interval_ms,
+                " ms (timeout ", state_->cfg.probe_timeout_ms, " ms), heartbeat bound ", state_->cfg.heartbeat_ms, " ms");
+    asio::post(state_->strand, [s = state_] {
+        s->schedule_check();
+        s->schedule_probes();
+    });
+    heartbeat_.start();
+}
+
+void watchdog::stop() {
+    asio::post(state_->strand, [s = state_] {
+        s->stopped = true;
+        s->check_timer.cancel();
+        s->probe_timer.cancel();
+    });
+}
+
+void watchdog::join() { heartbeat_.stop(); }
+
+health_state watchdog::health() const {
+    std::lock_guard lock(state_->health_mutex);
+    return state_->health;
+}
+
+void watchdog::on_unrecoverable(std::function<void(const std::string&)> cb) { state_->unrecoverable = std::move(cb); }
+
+}  // namespace tlsbroker::core
