@@ -54,6 +54,13 @@ public:
     const counter_block& total_counters() const;
     std::vector<std::pair<std::string, const counter_block*>> listener_counters() const;
 
+    // The listener objects, in config order (tests reach the fault seam through them).
+    std::shared_ptr<class listener> listener_at(std::size_t index) const;
+    // Runs `fn` on the event loop.
+    void post(std::function<void()> fn);
+    // Health as the watchdog sees it ("" reason when healthy).
+    bool healthy() const;
+
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

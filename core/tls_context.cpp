@@ -34,7 +34,7 @@ tls_context::tls_context(const config::tls_config& cfg)
 
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF |
-                               SSL_OP_NO_CLIENT_RENEGOTIATION | SSL_OP_SINGLE_ECDH_USE);
+                               SSL_OP_SINGLE_ECDH_USE);
     if (!cfg.session_tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

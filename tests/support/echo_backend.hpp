@@ -1,0 +1,55 @@
+// An in-process TCP backend for tests: echoes (default), or plays a scripted peer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tlsbroker::test {
+
+class echo_backend {
+public:
+    struct options {
+        bool echo = true;                 // send back what arrives
+        std::size_t greet_then_close = 0;  // >0: send this many bytes, shut the send side, then only read
+        bool never_read = false;          // accept and never read (a backend that stops reading)
+    };
+
+    echo_backend();
+    explicit echo_backend(options o);
+    ~echo_backend();
+    echo_backend(const echo_backend&) = delete;
+    echo_backend& operator=(const echo_backend&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    std::size_t connections() const { return connections_.load(); }
+    std::size_t open_connections() const { return open_.load(); }
+    std::size_t bytes_received() const { return received_.load(); }
+    // The greeting sent in greet_then_close mode (deterministic).
+    static std::string greeting(std::size_t n);
+    void stop();
+
+private:
+    void accept_loop();
+    void serve(int fd);
+
+    options opts_;
+    int listen_fd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> connections_{0};
+    std::atomic<std::size_t> open_{0};
+    std::atomic<std::size_t> received_{0};
+    std::thread acceptor_;
+    std::mutex mutex_;
+    std::vector<std::thread> workers_;
+    std::vector<int> fds_;
+};
+
+// A port on 127.0.0.1 that nothing listens on (bound then closed).
+std::uint16_t unused_port();
+
+}  // namespace tlsbroker::test

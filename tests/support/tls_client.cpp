@@ -1,0 +1,189 @@
+#include "support/tls_client.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace tlsbroker::test {
+
+namespace {
+std::string ssl_err(const char* what) {
+    char buf[256] = {0};
+    const auto e = ERR_get_error();
+    if (e != 0) ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return std::string(what) + ": " + (e != 0 ? buf : std::strerror(errno));
+}
+}  // namespace
+
+tls_client::tls_client() : ctx_(SSL_CTX_new(TLS_client_method())) {
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT);
+}
+
+tls_client::~tls_client() {
+    close();
+    SSL_CTX_free(ctx_);
+}
+
+void tls_client::set_timeout(std::chrono::milliseconds t) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(t.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((t.count() % 1000) * 1000);
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool tls_client::connect(std::uint16_t port, const char* host, std::chrono::milliseconds timeout) {
+    const bool v6 = std::strchr(host, ':') != nullptr;
+    fd_ = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) {
+        error_ = std::string("socket: ") + std::strerror(errno);
+        return false;
+    }
+    set_timeout(timeout);
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        ::inet_pton(AF_INET6, host, &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        ::inet_pton(AF_INET, host, &a->sin_addr);
+        len = sizeof *a;
+    }
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        error_ = std::string("connect: ") + std::strerror(errno);
+        return false;
+    }
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return true;
+}
+
+bool tls_client::handshake(const char* sni) {
+    if (ssl_ == nullptr) {
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+    }
+    if (sni != nullptr) SSL_set_tlsext_host_name(ssl_, sni);
+    if (SSL_connect(ssl_) != 1) {
+        error_ = ssl_err("handshake");
+        return false;
+    }
+    return true;
+}
+
+bool tls_client::write_all(std::string_view data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+        std::size_t n = 0;
+        if (SSL_write_ex(ssl_, data.data() + off, data.size() - off, &n) != 1) {
+            error_ = ssl_err("write");
+            return false;
+        }
+        off += n;
+    }
+    return true;
+}
+
+bool tls_client::read_exact(std::size_t n, std::string& out) {
+    char buf[16384];
+    while (out.size() < n) {
+        std::size_t got = 0;
+        const auto want = std::min(sizeof buf, n - out.size());
+        if (SSL_read_ex(ssl_, buf, want, &got) != 1) {
+            error_ = ssl_err("read");
+            return false;
+        }
+        out.append(buf, got);
+    }
+    return true;
+}
+
+bool tls_client::read_to_eof(std::string& out) {
+    char buf[16384];
+    for (;;) {
+        std::size_t got = 0;
+        if (SSL_read_ex(ssl_, buf, sizeof buf, &got) == 1) {
+            out.append(buf, got);
+            continue;
+        }
+        const int e = SSL_get_error(ssl_, 0);
+        if (e == SSL_ERROR_ZERO_RETURN) return true;
+        if (e == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_error() == 0) return true;
+        error_ = ssl_err("read");
+        return false;
+    }
+}
+
+void tls_client::shutdown_write() {
+    if (ssl_ != nullptr) SSL_shutdown(ssl_);
+    ::shutdown(fd_, SHUT_WR);
+}
+
+bool tls_client::write_raw(std::string_view data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+}
+
+bool tls_client::wait_closed(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+        const auto n = ::recv(fd_, buf, sizeof buf, 0);
+        if (n <= 0) return true;  // EOF or reset
+    }
+}
+
+void tls_client::close() {
+    if (ssl_ != nullptr) {
+        SSL_free(ssl_);
+        ssl_ = nullptr;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+void tls_client::reset() {
+    linger l{1, 0};
+    if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close();
+}
+
+bool tls_client::session_reused() const { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
+SSL_SESSION* tls_client::session() const { return ssl_ != nullptr ? SSL_get1_session(ssl_) : nullptr; }
+void tls_client::set_session(SSL_SESSION* s) {
+    if (ssl_ == nullptr) {
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, fd_);
+    }
+    SSL_set_session(ssl_, s);
+}
+
+std::string random_bytes(std::size_t n, std::uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::string s(n, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    return s;
+}
+
+}  // namespace tlsbroker::test

@@ -1,0 +1,57 @@
+// A blocking TLS client for tests (OpenSSL on a plain socket, with timeouts).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tlsbroker::test {
+
+class tls_client {
+public:
+    tls_client();
+    ~tls_client();
+    tls_client(const tls_client&) = delete;
+    tls_client& operator=(const tls_client&) = delete;
+
+    // TCP connect only. Returns false (with error()) on failure.
+    bool connect(std::uint16_t port, const char* host = "127.0.0.1",
+                 std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+    bool handshake(const char* sni = "localhost");
+    bool open(std::uint16_t port) { return connect(port) && handshake(); }
+
+    bool write_all(std::string_view data);
+    // Reads exactly n bytes (false on EOF, error or timeout).
+    bool read_exact(std::size_t n, std::string& out);
+    // Reads until the peer closes; true when it ended cleanly (close_notify or TCP EOF).
+    bool read_to_eof(std::string& out);
+    // Sends close_notify and shuts the TCP send side down: a half-close.
+    void shutdown_write();
+    // Sends raw bytes on the TCP socket, bypassing TLS.
+    bool write_raw(std::string_view data);
+    // True when the server closed the TCP connection (reads EOF/reset within timeout).
+    bool wait_closed(std::chrono::milliseconds timeout);
+    void set_timeout(std::chrono::milliseconds t);
+    void close();
+    void reset();  // SO_LINGER 0 then close: the peer sees a reset
+
+    int fd() const { return fd_; }
+    SSL* ssl() const { return ssl_; }
+    const std::string& error() const { return error_; }
+    bool session_reused() const;
+    SSL_SESSION* session() const;
+    void set_session(SSL_SESSION* s);
+
+private:
+    int fd_ = -1;
+    SSL_CTX* ctx_ = nullptr;
+    SSL* ssl_ = nullptr;
+    std::string error_;
+};
+
+std::string random_bytes(std::size_t n, std::uint32_t seed);
+
+}  // namespace tlsbroker::test
