@@ -3,7 +3,10 @@
 // folded by a rate limiter so a failing path can never flood the log.
 #pragma once
 
+#include <boost/log/sinks/sink.hpp>
+#include <boost/smart_ptr/shared_ptr.hpp>
 #include <chrono>
+#include <cstddef>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -27,6 +30,12 @@ void configure(const config::log_config& cfg, bool console);
 // Flushes and removes every sink.
 void shutdown();
 
+// Sets the minimum level on its own (configure() does this from the config).
+void set_level(level min);
+level current_level();
+// True when a line at `l` would be written (lets callers skip building expensive text).
+bool enabled(level l);
+
 void write(level l, std::string_view message);
 
 // Writes `message` unless a message with the same `key` was written within the rate-limit
@@ -37,6 +46,21 @@ bool limited(level l, std::string_view key, std::string_view message);
 // Sets the rate-limit window (configure() does this from the config).
 void set_rate_limit(std::chrono::milliseconds window);
 
+// Platform sinks (the Windows Event Log, ...): a sink added here receives every record that
+// passes the level filter, next to the console and file sinks, and stays across configure()
+// calls until remove_sink() or shutdown(). Each record carries the attribute named
+// severity_attribute (value type log::level) and the message (boost::log::expressions::smessage);
+// a sink that only wants warnings and errors sets its own filter on that attribute, e.g.
+//   sink->set_filter(boost::log::expressions::attr<log::level>(log::severity_attribute)
+//                    >= log::level::warning);
+inline constexpr const char* severity_attribute = "Severity";
+void add_sink(boost::shared_ptr<boost::log::sinks::sink> sink);
+void remove_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
+
+// The text of one line as the console and file sinks write it (without the trailing
+// newline), e.g. "2026-11-23 05:13:39.123 [warning] message". `when` is local time.
+std::string format_line(std::chrono::system_clock::time_point when, level l, std::string_view message);
+
 // Concatenates its arguments with operator<<.
 template <class... Args>
 std::string str(const Args&... args) {
@@ -45,7 +69,8 @@ std::string str(const Args&... args) {
     return os.str();
 }
 
-// Tests: captures every line written from now on (after level filtering).
+// Tests: captures every line written from now on (after level filtering), as
+// "[level] message" (no timestamp, so tests can compare exactly).
 class capture {
 public:
     capture();

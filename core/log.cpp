@@ -1,0 +1,340 @@
+#include "log.hpp"
+
+#include <atomic>
+#include <boost/core/null_deleter.hpp>
+#include <boost/log/attributes/function.hpp>
+#include <boost/log/core.hpp>
+#include <boost/log/expressions.hpp>
+#include <boost/log/sinks/basic_sink_backend.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/text_file_backend.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/log/sources/record_ostream.hpp>
+#include <boost/log/sources/severity_logger.hpp>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+
+#include "rate_limiter.hpp"
+
+namespace tlsbroker::log {
+
+namespace bl = boost::log;
+namespace expr = boost::log::expressions;
+using sys_clock = std::chrono::system_clock;
+
+namespace {
+
+constexpr const char* timestamp_attribute = "TimeStamp";
+
+using logger_type = bl::sources::severity_logger_mt<level>;
+using console_sink = bl::sinks::synchronous_sink<bl::sinks::text_ostream_backend>;
+using file_sink = bl::sinks::synchronous_sink<bl::sinks::text_file_backend>;
+
+// Formats a record the way format_line() does.
+void format_record(const bl::record_view& rec, bl::formatting_ostream& os) {
+    const auto when = bl::extract<sys_clock::time_point>(timestamp_attribute, rec);
+    const auto sev = bl::extract<level>(severity_attribute, rec);
+    const auto msg = bl::extract<std::string>("Message", rec);
+    os << format_line(when ? *when : sys_clock::now(), sev ? *sev : level::info,
+                      msg ? std::string_view(*msg) : std::string_view());
+}
+
+// Test lines: "[level] message".
+class capture_backend
+    : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
+public:
+    void consume(const bl::record_view&, const string_type& line) {
+        std::lock_guard lock(mutex_);
+        lines_.push_back(line);
+    }
+    std::vector<std::string> lines() const {
+        std::lock_guard lock(mutex_);
+        return lines_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+};
+using capture_sink = bl::sinks::synchronous_sink<capture_backend>;
+
+struct state {
+    logger_type logger;
+    std::atomic<level> min{level::info};
+
+    std::mutex sinks_mutex;  // guards the sink pointers below
+    boost::shared_ptr<console_sink> console;
+    boost::shared_ptr<file_sink> file;
+
+    std::mutex limiter_mutex;
+    rate_limiter limiter;
+
+    state() {
+        auto core = bl::core::get();
+        core->add_global_attribute(timestamp_attribute,
+                                   bl::attributes::make_function([] { return sys_clock::now(); }));
+        apply_filter();
+    }
+
+    void apply_filter() {
+        bl::core::get()->set_filter(expr::attr<level>(severity_attribute) >=
+                                    min.load(std::memory_order_relaxed));
+    }
+};
+
+state& st() {
+    static state s;
+    return s;
+}
+
+boost::shared_ptr<console_sink> make_console_sink() {
+    auto backend = boost::make_shared<bl::sinks::text_ostream_backend>();
+    backend->add_stream(boost::shared_ptr<std::ostream>(&std::cerr, boost::null_deleter()));
+    backend->auto_flush(true);
+    auto sink = boost::make_shared<console_sink>(backend);
+    sink->set_formatter(&format_record);
+    return sink;
+}
+
+// Checks up front that the file can be written (the backend opens it lazily), so a bad
+// path fails configure() instead of losing lines later.
+void check_writable(const std::filesystem::path& file) {
+    std::error_code ec;
+    const auto dir = file.parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec)
+        throw std::runtime_error(
+            str("log file folder ", dir.string(), " cannot be created: ", ec.message()));
+    std::ofstream probe(file, std::ios::app);
+    if (!probe)
+        throw std::runtime_error(str("log file ", file.string(), " cannot be opened for writing"));
+}
+
+boost::shared_ptr<file_sink> make_file_sink(const config::log_config& cfg) {
+    check_writable(cfg.file);
+    const auto dir = cfg.file.parent_path().empty() ? std::filesystem::current_path()
+                                                    : cfg.file.parent_path();
+    // Rotated files: "<stem>_YYYYmmdd_HHMMSS_<n><ext>" next to the active file.
+    const auto rotated = dir / (cfg.file.stem().string() + "_%Y%m%d_%H%M%S_%3N" +
+                                cfg.file.extension().string());
+    const std::uintmax_t rotation =
+        static_cast<std::uintmax_t>(cfg.max_file_mb == 0 ? 1 : cfg.max_file_mb) * 1024u * 1024u;
+
+    auto backend = boost::make_shared<bl::sinks::text_file_backend>(
+        bl::keywords::file_name = cfg.file.string(),
+        bl::keywords::target_file_name = rotated.filename().string(),
+        bl::keywords::open_mode = std::ios_base::out | std::ios_base::app,
+        bl::keywords::rotation_size = rotation,
+        bl::keywords::enable_final_rotation = false);
+    backend->auto_flush(true);
+    backend->set_file_collector(bl::sinks::file::make_collector(
+        bl::keywords::target = dir.string(),
+        bl::keywords::max_files = cfg.keep_files == 0 ? 1u : cfg.keep_files));
+    backend->scan_for_files(bl::sinks::file::scan_matching);
+
+    auto sink = boost::make_shared<file_sink>(backend);
+    sink->set_formatter(&format_record);
+    return sink;
+}
+
+void write_two_digits(std::string& out, int v) {
+    out += static_cast<char>('0' + (v / 10) % 10);
+    out += static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
+bool parse_level(std::string_view text, level& out) {
+    static constexpr level all[] = {level::trace, level::debug, level::info, level::warning,
+                                    level::error};
+    for (const auto l : all) {
+        if (text == to_string(l)) {
+            out = l;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char* to_string(level l) {
+    switch (l) {
+    case level::trace: return "trace";
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warning: return "warning";
+    case level::error: return "error";
+    }
+    return "unknown";
+}
+
+std::string format_line(sys_clock::time_point when, level l, std::string_view message) {
+    const std::time_t t = sys_clock::to_time_t(when);
+    std::tm tm{};
+#if defined(_WIN32)
+    localtime_s(&tm, &t);
+#else
+    localtime_r(&t, &tm);
+#endif
+    const auto ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() %
+        1000);
+    std::string out;
+    out.reserve(32 + message.size());
+    const int year = tm.tm_year + 1900;
+    out += std::to_string(year);
+    out += '-';
+    write_two_digits(out, tm.tm_mon + 1);
+    out += '-';
+    write_two_digits(out, tm.tm_mday);
+    out += ' ';
+    write_two_digits(out, tm.tm_hour);
+    out += ':';
+    write_two_digits(out, tm.tm_min);
+    out += ':';
+    write_two_digits(out, tm.tm_sec);
+    out += '.';
+    const int msv = ms < 0 ? ms + 1000 : ms;
+    out += static_cast<char>('0' + msv / 100);
+    write_two_digits(out, msv % 100);
+    out += " [";
+    out += to_string(l);
+    out += "] ";
+    out += message;
+    return out;
+}
+
+void init_console(level min) {
+    auto& s = st();
+    set_level(min);
+    std::lock_guard lock(s.sinks_mutex);
+    if (!s.console) {
+        s.console = make_console_sink();
+        bl::core::get()->add_sink(s.console);
+    }
+}
+
+void configure(const config::log_config& cfg, bool console) {
+    auto& s = st();
+    level min = level::info;
+    if (!parse_level(cfg.level, min)) throw std::runtime_error("unknown log level \"" + cfg.level + "\"");
+
+    // Build the new file sink before touching the old one: a bad path leaves logging as it was.
+    boost::shared_ptr<file_sink> file;
+    if (!cfg.file.empty()) file = make_file_sink(cfg);
+
+    auto core = bl::core::get();
+    {
+        std::lock_guard lock(s.sinks_mutex);
+        if (console && !s.console) {
+            s.console = make_console_sink();
+            core->add_sink(s.console);
+        } else if (!console && s.console) {
+            core->remove_sink(s.console);
+            s.console->flush();
+            s.console.reset();
+        }
+        if (s.file) {
+            core->remove_sink(s.file);
+            s.file->flush();
+        }
+        s.file = file;
+        if (s.file) core->add_sink(s.file);
+    }
+    set_level(min);
+    set_rate_limit(std::chrono::milliseconds(cfg.rate_limit_ms));
+}
+
+void shutdown() {
+    auto& s = st();
+    auto core = bl::core::get();
+    core->flush();
+    std::lock_guard lock(s.sinks_mutex);
+    core->remove_all_sinks();
+    s.console.reset();
+    s.file.reset();
+}
+
+void set_level(level min) {
+    auto& s = st();
+    s.min.store(min, std::memory_order_relaxed);
+    s.apply_filter();
+}
+
+level current_level() { return st().min.load(std::memory_order_relaxed); }
+
+bool enabled(level l) { return l >= current_level(); }
+
+void write(level l, std::string_view message) {
+    auto& s = st();
+    if (!enabled(l)) return;
+    auto rec = s.logger.open_record(bl::keywords::severity = l);
+    if (!rec) return;
+    bl::record_ostream os(rec);
+    os.write(message.data(), static_cast<std::streamsize>(message.size()));
+    os.flush();
+    s.logger.push_record(std::move(rec));
+}
+
+bool limited(level l, std::string_view key, std::string_view message) {
+    auto& s = st();
+    if (!enabled(l)) return false;
+    rate_limiter::decision d;
+    {
+        std::lock_guard lock(s.limiter_mutex);
+        d = s.limiter.check(key, rate_limiter::clock::now());
+    }
+    if (!d.write) return false;
+    if (d.suppressed == 0)
+        write(l, message);
+    else
+        write(l, str(message, " (", d.suppressed, " similar suppressed)"));
+    return true;
+}
+
+void set_rate_limit(std::chrono::milliseconds window) {
+    auto& s = st();
+    std::lock_guard lock(s.limiter_mutex);
+    s.limiter.set_window(window);
+}
+
+void add_sink(boost::shared_ptr<bl::sinks::sink> sink) {
+    if (sink) bl::core::get()->add_sink(sink);
+}
+
+void remove_sink(const boost::shared_ptr<bl::sinks::sink>& sink) {
+    if (sink) bl::core::get()->remove_sink(sink);
+}
+
+struct capture::impl {
+    boost::shared_ptr<capture_sink> sink;
+};
+
+capture::capture() : impl_(new impl) {
+    st();  // attributes and filter in place before the first record
+    impl_->sink = boost::make_shared<capture_sink>();
+    impl_->sink->set_formatter([](const bl::record_view& rec, bl::formatting_ostream& os) {
+        const auto sev = bl::extract<level>(severity_attribute, rec);
+        const auto msg = bl::extract<std::string>("Message", rec);
+        os << "[" << to_string(sev ? *sev : level::info) << "] " << (msg ? *msg : std::string());
+    });
+    bl::core::get()->add_sink(impl_->sink);
+}
+
+capture::~capture() {
+    bl::core::get()->remove_sink(impl_->sink);
+    delete impl_;
+}
+
+std::vector<std::string> capture::lines() const { return impl_->sink->locked_backend()->lines(); }
+
+bool capture::contains(std::string_view needle) const {
+    for (const auto& line : lines())
+        if (line.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace tlsbroker::log
