@@ -1,6 +1,7 @@
 #include "counters.hpp"
 
 #include <chrono>
+#include <string_view>
 
 namespace tlsbroker::core {
 
@@ -8,6 +9,7 @@ namespace {
 
 using k = counter_kind;
 using s = counter_scope;
+using u = counter_unit;
 
 constexpr std::array<counter_info, counter_count> table{{
     {counter::connections_accepted, "connections_accepted", "tlsbroker_connections_accepted_total", "",
@@ -59,7 +61,7 @@ constexpr std::array<counter_info, counter_count> table{{
      s::listener},
     {counter::last_accept_unix_ms, "last_accept_age_seconds", "tlsbroker_last_accept_age_seconds", "",
      "Seconds since the last accepted connection (probes included); -1 before the first.",
-     k::timestamp, s::listener},
+     k::timestamp, s::listener, u::milliseconds},
     {counter::probes_ok, "watchdog_probes_ok", "tlsbroker_watchdog_probes_total", "result=\"ok\"",
      "Watchdog canary probes, by result.", k::total, s::listener},
     {counter::probes_failed, "watchdog_probes_failed", "tlsbroker_watchdog_probes_total",
@@ -81,12 +83,12 @@ constexpr std::array<counter_info, counter_count> table{{
      "Connections waiting in the kernel accept queue (where the OS reports it).", k::gauge,
      s::listener},
     {counter::probe_latency_us, "watchdog_probe_latency_us", "tlsbroker_watchdog_probe_latency_seconds",
-     "", "Latency of the last successful canary probe.", k::gauge, s::listener},
+     "", "Latency of the last successful canary probe.", k::gauge, s::listener, u::microseconds},
     {counter::event_loop_stalls, "event_loop_stalls", "tlsbroker_event_loop_stalls_total", "",
      "Heartbeats that ran later than the bound (a handler blocked the loop).", k::total,
      s::broker},
     {counter::event_loop_max_block_ms, "event_loop_max_block_ms", "tlsbroker_event_loop_max_block_seconds",
-     "", "Longest heartbeat delay seen.", k::gauge, s::broker},
+     "", "Longest heartbeat delay seen.", k::gauge, s::broker, u::milliseconds},
     {counter::healthy, "healthy", "tlsbroker_healthy", "", "1 when every accept path is healthy.",
      k::gauge, s::broker},
 }};
@@ -97,6 +99,19 @@ constexpr bool table_in_order() {
     return true;
 }
 static_assert(table_in_order(), "counter_table must list counters in enum order");
+
+constexpr bool ends_with(std::string_view text, std::string_view tail) {
+    return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+}
+
+// A "_seconds" family must say which unit its source is in (or be a timestamp, which is
+// rendered as an age), so no raw microseconds are published as seconds.
+constexpr bool seconds_have_units() {
+    for (const auto& c : table)
+        if (ends_with(c.metric, "_seconds") && c.unit == counter_unit::none) return false;
+    return true;
+}
+static_assert(seconds_have_units(), "every _seconds metric needs a unit in counter_table");
 
 }  // namespace
 

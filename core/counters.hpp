@@ -62,6 +62,24 @@ enum class counter_scope : std::uint8_t {
     broker,    // kept in the total block only (event loop, health)
 };
 
+// The unit a value is kept in. Prometheus families ending in "_seconds" are published in
+// seconds: their samples are the raw value times seconds_per_unit(unit). The status JSON
+// shows the raw value (its key names the unit, e.g. "watchdog_probe_latency_us").
+enum class counter_unit : std::uint8_t {
+    none,          // a count, bytes, or a 0/1 flag: published as is
+    microseconds,
+    milliseconds,  // timestamps are unix milliseconds (see counter_kind::timestamp)
+};
+
+constexpr double seconds_per_unit(counter_unit u) {
+    switch (u) {
+    case counter_unit::microseconds: return 1e-6;
+    case counter_unit::milliseconds: return 1e-3;
+    case counter_unit::none: return 1.0;
+    }
+    return 1.0;
+}
+
 struct counter_info {
     counter id;
     const char* key;     // status JSON key and perf-counter name stem
@@ -70,6 +88,7 @@ struct counter_info {
     const char* help;
     counter_kind kind;
     counter_scope scope;
+    counter_unit unit = counter_unit::none;
 };
 
 // One entry per counter, in enum order.

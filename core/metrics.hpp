@@ -1,0 +1,53 @@
+// Rendering of the counters for operators: the /status JSON and the Prometheus text
+// exposition (format 0.0.4) served at /metrics. Both are pure functions of a snapshot view
+// and the current time, so they are tested with hand-built counter blocks.
+//
+// Rules (names, labels, kinds and units come from counter_table()):
+// - /status shows raw values under each counter's key, except timestamps, which become an
+//   age in seconds ("last_accept_age_seconds": 1.5; -1 when it never happened).
+// - /metrics lists each family once with # HELP and # TYPE (counter for totals, gauge for
+//   gauges and ages). Listener-scope samples carry listener="name" followed by the counter's
+//   own label; broker-scope samples carry no listener label. Sources kept in µs or ms are
+//   published in seconds. Extra families: tlsbroker_build_info{version}, tlsbroker_uptime_seconds,
+//   tlsbroker_listener_max_connections{listener}, tlsbroker_listener_state{listener,state}.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/counters.hpp"
+
+namespace tlsbroker::core {
+
+struct listener_view {
+    std::string name;
+    std::string listen;
+    std::string state;
+    const counter_block* counters;
+    std::uint64_t max_connections;
+    nlohmann::json extra = nlohmann::json::object();  // merged into the listener's object
+};
+
+struct broker_view {
+    std::string version;
+    std::uint64_t started_unix_ms;
+    bool healthy;
+    std::string health_reason;
+    std::vector<listener_view> listeners;
+    const counter_block* total;
+    nlohmann::json extra = nlohmann::json::object();  // merged into the top-level object
+};
+
+nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms);
+std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms);
+
+// Escapes a label value for the text format: backslash, double quote and line feed.
+std::string escape_label_value(std::string_view value);
+
+// Seconds since `stamp_unix_ms` (0 when `now` is earlier), or -1 when `stamp` is 0 (never).
+double age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms);
+
+}  // namespace tlsbroker::core
