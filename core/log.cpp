@@ -116,11 +116,11 @@ void check_writable(const std::filesystem::path& file) {
 
 boost::shared_ptr<file_sink> make_file_sink(const config::log_config& cfg) {
     check_writable(cfg.file);
-    const auto dir = cfg.file.parent_path().empty() ? std::filesystem::current_path()
-                                                    : cfg.file.parent_path();
+    const auto dir =
+        cfg.file.parent_path().empty() ? std::filesystem::current_path() : cfg.file.parent_path();
     // Rotated files: "<stem>_YYYYmmdd_HHMMSS_<n><ext>" next to the active file.
-    const auto rotated = dir / (cfg.file.stem().string() + "_%Y%m%d_%H%M%S_%3N" +
-                                cfg.file.extension().string());
+    const auto rotated =
+        dir / (cfg.file.stem().string() + "_%Y%m%d_%H%M%S_%3N" + cfg.file.extension().string());
     const std::uintmax_t rotation =
         static_cast<std::uintmax_t>(cfg.max_file_mb == 0 ? 1 : cfg.max_file_mb) * 1024u * 1024u;
 
@@ -128,8 +128,7 @@ boost::shared_ptr<file_sink> make_file_sink(const config::log_config& cfg) {
         bl::keywords::file_name = cfg.file.string(),
         bl::keywords::target_file_name = rotated.filename().string(),
         bl::keywords::open_mode = std::ios_base::out | std::ios_base::app,
-        bl::keywords::rotation_size = rotation,
-        bl::keywords::enable_final_rotation = false);
+        bl::keywords::rotation_size = rotation, bl::keywords::enable_final_rotation = false);
     backend->auto_flush(true);
     backend->set_file_collector(bl::sinks::file::make_collector(
         bl::keywords::target = dir.string(),
@@ -162,11 +161,16 @@ bool parse_level(std::string_view text, level& out) {
 
 const char* to_string(level l) {
     switch (l) {
-    case level::trace: return "trace";
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warning: return "warning";
-    case level::error: return "error";
+        case level::trace:
+            return "trace";
+        case level::debug:
+            return "debug";
+        case level::info:
+            return "info";
+        case level::warning:
+            return "warning";
+        case level::error:
+            return "error";
     }
     return "unknown";
 }
@@ -220,7 +224,8 @@ void init_console(level min) {
 void configure(const config::log_config& cfg, bool console) {
     auto& s = st();
     level min = level::info;
-    if (!parse_level(cfg.level, min)) throw std::runtime_error("unknown log level \"" + cfg.level + "\"");
+    if (!parse_level(cfg.level, min))
+        throw std::runtime_error("unknown log level \"" + cfg.level + "\"");
 
     // Build the new file sink before touching the old one: a bad path leaves logging as it was.
     boost::shared_ptr<file_sink> file;

@@ -41,10 +41,17 @@ std::string read_all(const fs::path& p) {
     return ss.str();
 }
 
+// Rate-limit keys live for the whole process; each test run gets keys of its own.
+std::string key(const std::string& name) {
+    static int run = 0;
+    return "unit:" + name + ":" + std::to_string(++run);
+}
+
 fs::path fresh_dir(const std::string& name) {
     const auto dir = fs::temp_directory_path() /
-                     ("tlsbroker_log_test_" + name + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                      "_" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+                     ("tlsbroker_log_test_" + name + "_" +
+                      std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
@@ -79,7 +86,8 @@ TEST(log_format, line_has_local_time_with_milliseconds_and_level) {
     const auto when = std::chrono::system_clock::from_time_t(std::mktime(&tm)) + 123ms;
     EXPECT_EQ(log::format_line(when, log::level::warning, "listener 'site' paused"),
               "2026-11-23 05:13:39.123 [warning] listener 'site' paused");
-    EXPECT_EQ(log::format_line(when - 123ms + 7ms, log::level::error, ""), "2026-11-23 05:13:39.007 [error] ");
+    EXPECT_EQ(log::format_line(when - 123ms + 7ms, log::level::error, ""),
+              "2026-11-23 05:13:39.007 [error] ");
 }
 
 TEST_F(log_test, capture_sees_lines_at_or_above_the_level) {
@@ -104,10 +112,11 @@ TEST_F(log_test, capture_sees_lines_at_or_above_the_level) {
 TEST_F(log_test, limited_folds_repeats_and_reports_them_on_the_next_line) {
     log::set_rate_limit(1h);
     log::capture cap;
-    EXPECT_TRUE(log::limited(log::level::warning, "unit:fold", "accept failed"));
-    EXPECT_FALSE(log::limited(log::level::warning, "unit:fold", "accept failed"));
-    EXPECT_FALSE(log::limited(log::level::warning, "unit:fold", "accept failed"));
-    EXPECT_TRUE(log::limited(log::level::warning, "unit:other", "another key"));
+    const auto fold = key("fold");
+    EXPECT_TRUE(log::limited(log::level::warning, fold, "accept failed"));
+    EXPECT_FALSE(log::limited(log::level::warning, fold, "accept failed"));
+    EXPECT_FALSE(log::limited(log::level::warning, fold, "accept failed"));
+    EXPECT_TRUE(log::limited(log::level::warning, key("other"), "another key"));
     ASSERT_EQ(cap.lines().size(), 2u);
 
     // A short window: keep calling until a line gets through, counting the folded ones.
@@ -115,23 +124,25 @@ TEST_F(log_test, limited_folds_repeats_and_reports_them_on_the_next_line) {
     int folded = 2;
     ASSERT_TRUE(tlsbroker::test::wait_until(
         [&] {
-            if (log::limited(log::level::warning, "unit:fold", "accept failed")) return true;
+            if (log::limited(log::level::warning, fold, "accept failed")) return true;
             ++folded;
             return false;
         },
         5s));
     const auto lines = cap.lines();
     ASSERT_EQ(lines.size(), 3u);
-    EXPECT_EQ(lines[2], "[warning] accept failed (" + std::to_string(folded) + " similar suppressed)");
+    EXPECT_EQ(lines[2],
+              "[warning] accept failed (" + std::to_string(folded) + " similar suppressed)");
 }
 
 TEST_F(log_test, limited_below_the_level_is_not_counted) {
     log::set_level(log::level::warning);
     log::set_rate_limit(1h);
     log::capture cap;
-    EXPECT_FALSE(log::limited(log::level::info, "unit:below", "quiet"));
+    const auto below = key("below");
+    EXPECT_FALSE(log::limited(log::level::info, below, "quiet"));
     log::set_level(log::level::info);
-    EXPECT_TRUE(log::limited(log::level::info, "unit:below", "quiet"));
+    EXPECT_TRUE(log::limited(log::level::info, below, "quiet"));
     EXPECT_EQ(cap.lines(), std::vector<std::string>{"[info] quiet"});
 }
 
@@ -166,7 +177,8 @@ TEST_F(log_test, platform_sink_receives_records_through_its_own_filter) {
     auto out = boost::make_shared<std::ostringstream>();
     auto sink = boost::make_shared<sink_t>();
     sink->locked_backend()->add_stream(out);
-    sink->set_filter(bl::expressions::attr<log::level>(log::severity_attribute) >= log::level::warning);
+    sink->set_filter(bl::expressions::attr<log::level>(log::severity_attribute) >=
+                     log::level::warning);
     sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
     log::add_sink(sink);
     TB_LOG_INFO("for the console only");
@@ -187,7 +199,8 @@ TEST_F(log_test, file_sink_writes_formatted_lines_and_rotates_by_size) {
     log::configure(cfg, false);
 
     TB_LOG_WARN("first line");
-    const std::regex first(R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} \[warning\] first line\n)");
+    const std::regex first(
+        R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} \[warning\] first line\n)");
     EXPECT_TRUE(std::regex_search(read_all(cfg.file), first)) << read_all(cfg.file);
 
     const std::string filler(1000, 'x');
@@ -231,8 +244,9 @@ TEST_F(log_test, configure_applies_level_and_window) {
     EXPECT_EQ(log::current_level(), log::level::error);
     log::capture cap;
     TB_LOG_WARN("filtered");
-    EXPECT_TRUE(log::limited(log::level::error, "unit:cfg", "once"));
-    EXPECT_FALSE(log::limited(log::level::error, "unit:cfg", "once"));
+    const auto once = key("cfg");
+    EXPECT_TRUE(log::limited(log::level::error, once, "once"));
+    EXPECT_FALSE(log::limited(log::level::error, once, "once"));
     EXPECT_EQ(cap.lines(), std::vector<std::string>{"[error] once"});
     log::shutdown();
 }

@@ -77,7 +77,7 @@ TEST(metrics_status, top_level_and_listener_objects) {
     EXPECT_EQ(site["counters"]["connections_accepted"], 12);
     EXPECT_EQ(site["counters"]["handshakes_failed"], 2);
     EXPECT_EQ(site["counters"]["watchdog_probe_latency_us"], 1500);  // raw, unit in the key
-    EXPECT_FALSE(site["counters"].contains("healthy"));  // broker scope: total only
+    EXPECT_FALSE(site["counters"].contains("healthy"));              // broker scope: total only
     EXPECT_EQ(j["listeners"][1]["name"], "we\"ird\\name\nx");
 
     EXPECT_EQ(j["total"]["connections_accepted"], 15);
@@ -90,7 +90,8 @@ TEST(metrics_status, every_counter_key_is_present_in_table_order_of_scope) {
     const auto j = render_status(f.view(), now_ms);
     for (const auto& c : counter_table()) {
         EXPECT_TRUE(j["total"].contains(c.key)) << c.key;
-        EXPECT_EQ(j["listeners"][0]["counters"].contains(c.key), c.scope == counter_scope::listener) << c.key;
+        EXPECT_EQ(j["listeners"][0]["counters"].contains(c.key), c.scope == counter_scope::listener)
+            << c.key;
     }
 }
 
@@ -120,16 +121,19 @@ TEST(metrics_status, missing_blocks_give_empty_objects) {
 TEST(metrics_prometheus, samples_carry_listener_then_own_label) {
     fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="ok"} 12)")) << text;
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="ok"} 12)"))
+        << text;
     EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="failed"} 2)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_accepted_total{listener="site"} 12)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_active{listener="site"} 5)"));
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_accept_errors_total{listener="site",class="resource"} 4)"));
+    EXPECT_TRUE(
+        has_line(text, R"(tlsbroker_accept_errors_total{listener="site",class="resource"} 4)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_build_info{version="1.2.3"} 1)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_uptime_seconds 61)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_max_connections{listener="site"} 100)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="site",state="accepting"} 1)"));
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="site",state="backing_off"} 0)"));
+    EXPECT_TRUE(
+        has_line(text, R"(tlsbroker_listener_state{listener="site",state="backing_off"} 0)"));
 }
 
 TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
@@ -145,10 +149,13 @@ TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
 TEST(metrics_prometheus, units_are_converted_to_seconds_and_ages_rendered) {
     fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_watchdog_probe_latency_seconds{listener="site"} 0.0015)")) << text;
+    EXPECT_TRUE(
+        has_line(text, R"(tlsbroker_watchdog_probe_latency_seconds{listener="site"} 0.0015)"))
+        << text;
     EXPECT_TRUE(has_line(text, "tlsbroker_event_loop_max_block_seconds 0.25"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="site"} 1.5)"));
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="we\"ird\\name\nx"} -1)"));
+    EXPECT_TRUE(
+        has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="we\"ird\\name\nx"} -1)"));
 }
 
 TEST(metrics_prometheus, label_values_are_escaped) {
@@ -156,8 +163,12 @@ TEST(metrics_prometheus, label_values_are_escaped) {
     auto v = f.view();
     v.version = "1.0 \"beta\"\\x";
     const auto text = render_prometheus(v, now_ms);
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_accepted_total{listener="we\"ird\\name\nx"} 3)")) << text;
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="we\"ird\\name\nx",state="paused_at_limit"} 1)"));
+    EXPECT_TRUE(
+        has_line(text, R"(tlsbroker_connections_accepted_total{listener="we\"ird\\name\nx"} 3)"))
+        << text;
+    EXPECT_TRUE(has_line(
+        text,
+        R"(tlsbroker_listener_state{listener="we\"ird\\name\nx",state="paused_at_limit"} 1)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_build_info{version="1.0 \"beta\"\\x"} 1)"));
     EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     EXPECT_EQ(escape_label_value("plain"), "plain");
@@ -172,7 +183,8 @@ TEST(metrics_prometheus, each_family_declared_once_before_its_samples) {
     std::map<std::string, int> help, type;
     std::map<std::string, std::string> types;
     std::string current;  // family of the latest header
-    const std::regex sample_re(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+)$)");
+    const std::regex sample_re(
+        R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+)$)");
     std::set<std::string> with_samples;
     for (const auto& line : split_lines(text)) {
         std::smatch m;

@@ -88,7 +88,7 @@ TEST(rate_limiter, evicts_the_oldest_when_every_window_is_open) {
     EXPECT_TRUE(r.check("d", t0 + ms(4)).write);  // "a" was written longest ago
     EXPECT_EQ(r.size(), 3u);
     EXPECT_EQ(r.lost_suppressed(), 1u);
-    EXPECT_TRUE(r.check("a", t0 + ms(5)).write);  // forgotten, so written again
+    EXPECT_TRUE(r.check("a", t0 + ms(5)).write);   // forgotten, so written again
     EXPECT_FALSE(r.check("d", t0 + ms(6)).write);  // still remembered
 
     // A flood of distinct keys never grows the map past its bound.

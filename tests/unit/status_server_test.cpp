@@ -1,0 +1,291 @@
+#include "core/status_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+#include <vector>
+
+#include "core/log.hpp"
+#include "support/wait.hpp"
+
+#if defined(__linux__)
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#endif
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+using namespace tlsbroker;
+
+namespace {
+
+// The endpoint under test, with its own event loop on two threads.
+struct running_server {
+    net::io_context ioc;
+    net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+    std::atomic<int> reloads{0};
+    std::unique_ptr<core::status_server> server;
+    std::vector<std::thread> threads;
+
+    explicit running_server(bool with_reload = true, bool throwing_status = false) {
+        core::status_handlers h;
+        h.healthz = [] { return core::http_reply{200, "text/plain; charset=utf-8", "ok\n"}; };
+        h.status = [throwing_status]() -> core::http_reply {
+            if (throwing_status) throw std::runtime_error("render failed");
+            return {200, "application/json", R"({"healthy":true})"};
+        };
+        h.metrics = [] {
+            return core::http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
+                                    "tlsbroker_healthy 1\n"};
+        };
+        if (with_reload)
+            h.reload = [this] {
+                ++reloads;
+                return core::http_reply{200, "text/plain; charset=utf-8", "reloaded\n"};
+            };
+        server = std::make_unique<core::status_server>(
+            ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0), std::move(h));
+        for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
+    }
+    ~running_server() {
+        server->stop();
+        work.reset();
+        ioc.stop();
+        for (auto& t : threads) t.join();
+    }
+    std::uint16_t port() const { return server->local_endpoint().port(); }
+};
+
+// A loopback HTTP client whose every operation has a deadline.
+struct client {
+    net::io_context ioc;
+    beast::tcp_stream stream{ioc};
+    beast::flat_buffer buffer;
+
+    boost::system::error_code connect(std::uint16_t port) {
+        boost::system::error_code ec;
+        stream.socket().connect(tcp::endpoint(net::ip::address_v4::loopback(), port), ec);
+        return ec;
+    }
+
+    boost::system::error_code send(const std::string& raw) {
+        boost::system::error_code ec = net::error::timed_out;
+        stream.expires_after(5s);
+        net::async_write(stream, net::buffer(raw),
+                         [&](boost::system::error_code e, std::size_t) { ec = e; });
+        ioc.restart();
+        ioc.run();
+        return ec;
+    }
+
+    http::response<http::string_body> read(boost::system::error_code& ec) {
+        http::response<http::string_body> res;
+        ec = net::error::timed_out;
+        stream.expires_after(5s);
+        http::async_read(stream, buffer, res,
+                         [&](boost::system::error_code e, std::size_t) { ec = e; });
+        ioc.restart();
+        ioc.run();
+        return res;
+    }
+
+    http::response<http::string_body> request(const std::string& raw) {
+        EXPECT_FALSE(send(raw));
+        boost::system::error_code ec;
+        auto res = read(ec);
+        EXPECT_FALSE(ec) << ec.message();
+        return res;
+    }
+};
+
+std::string get(const std::string& target, bool close = true) {
+    return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" +
+           (close ? "Connection: close\r\n" : "") + "\r\n";
+}
+
+std::string post(const std::string& target, const std::string& body = "") {
+    return "POST " + target +
+           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+http::response<http::string_body> once(std::uint16_t port, const std::string& raw) {
+    client c;
+    EXPECT_FALSE(c.connect(port));
+    return c.request(raw);
+}
+
+// True once the peer has closed the connection (a read ends with EOF or a reset).
+bool peer_closed(client& c) {
+    boost::system::error_code ec;
+    c.read(ec);
+    return ec == http::error::end_of_stream || ec == net::error::eof ||
+           ec == net::error::connection_reset;
+}
+
+}  // namespace
+
+TEST(status_server, serves_each_route_with_its_content_type) {
+    running_server s;
+    ASSERT_NE(s.port(), 0);
+
+    auto res = once(s.port(), get("/healthz"));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body(), "ok\n");
+
+    res = once(s.port(), get("/status?pretty=1"));  // the query string is ignored
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[http::field::content_type], "application/json");
+    EXPECT_EQ(res.body(), R"({"healthy":true})");
+
+    res = once(s.port(), get("/metrics"));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[http::field::content_type], "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_EQ(res.body(), "tlsbroker_healthy 1\n");
+
+    res = once(s.port(), post("/reload"));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(s.reloads.load(), 1);
+}
+
+TEST(status_server, unknown_paths_are_404_and_wrong_methods_405) {
+    running_server s;
+    EXPECT_EQ(once(s.port(), get("/")).result_int(), 404u);
+    EXPECT_EQ(once(s.port(), get("/statusx")).result_int(), 404u);
+
+    auto res = once(s.port(), post("/status", "{}"));
+    EXPECT_EQ(res.result_int(), 405u);
+    EXPECT_EQ(res[http::field::allow], "GET");
+
+    res = once(s.port(), get("/reload"));
+    EXPECT_EQ(res.result_int(), 405u);
+    EXPECT_EQ(res[http::field::allow], "POST");
+    EXPECT_EQ(s.reloads.load(), 0);
+
+    res = once(s.port(), "DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(res.result_int(), 405u);
+}
+
+TEST(status_server, reload_without_a_handler_is_404) {
+    running_server s(false);
+    EXPECT_EQ(once(s.port(), post("/reload")).result_int(), 404u);
+    EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u);
+}
+
+TEST(status_server, keeps_the_connection_alive_between_requests) {
+    running_server s;
+    client c;
+    ASSERT_FALSE(c.connect(s.port()));
+    for (int i = 0; i < 3; ++i) {
+        const auto res = c.request(get("/healthz", false));
+        EXPECT_EQ(res.result_int(), 200u);
+        EXPECT_TRUE(res.keep_alive());
+    }
+    const auto last = c.request(get("/metrics", true));
+    EXPECT_EQ(last.result_int(), 200u);
+    EXPECT_FALSE(last.keep_alive());
+    EXPECT_TRUE(peer_closed(c));
+}
+
+TEST(status_server, request_body_over_8k_is_refused_with_413) {
+    running_server s;
+    client c;
+    ASSERT_FALSE(c.connect(s.port()));
+    const auto res = c.request(post("/reload", std::string(10000, 'x')));
+    EXPECT_EQ(res.result_int(), 413u);
+    EXPECT_EQ(s.reloads.load(), 0);
+    EXPECT_TRUE(peer_closed(c));
+
+    // A body just under the limit is fine.
+    EXPECT_EQ(once(s.port(), post("/reload", std::string(8000, 'x'))).result_int(), 200u);
+}
+
+TEST(status_server, oversized_header_is_431_and_garbage_is_400) {
+    running_server s;
+    const auto big =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
+    EXPECT_EQ(once(s.port(), big).result_int(), 431u);
+    EXPECT_EQ(once(s.port(), "NOT HTTP AT ALL\r\n\r\n").result_int(), 400u);
+    EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u);
+}
+
+TEST(status_server, a_throwing_handler_gives_500_and_the_server_goes_on) {
+    log::set_rate_limit(0ms);
+    log::capture cap;
+    running_server s(true, true);
+    EXPECT_EQ(once(s.port(), get("/status")).result_int(), 500u);
+    EXPECT_TRUE(cap.contains("render failed"));
+    EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u);
+    log::set_rate_limit(10000ms);
+}
+
+TEST(status_server, stop_closes_the_acceptor_and_live_connections) {
+    running_server s;
+    const auto port = s.port();
+    client idle;
+    ASSERT_FALSE(idle.connect(port));
+    EXPECT_EQ(idle.request(get("/healthz", false)).result_int(), 200u);  // now idle, kept alive
+
+    s.server->stop();
+    EXPECT_TRUE(peer_closed(idle));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            client c;
+            return static_cast<bool>(c.connect(port));
+        },
+        5s));
+    s.server->stop();  // a second stop is harmless
+}
+
+#if defined(__linux__)
+// The product's reason to exist: running out of descriptors must not end the accept loop.
+TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
+    log::set_rate_limit(0ms);
+    log::capture cap;
+    running_server s;
+    const auto port = s.port();
+
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    std::size_t open_now = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+        ++open_now;
+    rlimit low = saved;
+    low.rlim_cur = open_now + 16;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+
+    // Use up every descriptor, then free exactly one for the client's socket: the server
+    // has none left to accept the connection with. (The client's event loop is made first.)
+    client c;
+    std::vector<int> fillers;
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
+    ASSERT_FALSE(fillers.empty());
+    ::close(fillers.back());
+    fillers.pop_back();
+    const auto connect_ec = c.connect(port);
+
+    const bool saw_error =
+        test::wait_until([&] { return cap.contains("status endpoint accept"); }, 5s);
+    for (const int fd : fillers) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &saved);
+    log::set_rate_limit(10000ms);
+
+    ASSERT_FALSE(connect_ec) << connect_ec.message();
+    EXPECT_TRUE(saw_error);
+    EXPECT_TRUE(cap.contains("accepting again in"));
+    // Descriptors are back: the queued connection is accepted and served.
+    EXPECT_EQ(c.request(get("/healthz")).result_int(), 200u);
+    EXPECT_EQ(once(port, get("/healthz")).result_int(), 200u);
+}
+#endif
