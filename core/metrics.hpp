@@ -26,18 +26,18 @@ struct listener_view {
     std::string name;
     std::string listen;
     std::string state;
-    const counter_block* counters;
-    std::uint64_t max_connections;
+    const counter_block* counters = nullptr;  // null: an empty "counters" object, no samples
+    std::uint64_t max_connections = 0;
     nlohmann::json extra = nlohmann::json::object();  // merged into the listener's object
 };
 
 struct broker_view {
     std::string version;
-    std::uint64_t started_unix_ms;
-    bool healthy;
+    std::uint64_t started_unix_ms = 0;
+    bool healthy = false;
     std::string health_reason;
     std::vector<listener_view> listeners;
-    const counter_block* total;
+    const counter_block* total = nullptr;  // null: an empty "total", no broker-scope samples
     nlohmann::json extra = nlohmann::json::object();  // merged into the top-level object
 };
 
