@@ -70,7 +70,7 @@ struct server::impl {
                               v.healthy ? "ok\n" : "unhealthy: " + v.health_reason + "\n"};
         };
         h.status = [this] {
-            return http_reply{200, "application/json", render_status(view(), unix_ms_now()).dump(2) + "\n"};
+            return http_reply{200, "application/json", render_status(view(), unix_ms_now()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
         };
         h.metrics = [this] {
             return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
