@@ -30,9 +30,22 @@ struct status_config {
     endpoint listen{"127.0.0.1", 9100, "127.0.0.1:9100"};
 };
 
-struct tls_config {
-    std::filesystem::path certificate;  // absolute (resolved against the config folder)
+// A certificate chosen by the server name the client asks for (SNI).
+struct sni_certificate {
+    std::vector<std::string> server_names;  // exact ("a.example") or wildcard ("*.b.example")
+    std::filesystem::path certificate;
     std::filesystem::path private_key;
+};
+
+struct tls_config {
+    std::filesystem::path certificate;  // absolute (resolved against the config folder); the default
+    std::filesystem::path private_key;
+    std::vector<sni_certificate> sni;   // more certificates, chosen by server name
+    bool refuse_unknown_sni = false;    // a name matching no entry fails the handshake
+    std::filesystem::path client_ca;    // mutual TLS: CAs that sign client certificates
+    std::string verify_client = "none";  // "none", "optional" or "required"
+    std::filesystem::path crl;          // revoked client certificates (PEM CRLs)
+    std::uint32_t verify_depth = 5;
     std::string min_version = "1.2";  // "1.2" or "1.3"
     std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
     std::string ciphersuites;          // TLS 1.3 suites; empty: OpenSSL default
@@ -44,6 +57,19 @@ struct tls_config {
 struct backend_config {
     endpoint address;
     std::uint32_t connect_timeout_ms = 5000;
+};
+
+// Marks a backend down after consecutive connect failures and brings it back.
+struct backend_health_config {
+    std::uint32_t fail_threshold = 3;    // consecutive failures that mark a backend down
+    std::uint32_t cooldown_ms = 10000;   // how long a down backend is skipped
+    std::uint32_t check_interval_ms = 0; // >0: a TCP connect check brings a down backend back early
+};
+
+struct source_limits_config {
+    std::uint32_t max_connections_per_source = 0;  // 0: off
+    std::uint32_t rate_per_source = 0;             // new connections per second per address; 0: off
+    std::uint32_t rate_burst = 20;                 // bucket size for rate_per_source
 };
 
 struct timeouts_config {
@@ -67,7 +93,13 @@ struct listener_config {
     std::uint32_t backlog = 1024;
     std::uint32_t max_connections = 10000;
     tls_config tls;
-    backend_config backend;
+    backend_config backend;                // the first of `backends` (kept for old configs)
+    std::vector<backend_config> backends;  // never empty once validated
+    std::string backend_policy = "first";  // "first" (ordered failover) or "round_robin"
+    backend_health_config backend_health;
+    std::string proxy_protocol = "none";   // "none", "v1" or "v2"
+    source_limits_config source_limits;
+    bool connection_log = true;            // one line per closed connection
     timeouts_config timeouts;
     keepalive_config keepalive;
 };
