@@ -91,6 +91,16 @@ constexpr std::array<counter_info, counter_count> table{{
      "", "Longest heartbeat delay seen.", k::gauge, s::broker, u::milliseconds},
     {counter::healthy, "healthy", "tlsbroker_healthy", "", "1 when every accept path is healthy.",
      k::gauge, s::broker},
+    {counter::rejected_source_limit, "rejected_source_limit", "tlsbroker_connections_rejected_total",
+     "reason=\"per_source_limit\"", "Connections refused or closed without service, by reason.", k::total,
+     s::listener},
+    {counter::rejected_source_rate, "rejected_source_rate", "tlsbroker_connections_rejected_total",
+     "reason=\"per_source_rate\"", "Connections refused or closed without service, by reason.", k::total,
+     s::listener},
+    {counter::reloads_ok, "reloads_ok", "tlsbroker_reloads_total", "result=\"ok\"",
+     "Configuration reloads, by result.", k::total, s::broker},
+    {counter::reloads_failed, "reloads_failed", "tlsbroker_reloads_total", "result=\"failed\"",
+     "Configuration reloads, by result.", k::total, s::broker},
 }};
 
 constexpr bool table_in_order() {

@@ -46,6 +46,10 @@ enum class counter : std::size_t {
     event_loop_stalls,
     event_loop_max_block_ms,
     healthy,
+    rejected_source_limit,
+    rejected_source_rate,
+    reloads_ok,
+    reloads_failed,
     count_
 };
 

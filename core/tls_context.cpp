@@ -1,7 +1,10 @@
 #include "core/tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 namespace tlsbroker::core {
@@ -11,6 +14,62 @@ namespace {
 [[noreturn]] void fail(const std::string& what) {
     const auto reason = openssl_error_text();
     throw std::runtime_error(what + (reason.empty() ? "" : ": " + reason));
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+void load_client_verification(SSL_CTX* c, const config::tls_config& cfg) {
+    if (cfg.verify_client == "none" || cfg.client_ca.empty()) return;
+    if (SSL_CTX_load_verify_locations(c, cfg.client_ca.string().c_str(), nullptr) != 1)
+        fail("cannot load client_ca " + cfg.client_ca.string());
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.client_ca.string().c_str());
+    if (names != nullptr) SSL_CTX_set_client_CA_list(c, names);
+    if (!cfg.crl.empty()) {
+        X509_STORE* store = SSL_CTX_get_cert_store(c);
+        if (X509_STORE_load_file(store, cfg.crl.string().c_str()) != 1) fail("cannot load crl " + cfg.crl.string());
+        X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    }
+    const int mode = cfg.verify_client == "required" ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                                                     : SSL_VERIFY_PEER;
+    SSL_CTX_set_verify(c, mode, nullptr);
+    SSL_CTX_set_verify_depth(c, static_cast<int>(cfg.verify_depth));
+}
+
+ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
+                     const std::filesystem::path& key) {
+    ssl_ctx_ptr ctx(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX* c = ctx.get();
+    if (c == nullptr) fail("cannot create TLS context");
+
+    const int min = cfg.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
+    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);
+    if (!cfg.session_tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+    const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
+    if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
+    if (!cfg.ciphersuites.empty() && SSL_CTX_set_ciphersuites(c, cfg.ciphersuites.c_str()) != 1)
+        fail("invalid ciphersuites '" + cfg.ciphersuites + "'");
+
+    if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
+        fail("cannot load certificate " + cert.string());
+    if (SSL_CTX_use_PrivateKey_file(c, key.string().c_str(), SSL_FILETYPE_PEM) != 1)
+        fail("cannot load private key " + key.string());
+    if (SSL_CTX_check_private_key(c) != 1) fail("private key " + key.string() + " does not match the certificate");
+
+    static const unsigned char sid_ctx[] = "tlsbroker";
+    SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
+    SSL_CTX_set_session_cache_mode(c, cfg.session_cache_size == 0 ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(c, static_cast<long>(cfg.session_cache_size));
+    SSL_CTX_set_timeout(c, static_cast<long>(cfg.session_timeout_s));
+    load_client_verification(c, cfg);
+    return ctx;
 }
 
 }  // namespace
@@ -24,39 +83,93 @@ std::string openssl_error_text() {
     return buf;
 }
 
+bool server_name_matches(const std::string& pattern_in, const std::string& name_in) {
+    const auto pattern = lower(pattern_in);
+    const auto name = lower(name_in);
+    if (pattern.rfind("*.", 0) != 0) return pattern == name;
+    const auto dot = name.find('.');
+    return dot != std::string::npos && dot > 0 && name.substr(dot) == pattern.substr(1);
+}
+
 tls_context::tls_context(const config::tls_config& cfg)
-    : ctx_(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free) {
-    SSL_CTX* c = ctx_.get();
-    if (c == nullptr) fail("cannot create TLS context");
+    : default_(make_ctx(cfg, cfg.certificate, cfg.private_key)), refuse_unknown_(cfg.refuse_unknown_sni) {
+    for (const auto& s : cfg.sni) {
+        named n;
+        for (const auto& name : s.server_names) n.names.push_back(lower(name));
+        n.ctx = make_ctx(cfg, s.certificate, s.private_key);
+        sni_.push_back(std::move(n));
+    }
+    if (!sni_.empty() || refuse_unknown_) {
+        SSL_CTX_set_tlsext_servername_callback(default_.get(), &tls_context::on_server_name);
+        SSL_CTX_set_tlsext_servername_arg(default_.get(), this);
+    }
+}
 
-    const int min = cfg.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
-    if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
+tls_context::~tls_context() = default;
 
-    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                               SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF |
-                               SSL_OP_SINGLE_ECDH_USE);
-    if (!cfg.session_tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+SSL_CTX* tls_context::for_name(const std::string& server_name) const {
+    const auto name = lower(server_name);
+    for (const auto& n : sni_)
+        if (std::find(n.names.begin(), n.names.end(), name) != n.names.end()) return n.ctx.get();
+    for (const auto& n : sni_)
+        for (const auto& p : n.names)
+            if (p.rfind("*.", 0) == 0 && server_name_matches(p, name)) return n.ctx.get();
+    return nullptr;
+}
 
-    const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
-    if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
-    if (!cfg.ciphersuites.empty() && SSL_CTX_set_ciphersuites(c, cfg.ciphersuites.c_str()) != 1)
-        fail("invalid ciphersuites '" + cfg.ciphersuites + "'");
+int tls_context::on_server_name(SSL* ssl, int* alert, void* arg) {
+    const auto* self = static_cast<const tls_context*>(arg);
+    const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == nullptr) return SSL_TLSEXT_ERR_NOACK;
+    if (SSL_CTX* c = self->for_name(name)) {
+        SSL_set_SSL_CTX(ssl, c);
+        // SSL_set_SSL_CTX does not copy the verification settings: take them from `c`.
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(c), nullptr);
+        SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(c));
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (self->refuse_unknown_) {
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;  // the default certificate serves unknown names
+}
 
-    if (SSL_CTX_use_certificate_chain_file(c, cfg.certificate.string().c_str()) != 1)
-        fail("cannot load certificate " + cfg.certificate.string());
-    if (SSL_CTX_use_PrivateKey_file(c, cfg.private_key.string().c_str(), SSL_FILETYPE_PEM) != 1)
-        fail("cannot load private key " + cfg.private_key.string());
-    if (SSL_CTX_check_private_key(c) != 1)
-        fail("private key " + cfg.private_key.string() + " does not match the certificate");
-
-    static const unsigned char sid_ctx[] = "tlsbroker";
-    SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
-    SSL_CTX_set_session_cache_mode(c, cfg.session_cache_size == 0 ? SSL_SESS_CACHE_OFF
-                                                                  : SSL_SESS_CACHE_SERVER);
-    SSL_CTX_sess_set_cache_size(c, static_cast<long>(cfg.session_cache_size));
-    SSL_CTX_set_timeout(c, static_cast<long>(cfg.session_timeout_s));
+client_identity peer_identity(SSL* ssl) {
+    client_identity id;
+    X509* cert = SSL_get1_peer_certificate(ssl);
+    if (cert == nullptr) return id;
+    id.presented = true;
+    id.verified = SSL_get_verify_result(ssl) == X509_V_OK;
+    if (char* s = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0)) {
+        id.subject = s;
+        OPENSSL_free(s);
+    }
+    char cn[256] = {0};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) id.common_name = cn;
+    if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+        for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+            const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+            if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
+                const auto* v = g->d.ia5;
+                const char* tag = g->type == GEN_DNS ? "DNS:" : g->type == GEN_EMAIL ? "email:" : "URI:";
+                id.sans.push_back(tag + std::string(reinterpret_cast<const char*>(v->data), static_cast<std::size_t>(v->length)));
+            } else if (g->type == GEN_IPADD && (g->d.ip->length == 4 || g->d.ip->length == 16)) {
+                char buf[64] = {0};
+                const auto* d = g->d.ip->data;
+                if (g->d.ip->length == 4)
+                    std::snprintf(buf, sizeof buf, "IP:%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
+                else
+                    std::snprintf(buf, sizeof buf, "IP:%x:%x:%x:%x:%x:%x:%x:%x", d[0] << 8 | d[1], d[2] << 8 | d[3],
+                                  d[4] << 8 | d[5], d[6] << 8 | d[7], d[8] << 8 | d[9], d[10] << 8 | d[11],
+                                  d[12] << 8 | d[13], d[14] << 8 | d[15]);
+                id.sans.emplace_back(buf);
+            }
+        }
+        GENERAL_NAMES_free(names);
+    }
+    X509_free(cert);
+    return id;
 }
 
 }  // namespace tlsbroker::core

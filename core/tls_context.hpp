@@ -1,12 +1,14 @@
-// The server-side SSL_CTX of a listener, built from its validated tls_config with the
+// The server-side TLS contexts of a listener, built from its validated tls_config with the
 // product's defaults: TLS 1.2+, AEAD only, no renegotiation, no compression, server cipher
-// preference, released idle buffers, session cache and tickets on.
+// preference, released idle buffers, session cache and tickets on. Several certificates
+// may be chosen by server name (SNI); client certificates may be required (mutual TLS).
 #pragma once
 
 #include <openssl/ssl.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -18,15 +20,49 @@ inline constexpr const char* default_tls12_ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+struct ssl_ctx_deleter {
+    void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, ssl_ctx_deleter>;
+
 class tls_context {
 public:
     // Throws std::runtime_error naming the file or setting and OpenSSL's reason.
     explicit tls_context(const config::tls_config& cfg);
-    SSL_CTX* native() const { return ctx_.get(); }
+    ~tls_context();
+    tls_context(const tls_context&) = delete;
+    tls_context& operator=(const tls_context&) = delete;
+
+    // The context new connections start with; SNI may switch them to another.
+    SSL_CTX* native() const { return default_.get(); }
+    // The context for `server_name`: exact names first, then wildcards; nullptr when none.
+    SSL_CTX* for_name(const std::string& server_name) const;
 
 private:
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx_;
+    static int on_server_name(SSL* ssl, int* alert, void* arg);
+
+    ssl_ctx_ptr default_;
+    struct named {
+        std::vector<std::string> names;  // lower case
+        ssl_ctx_ptr ctx;
+    };
+    std::vector<named> sni_;
+    bool refuse_unknown_ = false;
 };
+
+// True when `pattern` ("a.example" or "*.b.example") matches `name` (case-insensitive);
+// a wildcard stands for exactly one label.
+bool server_name_matches(const std::string& pattern, const std::string& name);
+
+// The client certificate's identity, for logs and the PROXY header.
+struct client_identity {
+    bool presented = false;
+    bool verified = false;
+    std::string subject;
+    std::string common_name;
+    std::vector<std::string> sans;  // "DNS:…", "IP:…", "email:…", "URI:…"
+};
+client_identity peer_identity(SSL* ssl);
 
 // The text of the oldest queued OpenSSL error (and clears the queue); "" when none.
 std::string openssl_error_text();

@@ -1,0 +1,61 @@
+// A listener's backends: the order to try them in (ordered failover or round robin), and
+// their health. A backend whose connects fail `fail_threshold` times in a row is marked
+// down and skipped for `cooldown_ms` (or until a periodic TCP check reaches it); when every
+// backend is down they are all tried anyway, because refusing a client helps nobody.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace tlsbroker::core {
+
+struct backend_state {
+    std::string address;
+    bool up = true;
+    std::uint64_t consecutive_failures = 0;
+    std::uint64_t connects_ok = 0;
+    std::uint64_t connects_failed = 0;
+    std::uint64_t marked_down = 0;  // times it was marked down
+};
+
+class backend_set : public std::enable_shared_from_this<backend_set> {
+public:
+    using clock = std::chrono::steady_clock;
+    explicit backend_set(const config::listener_config& cfg);
+
+    std::size_t size() const { return backends_.size(); }
+    const config::backend_config& at(std::size_t i) const { return backends_[i]; }
+    // Indexes to try for one new connection, best first.
+    std::vector<std::size_t> order();
+    void report(std::size_t i, bool ok);
+    std::vector<backend_state> snapshot() const;
+
+    // Periodic TCP checks of down backends (when check_interval_ms > 0).
+    void start_checks(boost::asio::io_context& ioc);
+    void stop_checks();
+
+private:
+    bool usable(std::size_t i, clock::time_point now) const;
+    void check_round();
+
+    std::vector<config::backend_config> backends_;
+    bool round_robin_;
+    config::backend_health_config health_;
+    std::string listener_name_;
+    std::atomic<std::size_t> next_{0};
+    mutable std::mutex mutex_;
+    std::vector<backend_state> state_;
+    std::vector<clock::time_point> down_until_;
+    std::unique_ptr<boost::asio::steady_timer> timer_;
+    bool checking_ = false;
+};
+
+}  // namespace tlsbroker::core

@@ -1,0 +1,40 @@
+#include "core/source_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace tlsbroker::core;
+using v = source_limiter::verdict;
+
+namespace {
+const auto a = boost::asio::ip::make_address("192.0.2.1");
+const auto b = boost::asio::ip::make_address("192.0.2.2");
+}  // namespace
+
+TEST(source_limiter, caps_live_connections_per_address) {
+    source_limiter l(2, 0, 0);
+    const auto t = source_limiter::clock::now();
+    EXPECT_EQ(l.admit(a, t), v::ok);
+    EXPECT_EQ(l.admit(a, t), v::ok);
+    EXPECT_EQ(l.admit(a, t), v::too_many);
+    EXPECT_EQ(l.admit(b, t), v::ok);  // others are not affected
+    l.release(a);
+    EXPECT_EQ(l.admit(a, t), v::ok);
+}
+
+TEST(source_limiter, token_bucket_rate_with_burst) {
+    source_limiter l(0, 10, 3);  // 10/s, burst 3
+    auto t = source_limiter::clock::now();
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(l.admit(a, t), v::ok);
+    EXPECT_EQ(l.admit(a, t), v::too_fast);
+    EXPECT_EQ(l.admit(b, t), v::ok);
+    t += std::chrono::milliseconds(100);  // one token back
+    EXPECT_EQ(l.admit(a, t), v::ok);
+    EXPECT_EQ(l.admit(a, t), v::too_fast);
+}
+
+TEST(source_limiter, off_when_zero) {
+    source_limiter l(0, 0, 0);
+    EXPECT_FALSE(l.enabled());
+    const auto t = source_limiter::clock::now();
+    for (int i = 0; i < 1000; ++i) EXPECT_EQ(l.admit(a, t), v::ok);
+}
