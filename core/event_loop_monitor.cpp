@@ -35,19 +35,19 @@ void event_loop_monitor::loop() {
     const auto tick = std::max(std::chrono::milliseconds(5), bound_ / 4);
     std::unique_lock lock(mutex_);
     while (!cv_.wait_for(lock, tick, [this] { return stop_; })) {
-        const auto posted = posted_ns_.load();
+        const auto posted = posted_ns_->load();
         if (posted == 0) {
             reported_ = false;
-            posted_ns_ = now_ns();
-            boost::asio::post(ioc_, [this] {
-                const auto p = posted_ns_.exchange(0);
+            posted_ns_->store(now_ns());
+            boost::asio::post(ioc_, [slot = posted_ns_, bound = bound_, &total = total_] {
+                const auto p = slot->exchange(0);
                 const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::nanoseconds(now_ns() - p));
-                if (waited > bound_) {
-                    total_.raise_to(counter::event_loop_max_block_ms, static_cast<std::uint64_t>(waited.count()));
+                if (waited > bound) {
+                    total.raise_to(counter::event_loop_max_block_ms, static_cast<std::uint64_t>(waited.count()));
                     log::limited(log::level::error, "event-loop-blocked-end",
                                  log::str("event loop was blocked for ", waited.count(), " ms (bound ",
-                                          bound_.count(), " ms)"));
+                                          bound.count(), " ms)"));
                 }
             });
             continue;

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -34,8 +35,9 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stop_ = false;
-    // Heartbeat in flight: when it was posted (0 = none) and whether it is already reported.
-    std::atomic<std::int64_t> posted_ns_{0};
+    // Heartbeat in flight: when it was posted (0 = none). Shared with the posted handler,
+    // which may run after this object is gone.
+    std::shared_ptr<std::atomic<std::int64_t>> posted_ns_ = std::make_shared<std::atomic<std::int64_t>>(0);
     bool reported_ = false;
 };
 

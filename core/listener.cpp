@@ -28,6 +28,9 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
       cfg_(&root_->listeners.at(index)),
       counters_(own, total),
       pool_(pool),
+      backends_(std::make_shared<backend_set>(*cfg_)),
+      limiter_(cfg_->source_limits.max_connections_per_source, cfg_->source_limits.rate_per_source,
+               cfg_->source_limits.rate_burst),
       strand_(asio::make_strand(ioc)),
       acceptor_(strand_),
       retry_timer_(strand_),
@@ -35,12 +38,17 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
 
 listener::~listener() = default;
 
-void listener::start() {
+void listener::prepare() {
+    if (tls_) return;
     try {
         tls_ = std::make_shared<tls_context>(cfg_->tls);
     } catch (const std::exception& e) {
         throw std::runtime_error("listener '" + cfg_->name + "': TLS: " + e.what());
     }
+}
+
+void listener::start() {
+    prepare();
     try {
         open();
     } catch (const boost::system::system_error& e) {
@@ -49,12 +57,28 @@ void listener::start() {
     }
     TB_LOG_INFO("listener '", cfg_->name, "' accepting on ", bound_, " (backlog ", cfg_->backlog,
                 ", max_connections ", cfg_->max_connections, ")");
+    backends_->start_checks(ioc_);
     asio::post(strand_, [self = shared_from_this()] { self->do_arm(); });
+}
+
+void listener::start_adopting(std::intptr_t listening_socket) {
+    adopted_ = listening_socket;
+    start();
 }
 
 void listener::open() {
     const auto ep = bound_.port() != 0 ? bound_ : bind_endpoint(cfg_->listen);
     tcp::acceptor a(strand_);
+    if (adopted_ >= 0) {
+        // Taken over from the listener this one replaces; listen() again applies the backlog.
+        const auto fd = adopted_;
+        adopted_ = -1;
+        a.assign(ep.protocol(), static_cast<tcp::acceptor::native_handle_type>(fd));
+        a.listen(static_cast<int>(cfg_->backlog));
+        bound_ = a.local_endpoint();
+        acceptor_ = std::move(a);
+        return;
+    }
     a.open(ep.protocol());
 #ifndef _WIN32
     // POSIX: lets a re-created socket bind while old connections sit in TIME_WAIT. Windows
@@ -155,6 +179,18 @@ void listener::take(tcp::socket sock) {
         sock.close(ec);
         return;
     }
+    if (!ec && limiter_.enabled()) {
+        const auto v = limiter_.admit(remote.address(), source_limiter::clock::now());
+        if (v != source_limiter::verdict::ok) {
+            const bool many = v == source_limiter::verdict::too_many;
+            counters_.add(many ? counter::rejected_source_limit : counter::rejected_source_rate);
+            log::limited(log::level::warning, cfg_->name + (many ? ":source-limit" : ":source-rate"),
+                         log::str("listener '", cfg_->name, "' refused ", remote, ": ",
+                                  many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
+            sock.close(ec);
+            return;
+        }
+    }
     if (!ec) ec = apply_socket_options(sock, cfg_->keepalive);
     if (ec) {
         // The client went away right after connecting: close this socket only.
@@ -162,13 +198,14 @@ void listener::take(tcp::socket sock) {
         log::limited(log::level::info, cfg_->name + ":sockopt",
                      log::str("listener '", cfg_->name, "': new connection unusable (", ec.message(),
                               "); closed it, accepting on"));
+        if (limiter_.enabled()) limiter_.release(remote.address());
         sock.close(ec);
         return;
     }
     counters_.add(counter::connections_accepted);
     counters_.add(counter::connections_active);
     active_.fetch_add(1);
-    auto s = std::make_shared<session>(shared_from_this(), std::move(sock));
+    auto s = std::make_shared<session>(shared_from_this(), std::move(sock), remote);
     {
         std::lock_guard lock(sessions_mutex_);
         sessions_.emplace(s.get(), s);
@@ -177,6 +214,7 @@ void listener::take(tcp::socket sock) {
 }
 
 void listener::session_closed(session* s) {
+    if (limiter_.enabled()) limiter_.release(s->peer().address());
     {
         std::lock_guard lock(sessions_mutex_);
         sessions_.erase(s);

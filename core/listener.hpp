@@ -18,9 +18,11 @@
 
 #include "config/config.hpp"
 #include "core/backoff.hpp"
+#include "core/backend_set.hpp"
 #include "core/buffer_pool.hpp"
 #include "core/counters.hpp"
 #include "core/listener_state.hpp"
+#include "core/source_limiter.hpp"
 #include "core/tls_context.hpp"
 
 namespace tlsbroker::core {
@@ -54,6 +56,13 @@ public:
     // Builds the TLS context, binds, listens and arms the first accept. Throws
     // std::runtime_error naming the listener and the reason.
     void start();
+    // Builds the TLS context only (start() does it when not done yet); throws like start().
+    void prepare();
+    // The same, taking over a listening socket from the listener this one replaces (a
+    // reload): the kernel's accept queue is kept, so no connection attempt is refused.
+    void start_adopting(std::intptr_t listening_socket);
+    // Stops accepting and hands the listening socket to `then` (on this listener's strand).
+    void hand_over(std::function<void(std::intptr_t)> then);
     // Thread-safe. Stops accepting; live sessions go on.
     void stop();
     // Thread-safe. Stops accepting and closes sessions still open after `grace`.
@@ -62,6 +71,7 @@ public:
     const config::listener_config& cfg() const { return *cfg_; }
     counters& ctr() { return counters_; }
     buffer_pool& pool() { return pool_; }
+    backend_set& backends() { return *backends_; }
     SSL_CTX* tls() const { return tls_->native(); }
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     listener_state state() const { return state_.load(); }
@@ -101,6 +111,9 @@ private:
     counters counters_;
     buffer_pool& pool_;
     std::shared_ptr<tls_context> tls_;
+    std::shared_ptr<backend_set> backends_;
+    source_limiter limiter_;
+    std::intptr_t adopted_ = -1;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retry_timer_;

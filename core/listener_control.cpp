@@ -23,9 +23,25 @@ void listener::stop() {
         boost::system::error_code ec;
         self->acceptor_.close(ec);
         self->retry_timer_.cancel();
+        self->backends_->stop_checks();
         self->set_state(listener_state::stopped);
         TB_LOG_INFO("listener '", self->cfg_->name, "' stopped accepting (", self->live_sessions(),
                     " connections still open)");
+    });
+}
+
+void listener::hand_over(std::function<void(std::intptr_t)> then) {
+    asio::post(strand_, [self = shared_from_this(), then = std::move(then)] {
+        self->stopping_ = true;
+        self->retry_timer_.cancel();
+        self->backends_->stop_checks();
+        boost::system::error_code ec;
+        self->acceptor_.cancel(ec);
+        std::intptr_t fd = -1;
+        if (self->acceptor_.is_open()) fd = static_cast<std::intptr_t>(self->acceptor_.release(ec));
+        if (ec) fd = -1;
+        self->set_state(listener_state::stopped);
+        then(fd);
     });
 }
 

@@ -6,12 +6,8 @@
 #include <mutex>
 #include <thread>
 
-#include "core/buffer_pool.hpp"
-#include "core/listener.hpp"
 #include "core/log.hpp"
-#include "core/metrics.hpp"
-#include "core/status_server.hpp"
-#include "core/watchdog.hpp"
+#include "core/server_impl.hpp"
 #include "version.hpp"
 
 namespace tlsbroker::core {
@@ -19,114 +15,164 @@ namespace tlsbroker::core {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct server::impl {
-    config::config_ptr cfg;
-    asio::io_context ioc;
-    buffer_pool pool;
-    counter_block total;
-    std::vector<std::unique_ptr<counter_block>> blocks;
-    std::vector<std::shared_ptr<listener>> listeners;
-    std::unique_ptr<status_server> status;
-    std::unique_ptr<watchdog> dog;
-    asio::steady_timer drain_timer{ioc};
-    std::function<void(std::size_t)> drain_progress;
-    std::uint64_t started_ms = unix_ms_now();
-    bool stopping = false;  // on the io_context
-    int exit_code = 0;
+server::impl::impl(config::config_ptr c)
+    : ioc(static_cast<int>(c->effective_threads())), cfg(std::move(c)), started_ms(unix_ms_now()) {}
 
-    explicit impl(config::config_ptr c) : cfg(std::move(c)), ioc(static_cast<int>(cfg->effective_threads())) {}
+counter_block& server::impl::block_for(const std::string& name) {
+    auto& b = blocks[name];
+    if (!b) b = std::make_unique<counter_block>();
+    return *b;
+}
 
-    broker_view view() const {
-        broker_view v;
-        v.version = TLSBROKER_VERSION;
-        v.started_unix_ms = started_ms;
-        const auto h = dog ? dog->health() : health_state{};
-        v.healthy = h.healthy;
-        v.health_reason = h.reason;
-        v.total = &total;
-        for (std::size_t i = 0; i < listeners.size(); ++i) {
-            const auto& l = listeners[i];
-            listener_view lv;
-            lv.name = l->cfg().name;
-            std::ostringstream ep;
-            ep << l->local_endpoint();
-            lv.listen = ep.str();
-            lv.state = to_string(l->state());
-            lv.counters = blocks[i].get();
-            lv.max_connections = l->cfg().max_connections;
-            lv.extra["backend"] = l->cfg().backend.address.text;
-            v.listeners.push_back(std::move(lv));
-        }
-        v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
-        return v;
+std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
+    if (!cfg->watchdog.enabled) return nullptr;
+    auto d = std::make_unique<watchdog>(ioc, cfg->watchdog, listeners, total);
+    d->on_unrecoverable([&owner](const std::string& reason) {
+        auto& m = *owner.impl_;
+        if (owner.current_config()->watchdog.on_unrecoverable != "exit") return;
+        TB_LOG_ERROR("watchdog: accept path unrecoverable (", reason,
+                     "); exiting so the service manager restarts the broker");
+        m.exit_code = 3;
+        asio::post(m.ioc, [&m] { m.begin_drain(); });
+    });
+    d->start();
+    return d;
+}
+
+broker_view server::impl::view() const {
+    std::lock_guard lock(mu);
+    broker_view v;
+    v.version = TLSBROKER_VERSION;
+    v.started_unix_ms = started_ms;
+    const auto h = dog ? dog->health() : health_state{};
+    v.healthy = h.healthy;
+    v.health_reason = h.reason;
+    v.total = &total;
+    for (const auto& l : listeners) {
+        listener_view lv;
+        lv.name = l->cfg().name;
+        std::ostringstream ep;
+        ep << l->local_endpoint();
+        lv.listen = ep.str();
+        lv.state = to_string(l->state());
+        lv.counters = blocks.at(l->cfg().name).get();
+        lv.max_connections = l->cfg().max_connections;
+        auto backends = nlohmann::json::array();
+        for (const auto& b : l->backends().snapshot())
+            backends.push_back({{"address", b.address}, {"up", b.up}, {"consecutive_failures", b.consecutive_failures},
+                                {"connects_ok", b.connects_ok}, {"connects_failed", b.connects_failed},
+                                {"marked_down", b.marked_down}});
+        lv.extra["backends"] = std::move(backends);
+        lv.extra["backend_policy"] = l->cfg().backend_policy;
+        lv.extra["live_sessions"] = l->live_sessions();
+        v.listeners.push_back(std::move(lv));
     }
+    v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
+    v.extra["config_file"] = cfg->source.string();
+    v.extra["last_reload"] = last_reload;
+    std::size_t draining = 0;
+    for (const auto& l : retired) draining += l->live_sessions();
+    v.extra["draining_sessions"] = draining;
+    return v;
+}
 
-    void start_status() {
-        if (!cfg->status.enabled) return;
-        status_handlers h;
-        h.healthz = [this] {
-            const auto v = view();
-            return http_reply{v.healthy ? 200u : 503u, "text/plain; charset=utf-8",
-                              v.healthy ? "ok\n" : "unhealthy: " + v.health_reason + "\n"};
-        };
-        h.status = [this] {
-            return http_reply{200, "application/json", render_status(view(), unix_ms_now()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
-        };
-        h.metrics = [this] {
-            return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                              render_prometheus(view(), unix_ms_now())};
-        };
-        const auto ep = bind_endpoint(cfg->status.listen);
-        try {
-            status = std::make_unique<status_server>(ioc, ep, std::move(h));
-        } catch (const boost::system::system_error& e) {
-            throw std::runtime_error("status endpoint cannot listen on " + cfg->status.listen.text + ": " +
-                                     e.code().message());
+std::string server::impl::backend_metrics() const {
+    std::lock_guard lock(mu);
+    std::string up = "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
+                     "# TYPE tlsbroker_backend_up gauge\n";
+    std::string cx = "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
+                     "# TYPE tlsbroker_backend_connects_total counter\n";
+    for (const auto& l : listeners)
+        for (const auto& b : l->backends().snapshot()) {
+            const auto labels = "listener=\"" + escape_label_value(l->cfg().name) + "\",backend=\"" +
+                                escape_label_value(b.address) + "\"";
+            up += "tlsbroker_backend_up{" + labels + "} " + (b.up ? "1" : "0") + "\n";
+            cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"ok\"} " + std::to_string(b.connects_ok) + "\n";
+            cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"failed\"} " +
+                  std::to_string(b.connects_failed) + "\n";
         }
-        TB_LOG_INFO("status endpoint on http://", status->local_endpoint(), "/status");
-    }
+    return up + cx;
+}
 
-    std::size_t live() const {
-        std::size_t n = 0;
-        for (const auto& l : listeners) n += l->live_sessions();
-        return n;
+void server::impl::start_status(server& owner) {
+    if (!cfg->status.enabled) return;
+    status_handlers h;
+    h.healthz = [this] {
+        const auto v = view();
+        return http_reply{v.healthy ? 200u : 503u, "text/plain; charset=utf-8",
+                          v.healthy ? "ok\n" : "unhealthy: " + v.health_reason + "\n"};
+    };
+    h.status = [this] {
+        return http_reply{200, "application/json",
+                          render_status(view(), unix_ms_now())
+                                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                              "\n"};
+    };
+    h.metrics = [this] {
+        return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
+                          render_prometheus(view(), unix_ms_now()) + backend_metrics()};
+    };
+    h.reload = [&owner] {
+        const auto r = owner.reload();
+        nlohmann::json j = {{"ok", r.ok}, {"errors", r.errors}, {"summary", r.summary}};
+        return http_reply{r.ok ? 200u : 422u, "application/json", j.dump(2) + "\n"};
+    };
+    const auto ep = bind_endpoint(cfg->status.listen);
+    try {
+        status = std::make_unique<status_server>(ioc, ep, std::move(h));
+    } catch (const boost::system::system_error& e) {
+        throw std::runtime_error("status endpoint cannot listen on " + cfg->status.listen.text + ": " +
+                                 e.code().message());
     }
+    TB_LOG_INFO("status endpoint on http://", status->local_endpoint(), "/status");
+}
 
-    void begin_drain() {
-        if (stopping) return;
-        stopping = true;
-        std::uint32_t longest = 0;
-        for (const auto& l : listeners) {
-            l->drain(std::chrono::milliseconds(l->cfg().timeouts.drain_ms));
-            longest = std::max(longest, l->cfg().timeouts.drain_ms);
-        }
+std::size_t server::impl::live() const {
+    std::lock_guard lock(mu);
+    std::size_t n = 0;
+    for (const auto& l : listeners) n += l->live_sessions();
+    for (const auto& l : retired) n += l->live_sessions();
+    return n;
+}
+
+void server::impl::begin_drain() {
+    if (stopping) return;
+    stopping = true;
+    std::uint32_t longest = 0;
+    {
+        std::lock_guard lock(mu);
+        for (const auto* set : {&listeners, &retired})
+            for (const auto& l : *set) {
+                l->drain(std::chrono::milliseconds(l->cfg().timeouts.drain_ms));
+                longest = std::max(longest, l->cfg().timeouts.drain_ms);
+            }
         if (dog) dog->stop();
-        TB_LOG_INFO("stopping: draining ", live(), " connections for up to ", longest, " ms");
-        watch_drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(longest) + std::chrono::seconds(5),
-                    std::chrono::steady_clock::now());
     }
+    TB_LOG_INFO("stopping: draining ", live(), " connections for up to ", longest, " ms");
+    watch_drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(longest) + std::chrono::seconds(5),
+                std::chrono::steady_clock::now());
+}
 
-    void watch_drain(std::chrono::steady_clock::time_point hard_deadline,
-                     std::chrono::steady_clock::time_point last_report) {
-        const auto n = live();
-        const auto now = std::chrono::steady_clock::now();
-        if (drain_progress && now - last_report >= std::chrono::seconds(1)) {
-            drain_progress(n);
-            last_report = now;
-        }
-        if (n == 0 || now >= hard_deadline) {
-            if (n != 0) TB_LOG_ERROR("stopping with ", n, " connections still open");
-            if (status) status->stop();
-            TB_LOG_INFO("stopped");
-            ioc.stop();
-            return;
-        }
-        drain_timer.expires_after(std::chrono::milliseconds(50));
-        drain_timer.async_wait([this, hard_deadline, last_report](const boost::system::error_code& ec) {
-            if (!ec) watch_drain(hard_deadline, last_report);
-        });
+void server::impl::watch_drain(std::chrono::steady_clock::time_point hard_deadline,
+                               std::chrono::steady_clock::time_point last_report) {
+    const auto n = live();
+    const auto now = std::chrono::steady_clock::now();
+    if (drain_progress && now - last_report >= std::chrono::seconds(1)) {
+        drain_progress(n);
+        last_report = now;
     }
-};
+    if (n == 0 || now >= hard_deadline) {
+        if (n != 0) TB_LOG_ERROR("stopping with ", n, " connections still open");
+        if (status) status->stop();
+        TB_LOG_INFO("stopped");
+        ioc.stop();
+        return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(50));
+    drain_timer.async_wait([this, hard_deadline, last_report](const boost::system::error_code& ec) {
+        if (!ec) watch_drain(hard_deadline, last_report);
+    });
+}
 
 server::server(config::config_ptr cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
 
@@ -140,24 +186,18 @@ server::~server() {
 void server::start() {
     auto& m = *impl_;
     m.total.set(counter::healthy, 1);
-    for (std::size_t i = 0; i < m.cfg->listeners.size(); ++i) {
-        m.blocks.push_back(std::make_unique<counter_block>());
-        auto l = std::make_shared<listener>(m.ioc, m.cfg, i, *m.blocks.back(), m.total, m.pool);
-        l->start();  // throws; listeners already bound are closed by their destructors
-        m.listeners.push_back(std::move(l));
+    {
+        std::lock_guard lock(m.mu);
+        for (std::size_t i = 0; i < m.cfg->listeners.size(); ++i) {
+            const auto& name = m.cfg->listeners[i].name;
+            auto l = std::make_shared<listener>(m.ioc, m.cfg, i, m.block_for(name), m.total, m.pool);
+            l->start();  // throws; listeners already bound are closed by their destructors
+            m.listeners.push_back(std::move(l));
+        }
     }
-    m.start_status();
-    if (m.cfg->watchdog.enabled) {
-        m.dog = std::make_unique<watchdog>(m.ioc, m.cfg->watchdog, m.listeners, m.total);
-        m.dog->on_unrecoverable([this](const std::string& reason) {
-            if (impl_->cfg->watchdog.on_unrecoverable == "exit") {
-                TB_LOG_ERROR("watchdog: accept path unrecoverable (", reason, "); exiting so the service manager restarts the broker");
-                impl_->exit_code = 3;
-                asio::post(impl_->ioc, [this] { impl_->begin_drain(); });
-            }
-        });
-        m.dog->start();
-    }
+    m.start_status(*this);
+    std::lock_guard lock(m.mu);
+    m.dog = m.make_watchdog(*this);
 }
 
 int server::run() {
@@ -177,6 +217,7 @@ int server::run() {
     for (std::uint32_t i = 1; i < n; ++i) workers.emplace_back(body);
     body();
     for (auto& t : workers) t.join();
+    std::lock_guard lock(m.mu);
     if (m.dog) m.dog->join();
     return m.exit_code;
 }
@@ -187,11 +228,15 @@ void server::request_stop() {
 
 void server::on_drain_progress(std::function<void(std::size_t)> cb) { impl_->drain_progress = std::move(cb); }
 
-config::config_ptr server::current_config() const { return impl_->cfg; }
+config::config_ptr server::current_config() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->cfg;
+}
 
 std::size_t server::live_sessions() const { return impl_->live(); }
 
 std::vector<tcp::endpoint> server::listener_endpoints() const {
+    std::lock_guard lock(impl_->mu);
     std::vector<tcp::endpoint> v;
     for (const auto& l : impl_->listeners) v.push_back(l->local_endpoint());
     return v;
@@ -202,16 +247,22 @@ tcp::endpoint server::status_endpoint() const { return impl_->status ? impl_->st
 const counter_block& server::total_counters() const { return impl_->total; }
 
 std::vector<std::pair<std::string, const counter_block*>> server::listener_counters() const {
+    std::lock_guard lock(impl_->mu);
     std::vector<std::pair<std::string, const counter_block*>> v;
-    for (std::size_t i = 0; i < impl_->listeners.size(); ++i)
-        v.emplace_back(impl_->listeners[i]->cfg().name, impl_->blocks[i].get());
+    for (const auto& l : impl_->listeners) v.emplace_back(l->cfg().name, impl_->blocks.at(l->cfg().name).get());
     return v;
 }
 
-std::shared_ptr<listener> server::listener_at(std::size_t index) const { return impl_->listeners.at(index); }
+std::shared_ptr<listener> server::listener_at(std::size_t index) const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->listeners.at(index);
+}
 
 void server::post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(fn)); }
 
-bool server::healthy() const { return impl_->dog ? impl_->dog->health().healthy : true; }
+bool server::healthy() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->dog ? impl_->dog->health().healthy : true;
+}
 
 }  // namespace tlsbroker::core

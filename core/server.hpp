@@ -14,6 +14,12 @@
 
 namespace tlsbroker::core {
 
+struct reload_result {
+    bool ok = false;
+    std::vector<std::string> errors;  // every problem, "pointer: reason"
+    std::string summary;              // what changed, for logs and /status
+};
+
 class server {
 public:
     explicit server(config::config_ptr cfg);
@@ -41,6 +47,15 @@ public:
     void on_drain_progress(std::function<void(std::size_t live)> cb);
 
     config::config_ptr current_config() const;
+
+    // Thread-safe; never blocks on the event loop (callable from a handler). Reads and
+    // validates the config file the running config came from (or `file`), then applies it
+    // without dropping a live connection: listeners on the same endpoint take over the
+    // listening socket (new certificates, backlog, limits apply to new connections), removed
+    // listeners stop accepting and drain, added ones start. A bad config is rejected with
+    // every error logged and the running config stays in force.
+    reload_result reload(const std::filesystem::path& file = {});
+    reload_result reload(config::config_ptr next);
 
     // Live sessions right now (all listeners).
     std::size_t live_sessions() const;

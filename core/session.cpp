@@ -29,11 +29,12 @@ const char* to_string(close_reason r) {
     return "unknown";
 }
 
-session::session(std::shared_ptr<listener> owner, tcp::socket client)
+session::session(std::shared_ptr<listener> owner, tcp::socket client, tcp::endpoint peer)
     : owner_(std::move(owner)),
       client_(std::move(client)),
       backend_(client_.get_executor()),
       timer_(client_.get_executor()),
+      peer_(std::move(peer)),
       started_(clock::now()) {}
 
 session::~session() = default;
@@ -67,60 +68,16 @@ void session::on_handshake_done() {
     auto& c = owner_->ctr();
     c.sub(counter::handshakes_in_progress);
     c.add(counter::handshakes_ok);
-    phase_ = phase::connecting;
-    phase_deadline_ = clock::now() + std::chrono::milliseconds(owner_->cfg().backend.connect_timeout_ms);
-    arm_timer();
-    do_resolve();
-}
-
-void session::do_resolve() {
-    const auto& addr = owner_->cfg().backend.address;
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address(addr.host, ec);
-    backend_addresses_ = std::make_unique<std::vector<tcp::endpoint>>();
-    if (!ec) {
-        backend_addresses_->emplace_back(ip, addr.port);
-        return do_connect(0);
+    if (const auto id = peer_identity(ssl_.get()); id.presented) {
+        std::string sans;
+        for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
+        TB_LOG_INFO("listener '", owner_->cfg().name, "' client ", peer_, " certificate subject=", id.subject,
+                    " sans=", sans.empty() ? "-" : sans, id.verified ? " (verified)" : " (not verified)");
     }
-    auto resolver = std::make_shared<tcp::resolver>(client_.get_executor());
-    resolver->async_resolve(
-        addr.host, std::to_string(addr.port),
-        [self = shared_from_this(), resolver](const boost::system::error_code& ec2,
-                                              const tcp::resolver::results_type& results) {
-            if (self->phase_ != phase::connecting) return;
-            if (ec2) return self->finish(close_reason::backend_failed, "resolve: " + ec2.message());
-            for (const auto& e : results) self->backend_addresses_->push_back(e.endpoint());
-            self->do_connect(0);
-        });
-}
-
-void session::do_connect(std::size_t index) {
-    if (index >= backend_addresses_->size())
-        return finish(close_reason::backend_failed, "no backend address accepted the connection");
-    boost::system::error_code ec;
-    backend_.close(ec);
-    const auto ep = (*backend_addresses_)[index];
-    backend_.async_connect(ep, [self = shared_from_this(), index](const boost::system::error_code& e) {
-        if (self->phase_ != phase::connecting) return;
-        if (e) {
-            log::limited(log::level::debug, "backend-connect-address",
-                         log::str("backend ", (*self->backend_addresses_)[index], ": ", e.message()));
-            return self->do_connect(index + 1);
-        }
-        self->on_connected();
-    });
-}
-
-void session::on_connected() {
-    backend_addresses_.reset();
-    if (const auto ec = apply_socket_options(backend_, owner_->cfg().keepalive))
-        return finish(close_reason::backend_error, "backend socket options: " + ec.message());
-    phase_ = phase::relaying;
-    phase_deadline_ = clock::time_point::max();
-    last_activity_ = clock::now();
-    arm_timer();
-    step(up_);
-    step(down_);
+    phase_ = phase::connecting;
+    connect_ = std::make_unique<connect_state>();
+    connect_->order = owner_->backends().order();
+    next_backend();
 }
 
 io_result session::read(side s, char* data, std::size_t size) {
@@ -181,6 +138,7 @@ void session::step(pump& p) {
             p.len = r.bytes;
             p.off = 0;
             owner_->ctr().add(p.bytes, r.bytes);
+            (p.from == side::client ? bytes_up_ : bytes_down_) += r.bytes;
             last_activity_ = clock::now();
             continue;
         case io_status::want_read:
@@ -288,8 +246,7 @@ void session::finish(close_reason why, const std::string& detail) {
     auto& c = owner_->ctr();
     const auto& name = owner_->cfg().name;
     boost::system::error_code ec;
-    const auto peer = client_.remote_endpoint(ec);
-    const auto who = log::str("listener '", name, "' client ", peer, ": ");
+    const auto who = log::str("listener '", name, "' client ", peer_, ": ");
 
     if (phase_ == phase::handshake) {
         c.sub(counter::handshakes_in_progress);
@@ -307,7 +264,7 @@ void session::finish(close_reason why, const std::string& detail) {
     case close_reason::backend_failed:
         c.add(counter::backend_connect_failures);
         log::limited(log::level::error, log::str(name, ":backend"),
-                     log::str(who, "backend ", owner_->cfg().backend.address.text, " unavailable: ", detail));
+                     log::str(who, "backend unavailable: ", detail));
         break;
     case close_reason::idle_timeout:
     case close_reason::write_stall:
@@ -327,6 +284,7 @@ void session::finish(close_reason why, const std::string& detail) {
         break;
     }
 
+    log_connection(why);
     phase_ = phase::closed;
     timer_.cancel();
     client_.close(ec);

@@ -37,7 +37,8 @@ public:
     using clock = std::chrono::steady_clock;
 
     // `client` must already have its socket options applied and use its own strand.
-    session(std::shared_ptr<listener> owner, boost::asio::ip::tcp::socket client);
+    session(std::shared_ptr<listener> owner, boost::asio::ip::tcp::socket client,
+            boost::asio::ip::tcp::endpoint peer);
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -45,6 +46,7 @@ public:
     void start();
     // Thread-safe: close now, counted as `why` (used at the end of a drain).
     void abort(close_reason why);
+    const boost::asio::ip::tcp::endpoint& peer() const { return peer_; }
 
 private:
     enum class side : std::uint8_t { client, backend };
@@ -62,9 +64,11 @@ private:
 
     void do_handshake();
     void on_handshake_done();
-    void do_resolve();
-    void do_connect(std::size_t index);
+    void next_backend();
+    void try_address();
     void on_connected();
+    void queue_proxy_header();
+    void log_connection(close_reason why) const;
     void step(pump& p);
     bool pass_end(pump& p);  // false: must wait
     void wait(side s, io_status want, pump* p);
@@ -81,7 +85,18 @@ private:
     boost::asio::ip::tcp::socket backend_;
     boost::asio::steady_timer timer_;
     ssl_ptr ssl_;
-    std::unique_ptr<std::vector<boost::asio::ip::tcp::endpoint>> backend_addresses_;
+    boost::asio::ip::tcp::endpoint peer_;
+    struct connect_state {
+        std::vector<std::size_t> order;  // backends to try, best first
+        std::size_t next = 0;            // next entry of `order`
+        std::size_t backend = 0;         // the backend being tried
+        std::vector<boost::asio::ip::tcp::endpoint> addresses;
+        std::size_t address = 0;
+    };
+    std::unique_ptr<connect_state> connect_;  // only while connecting
+    std::string backend_used_;
+    std::uint64_t bytes_up_ = 0;
+    std::uint64_t bytes_down_ = 0;
     pump up_{side::client, side::backend, counter::bytes_client_to_backend, {}};
     pump down_{side::backend, side::client, counter::bytes_backend_to_client, {}};
 

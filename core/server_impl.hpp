@@ -1,0 +1,55 @@
+// The server's private state, shared by server.cpp (lifecycle, views) and
+// server_reload.cpp (applying a new config). Not part of the public interface.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/buffer_pool.hpp"
+#include "core/listener.hpp"
+#include "core/metrics.hpp"
+#include "core/server.hpp"
+#include "core/status_server.hpp"
+#include "core/watchdog.hpp"
+
+namespace tlsbroker::core {
+
+struct server::impl {
+    explicit impl(config::config_ptr c);
+
+    boost::asio::io_context ioc;
+    buffer_pool pool;
+    counter_block total;
+
+    mutable std::mutex mu;  // guards everything below that reload() changes
+    config::config_ptr cfg;
+    // Counter blocks by listener name: kept for the server's lifetime so their addresses
+    // stay valid for the Windows perf provider, and a reloaded listener keeps its counts.
+    std::map<std::string, std::unique_ptr<counter_block>> blocks;
+    std::vector<std::shared_ptr<listener>> listeners;
+    std::vector<std::shared_ptr<listener>> retired;  // replaced or removed; still draining
+    std::unique_ptr<watchdog> dog;
+    nlohmann::json last_reload = nullptr;
+
+    std::unique_ptr<status_server> status;
+    boost::asio::steady_timer drain_timer{ioc};
+    std::function<void(std::size_t)> drain_progress;
+    std::uint64_t started_ms = 0;
+    bool stopping = false;  // on the io_context
+    int exit_code = 0;
+
+    counter_block& block_for(const std::string& name);
+    std::unique_ptr<watchdog> make_watchdog(server& owner);  // with mu held
+    broker_view view() const;
+    std::string backend_metrics() const;
+    void start_status(server& owner);
+    std::size_t live() const;
+    void begin_drain();
+    void watch_drain(std::chrono::steady_clock::time_point hard_deadline,
+                     std::chrono::steady_clock::time_point last_report);
+};
+
+}  // namespace tlsbroker::core

@@ -1,0 +1,113 @@
+// The session's way to its backend: backends in the order the listener's backend set
+// gives, every resolved address of each in turn, each backend under connect_timeout_ms;
+// then the optional PROXY header, and the one-line connection log at the end.
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/backend_set.hpp"
+#include "core/listener.hpp"
+#include "core/log.hpp"
+#include "core/proxy_protocol.hpp"
+#include "core/session.hpp"
+#include "core/socket_options.hpp"
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void session::next_backend() {
+    auto& c = *connect_;
+    if (c.next >= c.order.size())
+        return finish(close_reason::backend_failed, "no backend accepted the connection");
+    c.backend = c.order[c.next++];
+    c.addresses.clear();
+    c.address = 0;
+    const auto& b = owner_->backends().at(c.backend);
+    phase_deadline_ = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
+    arm_timer();
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address(b.address.host, ec);
+    if (!ec) {
+        c.addresses.emplace_back(ip, b.address.port);
+        return try_address();
+    }
+    auto resolver = std::make_shared<tcp::resolver>(client_.get_executor());
+    resolver->async_resolve(b.address.host, std::to_string(b.address.port),
+                            [self = shared_from_this(), resolver](const boost::system::error_code& e,
+                                                                  const tcp::resolver::results_type& results) {
+                                if (self->phase_ != phase::connecting) return;
+                                if (!e)
+                                    for (const auto& r : results) self->connect_->addresses.push_back(r.endpoint());
+                                self->try_address();
+                            });
+}
+
+void session::try_address() {
+    auto& c = *connect_;
+    if (c.address >= c.addresses.size()) {
+        owner_->backends().report(c.backend, false);
+        return next_backend();
+    }
+    boost::system::error_code ec;
+    backend_.close(ec);
+    const auto ep = c.addresses[c.address++];
+    backend_.async_connect(ep, [self = shared_from_this(), ep](const boost::system::error_code& e) {
+        if (self->phase_ != phase::connecting) return;
+        if (e) {
+            log::limited(log::level::debug, "backend-connect-address",
+                         log::str("backend ", ep, ": ", e.message()));
+            return self->try_address();
+        }
+        self->on_connected();
+    });
+}
+
+void session::on_connected() {
+    owner_->backends().report(connect_->backend, true);
+    backend_used_ = owner_->backends().at(connect_->backend).address.text;
+    connect_.reset();
+    if (const auto ec = apply_socket_options(backend_, owner_->cfg().keepalive))
+        return finish(close_reason::backend_error, "backend socket options: " + ec.message());
+    phase_ = phase::relaying;
+    phase_deadline_ = clock::time_point::max();
+    last_activity_ = clock::now();
+    arm_timer();
+    queue_proxy_header();
+    step(up_);
+    step(down_);
+}
+
+// The PROXY header goes out first, as pending output of the client-to-backend pump.
+void session::queue_proxy_header() {
+    const auto& mode = owner_->cfg().proxy_protocol;
+    if (mode == "none") return;
+    proxy_info info;
+    info.source = peer_;
+    boost::system::error_code ec;
+    info.destination = client_.local_endpoint(ec);
+    info.tls_version = SSL_get_version(ssl_.get());
+    if (const SSL_CIPHER* ci = SSL_get_current_cipher(ssl_.get())) info.cipher = SSL_CIPHER_get_name(ci);
+    if (const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) info.sni = sni;
+    const auto id = peer_identity(ssl_.get());
+    info.client_cert = id.presented;
+    info.client_verified = id.verified;
+    info.client_cn = id.common_name;
+    const auto header = build_proxy_header(mode == "v1" ? proxy_version::v1 : proxy_version::v2, info);
+    up_.buf = owner_->pool().take();
+    std::copy(header.begin(), header.end(), up_.buf.get());
+    up_.len = header.size();
+    up_.off = 0;
+}
+
+void session::log_connection(close_reason why) const {
+    if (!owner_->cfg().connection_log) return;
+    std::string sni = "-";
+    if (ssl_)
+        if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
+    TB_LOG_INFO("connection listener=", owner_->cfg().name, " client=", peer_, " sni=", sni,
+                " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms,
+                " bytes_in=", bytes_up_, " bytes_out=", bytes_down_, " end=", to_string(why));
+}
+
+}  // namespace tlsbroker::core
