@@ -1,5 +1,5 @@
 // POSIX foreground mode: log to the console (and the configured file), run until SIGTERM or
-// SIGINT, then drain gracefully. SIGHUP re-reads and validates the config file.
+// SIGINT, then drain gracefully. SIGHUP reloads the config file.
 #include <signal.h>
 
 #include <boost/asio/io_context.hpp>
@@ -57,11 +57,8 @@ int run_platform(const options& opts) {
         [&](const boost::system::error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGHUP) {
-                const auto again = config::load_file(file);
-                if (again.ok())
-                    TB_LOG_INFO("SIGHUP: ", file.string(), " is valid; restart the broker to apply it");
-                else
-                    for (const auto& e : again.errors) TB_LOG_ERROR("SIGHUP: ", file.string(), ": ", e.to_string());
+                TB_LOG_INFO("SIGHUP: reloading ", file.string());
+                srv.reload(file);  // logs the outcome; a bad file leaves the running config in force
                 signals.async_wait(on_signal);
                 return;
             }
