@@ -210,7 +210,8 @@ void listener::take(tcp::socket sock) {
         std::lock_guard lock(sessions_mutex_);
         sessions_.emplace(s.get(), s);
     }
-    s->start();  // runs on the listener strand; the session's own handlers use its strand
+    // The handshake's crypto runs on the session's strand, never in the accept path.
+    asio::post(s->executor(), [s] { s->start(); });
 }
 
 void listener::session_closed(session* s) {

@@ -82,6 +82,9 @@ public:
 
     // Watchdog interface (thread-safe).
     accept_progress progress() const;
+    // Reads the progress and the accept-queue depth on the listener's strand, so that no
+    // accept completion is observed half-way; `cb` runs on that strand.
+    void inspect(std::function<void(accept_progress, std::optional<std::uint32_t>)> cb);
     void recover_rearm();     // cancel the outstanding accept (if any) and arm a new one
     void recover_recreate();  // close the listening socket and open a new one
     // Connections from `from` are taken as canary probes: closed at once, never counted as

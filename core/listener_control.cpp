@@ -84,6 +84,12 @@ accept_progress listener::progress() const {
     return p;
 }
 
+void listener::inspect(std::function<void(accept_progress, std::optional<std::uint32_t>)> cb) {
+    asio::post(strand_, [self = shared_from_this(), cb = std::move(cb)] {
+        cb(self->progress(), self->acceptor_.is_open() ? self->accept_queue_depth() : std::nullopt);
+    });
+}
+
 void listener::recover_rearm() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->stopping_ || self->state_.load() != listener_state::accepting) return;

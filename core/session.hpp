@@ -47,6 +47,7 @@ public:
     // Thread-safe: close now, counted as `why` (used at the end of a drain).
     void abort(close_reason why);
     const boost::asio::ip::tcp::endpoint& peer() const { return peer_; }
+    boost::asio::any_io_executor executor() { return client_.get_executor(); }
 
 private:
     enum class side : std::uint8_t { client, backend };

@@ -18,6 +18,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         int step = 0;                              // last recovery step taken; 0 = healthy
         clock::time_point quiet_until{};           // give the last step time to work
         bool probing = false;
+        bool low_pause_seen = false;
     };
 
     asio::io_context& ioc;
@@ -59,21 +60,30 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     }
 
     void check(std::size_t i) {
+        ls[i].l->inspect([self = shared_from_this(), i](accept_progress p, std::optional<std::uint32_t> depth) {
+            asio::post(self->strand, [self, i, p, depth] { self->evaluate(i, p, depth); });
+        });
+    }
+
+    void evaluate(std::size_t i, const accept_progress& p, std::optional<std::uint32_t> depth) {
+        if (stopped) return;
         auto& pl = ls[i];
-        const auto p = pl.l->progress();
         auto& c = pl.l->ctr();
         const char* broken = nullptr;
         if (p.state == listener_state::accepting && !p.accept_outstanding && !p.timer_pending)
             broken = "accepting with no accept outstanding";
         else if (p.state == listener_state::backing_off && !p.timer_pending)
             broken = "backing off with no resume timer";
-        else if (p.state == listener_state::paused_at_limit && p.active < p.max_connections)
-            broken = "paused below its connection limit";
+        // A closing connection lowers `active` just before it posts the resume, so a pause
+        // below the limit counts only when a second check still sees it.
+        const bool low_pause = p.state == listener_state::paused_at_limit && p.active < p.max_connections;
+        if (low_pause && pl.low_pause_seen) broken = "paused below its connection limit";
+        pl.low_pause_seen = low_pause;
         if (broken != nullptr) {
             c.add(counter::invariant_violations);
             return stall(i, broken);
         }
-        if (const auto depth = pl.l->accept_queue_depth()) {
+        if (depth) {
             c.set(counter::accept_queue_depth, *depth);
             const auto idle_ms = unix_ms_now() - std::max(p.last_completed_ms, p.last_armed_ms);
             if (*depth > 0 && p.state == listener_state::accepting && idle_ms > cfg.probe_timeout_ms)

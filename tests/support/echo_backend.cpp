@@ -18,6 +18,7 @@ int listen_loopback(std::uint16_t& port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 1024) != 0)
         throw std::runtime_error("echo backend cannot listen");
     socklen_t len = sizeof a;
@@ -30,6 +31,7 @@ int listen_loopback(std::uint16_t& port) {
 echo_backend::echo_backend() : echo_backend(options{}) {}
 
 echo_backend::echo_backend(options o) : opts_(o) {
+    port_ = o.port;
     listen_fd_ = listen_loopback(port_);
     acceptor_ = std::thread([this] { accept_loop(); });
 }
@@ -75,6 +77,36 @@ void echo_backend::serve(int fd) {
         ::shutdown(fd, SHUT_WR);
     }
     char buf[65536];
+    if (opts_.expect_proxy) {
+        std::string got;
+        for (;;) {
+            const auto n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) {
+                ++proxy_errors_;
+                ::shutdown(fd, SHUT_RDWR);
+                --open_;
+                return;
+            }
+            got.append(buf, static_cast<std::size_t>(n));
+            std::string err;
+            const auto h = core::parse_proxy_header(got, err);
+            if (!h && err.empty()) continue;
+            if (!h) {
+                ++proxy_errors_;
+                ::shutdown(fd, SHUT_RDWR);
+                --open_;
+                return;
+            }
+            {
+                std::lock_guard lock(mutex_);
+                headers_.push_back(*h);
+            }
+            const auto rest = got.substr(h->consumed);
+            received_ += rest.size();
+            if (!rest.empty()) ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+            break;
+        }
+    }
     while (!stop_) {
         if (opts_.never_read) {
             pollfd p{fd, 0, 0};
@@ -96,6 +128,11 @@ void echo_backend::serve(int fd) {
     }
     ::shutdown(fd, SHUT_WR);
     --open_;
+}
+
+std::vector<core::parsed_proxy> echo_backend::proxy_headers() const {
+    std::lock_guard lock(mutex_);
+    return headers_;
 }
 
 std::uint16_t unused_port() {

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/proxy_protocol.hpp"
+
 namespace tlsbroker::test {
 
 class echo_backend {
@@ -16,6 +18,8 @@ public:
         bool echo = true;                 // send back what arrives
         std::size_t greet_then_close = 0;  // >0: send this many bytes, shut the send side, then only read
         bool never_read = false;          // accept and never read (a backend that stops reading)
+        bool expect_proxy = false;        // each connection starts with a PROXY v1/v2 header
+        std::uint16_t port = 0;           // 0: any free port on 127.0.0.1
     };
 
     echo_backend();
@@ -30,6 +34,9 @@ public:
     std::size_t bytes_received() const { return received_.load(); }
     // The greeting sent in greet_then_close mode (deterministic).
     static std::string greeting(std::size_t n);
+    // PROXY headers received so far (expect_proxy), and the number that failed to parse.
+    std::vector<core::parsed_proxy> proxy_headers() const;
+    std::size_t proxy_errors() const { return proxy_errors_.load(); }
     void stop();
 
 private:
@@ -44,7 +51,9 @@ private:
     std::atomic<std::size_t> open_{0};
     std::atomic<std::size_t> received_{0};
     std::thread acceptor_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
+    std::vector<core::parsed_proxy> headers_;
+    std::atomic<std::size_t> proxy_errors_{0};
     std::vector<std::thread> workers_;
     std::vector<int> fds_;
 };

@@ -4,17 +4,26 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <random>
 
 namespace tlsbroker::test {
 
 namespace {
+// Tests write to peers that may have closed: a failed write must return an error, not
+// kill the test process with SIGPIPE.
+const bool sigpipe_ignored = [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    return true;
+}();
+
 std::string ssl_err(const char* what) {
     char buf[256] = {0};
     const auto e = ERR_get_error();
@@ -26,7 +35,9 @@ std::string ssl_err(const char* what) {
 
 tls_client::tls_client() : ctx_(SSL_CTX_new(TLS_client_method())) {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
-    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT);
+    // Sessions are kept by the caller (session()/set_session()), never in a cache that
+    // would mark them non-resumable when this client goes away.
+    SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_OFF);
 }
 
 tls_client::~tls_client() {
@@ -167,6 +178,21 @@ void tls_client::reset() {
     linger l{1, 0};
     if (fd_ >= 0) ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     close();
+}
+
+bool tls_client::use_certificate(const std::string& cert_file, const std::string& key_file) {
+    return SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str()) == 1 &&
+           SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+}
+
+std::string tls_client::peer_common_name() const {
+    if (ssl_ == nullptr) return {};
+    X509* cert = SSL_get1_peer_certificate(ssl_);
+    if (cert == nullptr) return {};
+    char cn[256] = {0};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    X509_free(cert);
+    return cn;
 }
 
 bool tls_client::session_reused() const { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }

@@ -38,6 +38,11 @@ public:
     void close();
     void reset();  // SO_LINGER 0 then close: the peer sees a reset
 
+    // Presents a client certificate (mutual TLS); call before handshake().
+    bool use_certificate(const std::string& cert_file, const std::string& key_file);
+    // The server certificate's subject common name after the handshake ("" when none).
+    std::string peer_common_name() const;
+
     int fd() const { return fd_; }
     SSL* ssl() const { return ssl_; }
     const std::string& error() const { return error_; }

@@ -1,0 +1,57 @@
+// Typed access to one JSON object that records every problem with its JSON pointer
+// instead of stopping at the first, and reports keys nobody asked for as unknown.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/loader.hpp"
+
+namespace tlsbroker::config {
+
+class json_object {
+public:
+    // `j` may be null (the key was absent): every read then keeps its default.
+    json_object(const nlohmann::json* j, std::string pointer, std::vector<config_error>& errors);
+
+    bool present() const { return j_ != nullptr; }
+    const std::string& pointer() const { return ptr_; }
+    std::string at(const std::string& key) const { return ptr_ + "/" + key; }
+    void error(const std::string& key, const std::string& message) const;
+
+    void u32(const char* key, std::uint32_t& out, std::uint32_t lo, std::uint32_t hi, bool required = false);
+    void boolean(const char* key, bool& out);
+    void text(const char* key, std::string& out, bool required = false);
+    void choice(const char* key, std::string& out, std::initializer_list<const char*> options);
+    // A file path, resolved against `base`; must name a readable file when set.
+    void file(const char* key, std::filesystem::path& out, const std::filesystem::path& base, bool required);
+    // "host:port". Listen hosts must be literal addresses or "*"; backend hosts may be names.
+    void address(const char* key, endpoint& out, bool listen, bool required);
+    json_object child(const char* key);
+    // The array under `key` (nullptr when absent or not an array; the latter is an error).
+    const nlohmann::json* array(const char* key, bool required = false);
+    // Every key not read is an error ("unknown key", with the closest known one).
+    void finish();
+
+private:
+    const nlohmann::json* get(const char* key, bool required);
+
+    const nlohmann::json* j_;
+    bool wrong_type_ = false;  // already reported; no "is required" for its keys
+    std::string ptr_;
+    std::vector<config_error>* errors_;
+    std::set<std::string> known_;
+};
+
+// "host:port" / "[v6]:port" → endpoint; returns an error message or "".
+std::string parse_endpoint(const std::string& text, endpoint& out, bool listen);
+// Levenshtein distance, for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace tlsbroker::config

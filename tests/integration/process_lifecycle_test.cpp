@@ -1,0 +1,130 @@
+// The executable end to end: SIGTERM drains an in-flight transfer completely and exits 0;
+// fd exhaustion (RLIMIT_NOFILE lowered for the child) makes the listener back off, and it
+// accepts again by itself once fds are free.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "support/broker_harness.hpp"
+#include "support/echo_backend.hpp"
+#include "support/process.hpp"
+#include "support/test_certs.hpp"
+#include "support/tls_client.hpp"
+#include "support/wait.hpp"
+
+using namespace tlsbroker;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct started {
+    std::unique_ptr<test::process> proc;
+    std::uint16_t port = 0;
+    std::uint16_t status_port = 0;
+};
+
+started start_broker(const std::filesystem::path& dir, nlohmann::json cfg, std::optional<unsigned> max_fds = {}) {
+    cfg["log"]["level"] = "info";  // the test reads the bound ports from the log
+    test::write_file(dir / "broker.json", cfg.dump(2));
+    started s;
+    s.proc = std::make_unique<test::process>(test::process::options{
+        {"--config", (dir / "broker.json").string()}, dir / "broker.out", max_fds});
+    const auto port = s.proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", 10s);
+    const auto status = s.proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", 10s);
+    if (port) s.port = static_cast<std::uint16_t>(std::stoi(*port));
+    if (status) s.status_port = static_cast<std::uint16_t>(std::stoi(*status));
+    return s;
+}
+
+int raw_connect(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+}  // namespace
+
+TEST(process_lifecycle, sigterm_drains_an_in_flight_transfer_completely_and_exits_0) {
+    test::echo_backend backend;
+    const auto dir = test::make_temp_dir("sigterm");
+    auto cfg = test::base_config(dir, backend.port());
+    auto b = start_broker(dir, cfg);
+    ASSERT_NE(b.port, 0) << b.proc->output();
+
+    test::tls_client c;
+    c.set_timeout(20s);
+    ASSERT_TRUE(c.open(b.port)) << c.error();
+    const auto payload = test::random_bytes(8 * 1024 * 1024, 42);
+    std::string got;
+    std::thread reader([&] { c.read_exact(payload.size(), got); });
+    const std::size_t first = 1024 * 1024;
+    ASSERT_TRUE(c.write_all(std::string_view(payload).substr(0, first)));
+    ASSERT_TRUE(test::wait_until([&] { return backend.bytes_received() >= first; }, 10s));
+    b.proc->signal(SIGTERM);
+    ASSERT_TRUE(b.proc->wait_for_output("SIGTERM received", 5s));
+    // New connections are refused once it stopped accepting; the transfer goes on.
+    EXPECT_TRUE(test::wait_until([&] {
+        test::tls_client late;
+        return !late.connect(b.port, "127.0.0.1", 1s);
+    }, 5s));
+    ASSERT_TRUE(c.write_all(std::string_view(payload).substr(first)));
+    reader.join();
+    EXPECT_EQ(got.size(), payload.size());
+    EXPECT_TRUE(got == payload);
+    c.shutdown_write();
+    c.close();
+    const auto code = b.proc->wait_exit(10s);
+    ASSERT_TRUE(code.has_value()) << b.proc->output();
+    EXPECT_EQ(*code, 0) << b.proc->output();
+    EXPECT_NE(b.proc->output().find("stopped"), std::string::npos);
+}
+
+TEST(process_lifecycle, fd_exhaustion_backs_off_then_accepts_again_by_itself) {
+    test::echo_backend backend;
+    const auto dir = test::make_temp_dir("fd-exhaustion");
+    auto cfg = test::base_config(dir, backend.port());
+    test::merge(cfg, {{"threads", 1}, {"listeners", {{{"timeouts", {{"handshake_ms", 60000}}}}}}});
+    auto b = start_broker(dir, cfg, 48u);
+    ASSERT_NE(b.port, 0) << b.proc->output();
+
+    // A client already served before the exhaustion must be unaffected by it.
+    test::tls_client early;
+    early.set_timeout(20s);
+    std::string got;
+    ASSERT_TRUE(early.open(b.port) && early.write_all("before") && early.read_exact(6, got)) << early.error();
+
+    std::vector<int> hogs;
+    for (int i = 0; i < 80; ++i)
+        if (const int fd = raw_connect(b.port); fd >= 0) hogs.push_back(fd);
+    ASSERT_TRUE(b.proc->wait_for_output("Too many open files.*backing off", 10s)) << b.proc->output();
+
+    for (const int fd : hogs) ::close(fd);
+    test::tls_client after;
+    after.set_timeout(20s);
+    got.clear();
+    ASSERT_TRUE(after.open(b.port) && after.write_all("after") && after.read_exact(5, got)) << after.error();
+    EXPECT_EQ(got, "after");
+    got.clear();
+    ASSERT_TRUE(early.write_all("still") && early.read_exact(5, got)) << early.error();
+    EXPECT_EQ(got, "still");
+
+    int status = 0;
+    const auto metrics = test::http_get(b.status_port, "/metrics", status);
+    EXPECT_EQ(status, 200);
+    EXPECT_NE(metrics.find("tlsbroker_accept_errors_total{listener=\"test\",class=\"resource\"}"), std::string::npos)
+        << metrics;
+    b.proc->signal(SIGTERM);
+    EXPECT_EQ(b.proc->wait_exit(15s).value_or(-1), 0) << b.proc->output();
+}

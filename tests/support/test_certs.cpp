@@ -1,0 +1,142 @@
+#include "support/test_certs.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+
+namespace tlsbroker::test {
+
+namespace {
+
+EVP_PKEY* new_key(key_type kt) {
+    EVP_PKEY* k = kt == key_type::rsa2048 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
+                                           : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+    if (k == nullptr) throw std::runtime_error("key generation failed");
+    return k;
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    if (ext == nullptr) throw std::runtime_error("bad extension " + value);
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+}
+
+X509* new_cert(EVP_PKEY* key, std::string_view cn) {
+    X509* x = X509_new();
+    X509_set_version(x, 2);
+    unsigned char serial[16];
+    RAND_bytes(serial, sizeof serial);
+    serial[0] &= 0x7F;
+    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+    BN_free(bn);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 30L * 24 * 3600);
+    X509_set_pubkey(x, key);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(std::string(cn).c_str()),
+                               -1, -1, 0);
+    return x;
+}
+
+void save(X509* cert, EVP_PKEY* key, const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
+    FILE* c = std::fopen(cert_path.c_str(), "w");
+    FILE* k = std::fopen(key_path.c_str(), "w");
+    if (c == nullptr || k == nullptr) throw std::runtime_error("cannot write " + cert_path.string());
+    PEM_write_X509(c, cert);
+    PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(c);
+    std::fclose(k);
+    std::filesystem::permissions(key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+template <class T>
+T* read_pem(const std::filesystem::path& p, T* (*reader)(FILE*, T**, pem_password_cb*, void*)) {
+    FILE* f = std::fopen(p.c_str(), "r");
+    if (f == nullptr) throw std::runtime_error("cannot read " + p.string());
+    T* v = reader(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    if (v == nullptr) throw std::runtime_error("bad PEM in " + p.string());
+    return v;
+}
+
+}  // namespace
+
+std::filesystem::path make_temp_dir(std::string_view tag) {
+    static std::atomic<int> counter{0};
+    const auto base = std::filesystem::temp_directory_path() / "tlsbroker-tests";
+    const auto dir = base / (std::string(tag) + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name, std::string_view cn, key_type kt) {
+    EVP_PKEY* key = new_key(kt);
+    X509* x = new_cert(key, cn);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    add_ext(x, x, NID_subject_alt_name, "DNS:" + std::string(cn) + ",DNS:localhost,IP:127.0.0.1,IP:::1");
+    add_ext(x, x, NID_basic_constraints, "CA:FALSE");
+    X509_sign(x, key, EVP_sha256());
+    cert_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
+    save(x, key, f.cert, f.key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return f;
+}
+
+ca_files make_ca(const std::filesystem::path& dir, std::string_view name) {
+    EVP_PKEY* key = new_key(key_type::ecdsa_p256);
+    X509* x = new_cert(key, std::string(name) + " test CA");
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+    add_ext(x, x, NID_subject_key_identifier, "hash");
+    X509_sign(x, key, EVP_sha256());
+    ca_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
+    save(x, key, f.cert, f.key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return f;
+}
+
+cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::string_view name, std::string_view cn,
+                     bool client, std::vector<std::string> dns_sans) {
+    X509* ca_cert = read_pem<X509>(ca.cert, &PEM_read_X509);
+    EVP_PKEY* ca_key = read_pem<EVP_PKEY>(ca.key, &PEM_read_PrivateKey);
+    EVP_PKEY* key = new_key(key_type::ecdsa_p256);
+    X509* x = new_cert(key, cn);
+    X509_set_issuer_name(x, X509_get_subject_name(ca_cert));
+    std::string san = client ? "email:" + std::string(cn) + "@clients.test" : "DNS:localhost,IP:127.0.0.1";
+    for (const auto& d : dns_sans) san += ",DNS:" + d;
+    add_ext(x, ca_cert, NID_subject_alt_name, san);
+    add_ext(x, ca_cert, NID_basic_constraints, "CA:FALSE");
+    add_ext(x, ca_cert, NID_ext_key_usage, client ? "clientAuth" : "serverAuth");
+    add_ext(x, ca_cert, NID_authority_key_identifier, "keyid");
+    X509_sign(x, ca_key, EVP_sha256());
+    cert_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
+    save(x, key, f.cert, f.key);
+    X509_free(x);
+    X509_free(ca_cert);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(ca_key);
+    return f;
+}
+
+void write_file(const std::filesystem::path& p, std::string_view text) {
+    std::ofstream f(p, std::ios::binary | std::ios::trunc);
+    f << text;
+}
+
+}  // namespace tlsbroker::test

@@ -1,0 +1,13 @@
+// A CRL signed by a test CA, revoking the given certificates.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+namespace tlsbroker::test {
+
+// Writes a PEM CRL to `out`, issued by the CA (cert + key files), revoking `revoked`.
+void make_crl(const std::filesystem::path& ca_cert, const std::filesystem::path& ca_key,
+              const std::vector<std::filesystem::path>& revoked, const std::filesystem::path& out);
+
+}  // namespace tlsbroker::test
