@@ -1,0 +1,240 @@
+#include "config/loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_certs.hpp"
+
+using namespace tlsbroker;
+using nlohmann::json;
+
+namespace {
+
+struct fixture {
+    std::filesystem::path dir = test::make_temp_dir("config");
+    test::cert_files certs = test::make_self_signed(dir);
+
+    json valid() const {
+        return {{"listeners",
+                 {{{"name", "site"},
+                   {"listen", "127.0.0.1:8443"},
+                   {"tls", {{"certificate", "server.crt"}, {"private_key", "server.key"}}},
+                   {"backend", {{"address", "127.0.0.1:9000"}}}}}}};
+    }
+    config::load_result load(const json& j) const { return config::load_text(j.dump(), dir); }
+};
+
+bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle = "") {
+    for (const auto& e : r.errors)
+        if (e.pointer == pointer && e.message.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+std::string all(const config::load_result& r) {
+    std::string s;
+    for (const auto& e : r.errors) s += e.to_string() + "\n";
+    return s;
+}
+
+}  // namespace
+
+TEST(config_loader, minimal_config_gets_documented_defaults) {
+    fixture f;
+    const auto r = f.load(f.valid());
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& l = r.config->listeners.at(0);
+    EXPECT_EQ(l.backlog, 1024u);
+    EXPECT_EQ(l.max_connections, 10000u);
+    EXPECT_EQ(l.timeouts.handshake_ms, 10000u);
+    EXPECT_EQ(l.timeouts.write_stall_ms, 60000u);
+    EXPECT_EQ(l.timeouts.idle_ms, 0u);
+    EXPECT_EQ(l.tls.min_version, "1.2");
+    EXPECT_EQ(l.backends.size(), 1u);
+    EXPECT_EQ(l.backend.address.port, 9000);
+    EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:9100");
+    EXPECT_EQ(r.config->watchdog.probe_interval_ms, 10000u);
+    EXPECT_EQ(r.config->watchdog.on_unrecoverable, "exit");
+}
+
+TEST(config_loader, relative_paths_resolve_against_the_config_folder) {
+    fixture f;
+    const auto r = f.load(f.valid());
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_EQ(r.config->listeners[0].tls.certificate, f.certs.cert);
+    EXPECT_TRUE(r.config->listeners[0].tls.certificate.is_absolute());
+}
+
+TEST(config_loader, every_key_is_read) {
+    fixture f;
+    auto j = f.valid();
+    j["threads"] = 3;
+    j["log"] = {{"level", "debug"}, {"file", "b.log"}, {"max_file_mb", 5}, {"keep_files", 2}, {"rate_limit_ms", 100}};
+    j["status"] = {{"enabled", false}, {"listen", "[::1]:9200"}};
+    j["watchdog"] = {{"enabled", false}, {"interval_ms", 500}, {"probe_interval_ms", 3000}, {"probe_timeout_ms", 100},
+                     {"heartbeat_ms", 700}, {"on_unrecoverable", "report"}};
+    auto& l = j["listeners"][0];
+    l["backlog"] = 77;
+    l["max_connections"] = 88;
+    l["timeouts"] = {{"handshake_ms", 1}, {"idle_ms", 2}, {"write_stall_ms", 3}, {"drain_ms", 4}, {"half_close_ms", 5}};
+    l["keepalive"] = {{"enabled", false}, {"idle_s", 6}, {"interval_s", 7}, {"count", 8}};
+    l["tls"]["min_version"] = "1.3";
+    l["tls"]["session_tickets"] = false;
+    const auto r = f.load(j);
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& c = *r.config;
+    EXPECT_EQ(c.threads, 3u);
+    EXPECT_EQ(c.effective_threads(), 3u);
+    EXPECT_EQ(c.log.level, "debug");
+    EXPECT_EQ(c.log.file, f.dir / "b.log");
+    EXPECT_EQ(c.log.keep_files, 2u);
+    EXPECT_FALSE(c.status.enabled);
+    EXPECT_EQ(c.status.listen.host, "::1");
+    EXPECT_EQ(c.watchdog.heartbeat_ms, 700u);
+    EXPECT_EQ(c.watchdog.on_unrecoverable, "report");
+    EXPECT_EQ(c.listeners[0].backlog, 77u);
+    EXPECT_EQ(c.listeners[0].timeouts.half_close_ms, 5u);
+    EXPECT_EQ(c.listeners[0].keepalive.count, 8u);
+    EXPECT_FALSE(c.listeners[0].tls.session_tickets);
+}
+
+TEST(config_loader, range_and_type_errors_name_the_pointer) {
+    fixture f;
+    auto j = f.valid();
+    j["listeners"][0]["backlog"] = 0;
+    j["listeners"][0]["max_connections"] = "many";
+    j["threads"] = -1;
+    j["listeners"][0]["keepalive"] = {{"enabled", "yes"}};
+    const auto r = f.load(j);
+    EXPECT_TRUE(has_error(r, "/listeners/0/backlog", "must be an integer in 1..65535")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/max_connections", "not a string")) << all(r);
+    EXPECT_TRUE(has_error(r, "/threads", "0..1024")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/keepalive/enabled", "true or false")) << all(r);
+    EXPECT_EQ(config::config_error({"/listeners/0/backlog", "must be an integer in 1..65535"}).to_string(),
+              "/listeners/0/backlog: must be an integer in 1..65535");
+}
+
+TEST(config_loader, unknown_keys_are_errors_with_a_suggestion) {
+    fixture f;
+    auto j = f.valid();
+    j["listeners"][0]["tls"]["cipher"] = "x";
+    j["colour"] = "blue";
+    const auto r = f.load(j);
+    EXPECT_TRUE(has_error(r, "/listeners/0/tls/cipher", "did you mean 'ciphers'")) << all(r);
+    EXPECT_TRUE(has_error(r, "/colour", "unknown key")) << all(r);
+}
+
+TEST(config_loader, missing_required_keys) {
+    fixture f;
+    const auto r = f.load(json{{"listeners", {{{"name", "x"}}}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/listen", "is required")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/tls", "is required")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/backend", "is required")) << all(r);
+    EXPECT_TRUE(has_error(f.load(json::object()), "/listeners", "is required"));
+    EXPECT_TRUE(has_error(f.load(json{{"listeners", json::array()}}), "/listeners", "at least one"));
+}
+
+TEST(config_loader, duplicate_names_and_endpoints) {
+    fixture f;
+    auto j = f.valid();
+    j["listeners"].push_back(j["listeners"][0]);
+    auto& second = j["listeners"][1];
+    second["listen"] = "0.0.0.0:8443";  // the wildcard overlaps 127.0.0.1:8443
+    const auto r = f.load(j);
+    EXPECT_TRUE(has_error(r, "/listeners/1/name", "duplicate")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/1/listen", "overlaps")) << all(r);
+}
+
+TEST(config_loader, bad_endpoints) {
+    fixture f;
+    auto j = f.valid();
+    j["listeners"][0]["listen"] = "example.com:443";
+    j["listeners"][0]["backend"]["address"] = "127.0.0.1:0";
+    j["status"] = {{"listen", "::1:9100"}};
+    const auto r = f.load(j);
+    EXPECT_TRUE(has_error(r, "/listeners/0/listen", "IP address")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/backend/address", "1..65535")) << all(r);
+    EXPECT_TRUE(has_error(r, "/status/listen", "brackets")) << all(r);
+}
+
+TEST(config_loader, tls_material_is_checked_at_load_time) {
+    fixture f;
+    const auto other = test::make_self_signed(f.dir, "other");
+    test::write_file(f.dir / "garbage.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+    auto j = f.valid();
+    j["listeners"][0]["tls"]["private_key"] = "other.key";  // does not match server.crt
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/certificate", "does not match"));
+    j["listeners"][0]["tls"] = {{"certificate", "garbage.crt"}, {"private_key", "server.key"}};
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/certificate", "malformed certificate"));
+    j["listeners"][0]["tls"] = {{"certificate", "missing.crt"}, {"private_key", "server.key"}};
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/certificate", "cannot read"));
+    j["listeners"][0]["tls"] = {{"certificate", "server.crt"}, {"private_key", "server.key"}, {"ciphers", "NOPE"}};
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/ciphers"));
+    j["listeners"][0]["tls"]["ciphers"] = "AES128-SHA";
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/ciphers", "not AEAD"));
+    j["listeners"][0]["tls"].erase("ciphers");
+    j["listeners"][0]["tls"]["verify_client"] = "required";
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/verify_client", "client_ca"));
+}
+
+TEST(config_loader, all_errors_are_reported_at_once) {
+    fixture f;
+    auto j = f.valid();
+    j["threads"] = "two";
+    j["listeners"][0]["backlog"] = 70000;
+    j["listeners"][0]["tls"]["min_version"] = "1.0";
+    j["listeners"][0]["timeouts"] = {{"handshake_ms", 0}};
+    j["watchdog"] = {{"probe_interval_ms", 100}, {"probe_timeout_ms", 200}};
+    const auto r = f.load(j);
+    EXPECT_EQ(r.errors.size(), 5u) << all(r);
+    EXPECT_FALSE(r.config);
+}
+
+TEST(config_loader, json_syntax_error_gives_line_and_column) {
+    fixture f;
+    const auto r = config::load_text("{\n  \"threads\": 1,\n  oops\n}", f.dir);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].message.find("line 3"), std::string::npos) << r.errors[0].message;
+}
+
+TEST(config_loader, unreadable_file_is_an_error_not_an_exception) {
+    const auto r = config::load_file("/nonexistent/tlsbroker.json");
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].message.find("cannot read"), std::string::npos);
+}
+
+TEST(config_loader, operations_keys) {
+    fixture f;
+    auto j = f.valid();
+    auto& l = j["listeners"][0];
+    l.erase("backend");
+    l["backends"] = {{{"address", "127.0.0.1:9000"}}, {{"address", "backend.internal:9001"}, {"connect_timeout_ms", 50}}};
+    l["backend_policy"] = "round_robin";
+    l["backend_health"] = {{"fail_threshold", 2}, {"cooldown_ms", 10}, {"check_interval_ms", 5}};
+    l["proxy_protocol"] = "v2";
+    l["max_connections_per_source"] = 4;
+    l["source_rate_per_second"] = 3;
+    l["source_rate_burst"] = 6;
+    l["connection_log"] = false;
+    l["tls"]["sni"] = {{{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"}, {"private_key", "server.key"}}};
+    l["tls"]["refuse_unknown_sni"] = true;
+    const auto r = f.load(j);
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& c = r.config->listeners[0];
+    EXPECT_EQ(c.backends.size(), 2u);
+    EXPECT_EQ(c.backend.address.text, "127.0.0.1:9000");
+    EXPECT_EQ(c.backends[1].address.host, "backend.internal");
+    EXPECT_EQ(c.backend_policy, "round_robin");
+    EXPECT_EQ(c.backend_health.check_interval_ms, 5u);
+    EXPECT_EQ(c.proxy_protocol, "v2");
+    EXPECT_EQ(c.source_limits.max_connections_per_source, 4u);
+    EXPECT_EQ(c.source_limits.rate_burst, 6u);
+    EXPECT_FALSE(c.connection_log);
+    EXPECT_EQ(c.tls.sni.at(0).server_names.at(1), "*.b.example");
+    EXPECT_TRUE(c.tls.refuse_unknown_sni);
+    l["proxy_protocol"] = "v3";
+    l["backend"] = {{"address", "127.0.0.1:1"}};
+    const auto bad = f.load(j);
+    EXPECT_TRUE(has_error(bad, "/listeners/0/proxy_protocol", "\"v1\"")) << all(bad);
+    EXPECT_TRUE(has_error(bad, "/listeners/0/backends", "either")) << all(bad);
+}
