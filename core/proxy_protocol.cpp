@@ -139,7 +139,8 @@ std::optional<parsed_proxy> parse_v1(std::string_view data, std::string& error) 
     const auto r2 = std::from_chars(f[5].data(), f[5].data() + f[5].size(), dp);
     if (e1 || e2 || r1.ec != std::errc() || r2.ec != std::errc() || r1.ptr != f[4].data() + f[4].size() ||
         r2.ptr != f[5].data() + f[5].size() || sp > 65535 || dp > 65535 || src.is_v4() != (f[1] == "TCP4") ||
-        dst.is_v4() != (f[1] == "TCP4")) {
+        dst.is_v4() != (f[1] == "TCP4") || (src.is_v6() && src.to_v6().scope_id() != 0) ||
+        (dst.is_v6() && dst.to_v6().scope_id() != 0)) {
         error = "v1 addresses or ports malformed";
         return std::nullopt;
     }

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git openssl
   libssl-dev libboost1.81-dev libboost-log1.81-dev libboost-thread1.81-dev
   libboost-filesystem1.81-dev nlohmann-json3-dev libgtest-dev googletest
-  procps iproute2
+  procps iproute2 clang libclang-rt-14-dev
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(haproxy stunnel4 gnuplot-nox socat)
