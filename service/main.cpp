@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "service/default_config.hpp"
 #include "service/options.hpp"
 #include "service/platform.hpp"
 #include "version.hpp"
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
         return 0;
     case mode::check_config:
         return check_config(opts->config);
+    case mode::write_default_config: {
+        const auto problem = write_default_config(opts->config_dir, opts->listen_port, opts->backend);
+        if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
+        return problem.empty() ? 0 : 1;
+    }
     case mode::run:
         break;
     }

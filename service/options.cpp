@@ -8,7 +8,7 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
         const std::string& a = args[i];
         auto take_value = [&](const char* name) -> std::optional<std::string> {
             if (i + 1 >= args.size()) {
-                error = std::string(name) + " needs a file name";
+                error = std::string(name) + " needs a value";
                 return std::nullopt;
             }
             return args[++i];
@@ -26,6 +26,19 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
             o.what = mode::version;
         } else if (a == "--help" || a == "-h") {
             o.what = mode::help;
+        } else if (a == "--write-default-config") {
+            auto v = take_value("--write-default-config");
+            if (!v) return std::nullopt;
+            o.config_dir = *v;
+            o.what = mode::write_default_config;
+        } else if (a == "--listen-port") {
+            auto v = take_value("--listen-port");
+            if (!v) return std::nullopt;
+            o.listen_port = *v;
+        } else if (a == "--backend") {
+            auto v = take_value("--backend");
+            if (!v) return std::nullopt;
+            o.backend = *v;
         } else if (a == "--console") {
             o.console = true;
         } else {
@@ -44,6 +57,9 @@ const char* usage() {
            "  --config FILE        run the broker with this configuration\n"
            "  --check-config FILE  validate FILE, print every problem, exit 0 (valid) or 1\n"
            "  --console            (Windows) run in the console, not as a service\n"
+           "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT]\n"
+           "                       write DIR/tlsbroker.json and a self-signed certificate\n"
+           "                       unless DIR already has a config (used by the installer)\n"
            "  --version            print the version and exit\n";
 }
 

@@ -8,12 +8,17 @@
 
 namespace tlsbroker::service {
 
-enum class mode { run, check_config, version, help };
+enum class mode { run, check_config, version, help, write_default_config };
 
 struct options {
     mode what = mode::run;
     std::filesystem::path config;  // empty: the platform default
     bool console = false;          // Windows: run in the console even when started by the SCM
+    // --write-default-config DIR: a starter config (and a self-signed certificate) unless
+    // DIR already has a config; the installer runs it.
+    std::filesystem::path config_dir;
+    std::string listen_port = "8443";
+    std::string backend = "127.0.0.1:9000";
 };
 
 // Parses argv. On a usage error returns nullopt and fills `error`.

@@ -1,0 +1,78 @@
+#include "service/default_config.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace tlsbroker::service {
+
+namespace {
+
+std::string make_certificate(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"),
+                                                            &EVP_PKEY_free);
+    std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), &X509_free);
+    if (!key || !x) return "cannot generate a key";
+    X509_set_version(x.get(), 2);
+    unsigned char serial[16];
+    RAND_bytes(serial, sizeof serial);
+    serial[0] &= 0x7F;
+    BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x.get()));
+    BN_free(bn);
+    X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x.get()), 365L * 24 * 3600);
+    X509_set_pubkey(x.get(), key.get());
+    X509_NAME* name = X509_get_subject_name(x.get());
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("tlsbroker"), -1, -1, 0);
+    X509_set_issuer_name(x.get(), name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x.get(), x.get(), nullptr, nullptr, 0);
+    if (X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1")) {
+        X509_add_ext(x.get(), ext, -1);
+        X509_EXTENSION_free(ext);
+    }
+    X509_sign(x.get(), key.get(), EVP_sha256());
+    FILE* c = std::fopen(cert_path.string().c_str(), "w");
+    if (c == nullptr) return "cannot write " + cert_path.string();
+    PEM_write_X509(c, x.get());
+    std::fclose(c);
+    FILE* k = std::fopen(key_path.string().c_str(), "w");
+    if (k == nullptr) return "cannot write " + key_path.string();
+    PEM_write_PrivateKey(k, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(k);
+    return {};
+}
+
+}  // namespace
+
+std::string write_default_config(const std::filesystem::path& dir, const std::string& listen_port,
+                                 const std::string& backend) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const auto file = dir / "tlsbroker.json";
+    if (std::filesystem::exists(file)) return {};
+    if (!std::filesystem::exists(dir / "server.crt"))
+        if (auto p = make_certificate(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
+    const nlohmann::ordered_json cfg = {
+        {"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
+        {"status", {{"listen", "127.0.0.1:9100"}}},
+        {"listeners",
+         {{{"name", "site"},
+           {"listen", "0.0.0.0:" + listen_port},
+           {"tls", {{"certificate", "server.crt"}, {"private_key", "server.key"}}},
+           {"backend", {{"address", backend}}}}}}};
+    std::ofstream out(file);
+    out << cfg.dump(2) << '\n';
+    if (!out) return "cannot write " + file.string();
+    return {};
+}
+
+}  // namespace tlsbroker::service
