@@ -1,0 +1,209 @@
+// Windows: the SCM service "tlsbroker" ("TLS Broker"), or the console when not started by
+// the SCM (or with --console). Both drive the same core::server as the POSIX foreground.
+//
+// SCM protocol: START_PENDING with checkpoints until every listener is bound, then RUNNING;
+// a config or bind failure → STOPPED with a service-specific exit code and an Event Log
+// error. STOP / SHUTDOWN → STOP_PENDING with checkpoints while draining, then STOPPED.
+// PARAMCHANGE → reload the config.
+#include <windows.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "config/loader.hpp"
+#include "core/log.hpp"
+#include "core/server.hpp"
+#include "service/platform.hpp"
+#include "service/windows/event_log.hpp"
+#include "service/windows/exit_codes.hpp"
+#include "service/windows/perf_provider.hpp"
+#include "version.hpp"
+
+namespace tlsbroker::service {
+
+namespace {
+
+wchar_t service_name[] = L"tlsbroker";
+
+struct service_state {
+    SERVICE_STATUS_HANDLE handle = nullptr;
+    SERVICE_STATUS status{};
+    std::mutex mu;
+    core::server* srv = nullptr;
+    perf_provider* perf = nullptr;
+    options opts;
+} g;
+
+void report(DWORD state, DWORD win32_exit = NO_ERROR, DWORD specific = 0, DWORD wait_hint_ms = 0) {
+    std::lock_guard lock(g.mu);
+    g.status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+    g.status.dwCurrentState = state;
+    g.status.dwControlsAccepted =
+        state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
+    g.status.dwWin32ExitCode = specific != 0 ? ERROR_SERVICE_SPECIFIC_ERROR : win32_exit;
+    g.status.dwServiceSpecificExitCode = specific;
+    g.status.dwWaitHint = wait_hint_ms;
+    const bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
+    g.status.dwCheckPoint = pending ? g.status.dwCheckPoint + 1 : 0;
+    if (g.handle != nullptr) SetServiceStatus(g.handle, &g.status);
+}
+
+std::filesystem::path default_config_path() {
+    wchar_t buf[MAX_PATH] = {0};
+    const DWORD n = GetEnvironmentVariableW(L"ProgramData", buf, MAX_PATH);
+    const std::filesystem::path base = n > 0 && n < MAX_PATH ? std::filesystem::path(buf) : "C:\\ProgramData";
+    return base / "tlsbroker" / "tlsbroker.json";
+}
+
+struct start_failure {
+    unsigned long code;
+    std::string what;
+};
+
+// Loads the config and starts the server; on failure returns the exit code and reason.
+std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bool console, start_failure& failure) {
+    const auto loaded = config::load_file(file);
+    if (!loaded.ok()) {
+        std::string all;
+        for (const auto& e : loaded.errors) all += "\n  " + e.to_string();
+        failure = {exit_code::config_invalid, "configuration " + file.string() + " is invalid:" + all};
+        return nullptr;
+    }
+    try {
+        log::configure(loaded.config->log, console);
+    } catch (const std::exception& e) {
+        failure = {exit_code::log_failed, std::string("log file: ") + e.what()};
+        return nullptr;
+    }
+    if (!console) enable_event_log();
+    TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
+                loaded.config->effective_threads(), " threads)");
+    auto srv = std::make_unique<core::server>(loaded.config);
+    try {
+        srv->start();
+    } catch (const std::exception& e) {
+        failure = {exit_code::start_failed, e.what()};
+        return nullptr;
+    }
+    return srv;
+}
+
+DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID) {
+    switch (control) {
+    case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_SHUTDOWN: {
+        report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
+        TB_LOG_INFO(control == SERVICE_CONTROL_STOP ? "service stop requested" : "system shutdown");
+        std::lock_guard lock(g.mu);
+        if (g.srv != nullptr) g.srv->request_stop();
+        return NO_ERROR;
+    }
+    case SERVICE_CONTROL_PARAMCHANGE: {
+        TB_LOG_INFO("PARAMCHANGE: reloading the configuration");
+        core::server* srv = nullptr;
+        {
+            std::lock_guard lock(g.mu);
+            srv = g.srv;
+        }
+        if (srv != nullptr) {
+            srv->reload();
+            std::lock_guard lock(g.mu);
+            if (g.perf != nullptr) g.perf->sync(*srv);
+        }
+        return NO_ERROR;
+    }
+    case SERVICE_CONTROL_INTERROGATE:
+        return NO_ERROR;
+    default:
+        return ERROR_CALL_NOT_IMPLEMENTED;
+    }
+}
+
+void WINAPI service_main(DWORD, LPWSTR*) {
+    g.handle = RegisterServiceCtrlHandlerExW(service_name, control_handler, nullptr);
+    if (g.handle == nullptr) return;
+    report(SERVICE_START_PENDING, NO_ERROR, 0, 30000);
+    log::init_console(log::level::info);
+    enable_event_log();
+    const auto file = g.opts.config.empty() ? default_config_path() : g.opts.config;
+    start_failure failure{};
+    auto srv = start_broker(file, false, failure);
+    if (!srv) {
+        TB_LOG_ERROR("service not started (exit code ", failure.code, "): ", failure.what);
+        log::shutdown();
+        report(SERVICE_STOPPED, NO_ERROR, failure.code);
+        return;
+    }
+    report(SERVICE_START_PENDING, NO_ERROR, 0, 30000);
+    perf_provider perf;
+    perf.start(*srv);
+    srv->on_drain_progress([](std::size_t live) {
+        TB_LOG_INFO("draining: ", live, " connections left");
+        report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
+    });
+    {
+        std::lock_guard lock(g.mu);
+        g.srv = srv.get();
+        g.perf = &perf;
+    }
+    report(SERVICE_RUNNING);  // every listener is bound and accepting
+    TB_LOG_INFO("service running");
+    const int code = srv->run();
+    {
+        std::lock_guard lock(g.mu);
+        g.srv = nullptr;
+        g.perf = nullptr;
+    }
+    perf.stop();
+    TB_LOG_INFO("service stopped (exit code ", code, ")");
+    srv.reset();
+    log::shutdown();
+    report(SERVICE_STOPPED, NO_ERROR, code == 0 ? 0 : exit_code::unrecoverable);
+}
+
+core::server* console_server = nullptr;
+
+BOOL WINAPI console_handler(DWORD type) {
+    if (type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT || type == CTRL_CLOSE_EVENT) {
+        TB_LOG_INFO("console stop requested");
+        if (console_server != nullptr) console_server->request_stop();
+        return TRUE;
+    }
+    return FALSE;
+}
+
+int run_console(const options& opts) {
+    log::init_console(log::level::info);
+    const auto file = opts.config.empty() ? default_config_path() : opts.config;
+    start_failure failure{};
+    auto srv = start_broker(file, true, failure);
+    if (!srv) {
+        TB_LOG_ERROR("not started: ", failure.what);
+        return 1;
+    }
+    perf_provider perf;
+    perf.start(*srv);
+    console_server = srv.get();
+    SetConsoleCtrlHandler(console_handler, TRUE);
+    const int code = srv->run();
+    console_server = nullptr;
+    perf.stop();
+    log::shutdown();
+    return code;
+}
+
+}  // namespace
+
+int run_platform(const options& opts) {
+    if (opts.console) return run_console(opts);
+    g.opts = opts;
+    SERVICE_TABLE_ENTRYW table[] = {{service_name, service_main}, {nullptr, nullptr}};
+    if (StartServiceCtrlDispatcherW(table)) return 0;
+    if (GetLastError() == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) return run_console(opts);  // not started by the SCM
+    std::cerr << "tlsbroker: cannot connect to the service control manager (error " << GetLastError() << ")\n";
+    return 1;
+}
+
+}  // namespace tlsbroker::service
