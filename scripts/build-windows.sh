@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the Windows edition: MinGW dependencies (built once, then reused), tlsbroker.exe
+# (static, from the same sources as Linux) and tlsbroker-<version>-x64.msi (wixl).
+# Prints the MSI's absolute path as its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+prefix=$(scripts/build-windows-deps.sh | tail -1)
+export TLSBROKER_WIN_DEPS_PREFIX="$prefix"
+
+missing=()
+for p in wixl msitools; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+cmake --preset windows >&2
+cmake --build --preset windows >&2
+
+version=$(sed -n 's/^project(tlsbroker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+msi="$PWD/build/windows/tlsbroker-${version}-x64.msi"
+wixl -a x64 -D Version="$version" -D BinDir="$PWD/build/windows/service" -D SrcDir="$PWD" \
+  -o "$msi" installer/tlsbroker.wxs >&2
+echo "$msi"
