@@ -54,7 +54,7 @@ std::string make_certificate(const std::filesystem::path& cert_path, const std::
 }  // namespace
 
 std::string write_default_config(const std::filesystem::path& dir, const std::string& listen_port,
-                                 const std::string& backend) {
+                                 const std::string& backend, const std::string& status_port) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     const auto file = dir / "tlsbroker.json";
@@ -63,7 +63,7 @@ std::string write_default_config(const std::filesystem::path& dir, const std::st
         if (auto p = make_certificate(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
     const nlohmann::ordered_json cfg = {
         {"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
-        {"status", {{"listen", "127.0.0.1:9100"}}},
+        {"status", {{"listen", "127.0.0.1:" + status_port}}},
         {"listeners",
          {{{"name", "site"},
            {"listen", "0.0.0.0:" + listen_port},

@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     case mode::check_config:
         return check_config(opts->config);
     case mode::write_default_config: {
-        const auto problem = write_default_config(opts->config_dir, opts->listen_port, opts->backend);
+        const auto problem = write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
         if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
         return problem.empty() ? 0 : 1;
     }

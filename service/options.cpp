@@ -35,6 +35,10 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
             auto v = take_value("--listen-port");
             if (!v) return std::nullopt;
             o.listen_port = *v;
+        } else if (a == "--status-port") {
+            auto v = take_value("--status-port");
+            if (!v) return std::nullopt;
+            o.status_port = *v;
         } else if (a == "--backend") {
             auto v = take_value("--backend");
             if (!v) return std::nullopt;
@@ -57,7 +61,7 @@ const char* usage() {
            "  --config FILE        run the broker with this configuration\n"
            "  --check-config FILE  validate FILE, print every problem, exit 0 (valid) or 1\n"
            "  --console            (Windows) run in the console, not as a service\n"
-           "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT]\n"
+           "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT] [--status-port N]\n"
            "                       write DIR/tlsbroker.json and a self-signed certificate\n"
            "                       unless DIR already has a config (used by the installer)\n"
            "  --version            print the version and exit\n";

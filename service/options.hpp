@@ -19,6 +19,7 @@ struct options {
     std::filesystem::path config_dir;
     std::string listen_port = "8443";
     std::string backend = "127.0.0.1:9000";
+    std::string status_port = "9100";
 };
 
 // Parses argv. On a usage error returns nullopt and fills `error`.

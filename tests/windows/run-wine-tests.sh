@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The Windows edition end to end under Wine, in a fresh prefix inside the build tree:
+# MSI install → service RUNNING → TLS from Linux through the Windows broker to a Linux echo
+# backend, byte-exact → PARAMCHANGE reloads → `sc stop` drains an in-flight transfer and
+# ends STOPPED with exit code 0 → a broken config fails the start with the documented exit
+# code and log line → uninstall removes service and program files and keeps the config.
+# Usage: tests/windows/run-wine-tests.sh [MSI]   (builds it with scripts/build-windows.sh if absent)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+need=(wine wine64 socat openssl)
+missing=()
+for p in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+msi="${1:-}"
+[[ -n "$msi" ]] || msi=$(scripts/build-windows.sh | tail -1)
+svcctl="$root/build/windows/tests/windows/svcctl.exe"
+work="$root/build/wine-test"
+rm -rf "$work"
+mkdir -p "$work"
+export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$((20000 + RANDOM % 20000))
+    ss -ltn "sport = :$p" | grep -q ":$p" || { echo "$p"; return; }
+  done
+  return 1
+}
+# Polls "$@" until it succeeds or $1 seconds pass.
+wait_for() {
+  local secs=$1
+  shift
+  local end=$((SECONDS + secs))
+  while ((SECONDS < end)); do
+    "$@" && return 0
+    sleep 0.2
+  done
+  return 1
+}
+sc_state() { wine sc query tlsbroker >"$work/sc.out" 2>&1 || true; grep -q "$1" "$work/sc.out"; }
+
+echo_port=$(free_port)
+listen_port=$(free_port)
+status_port=$(free_port)
+socat "TCP-LISTEN:$echo_port,bind=127.0.0.1,fork,reuseaddr" EXEC:cat >/dev/null 2>&1 &
+echo_pid=$!
+cleanup() {
+  kill "$echo_pid" 2>/dev/null || true
+  jobs -p | xargs -r kill 2>/dev/null || true
+  wineserver -k >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+wineboot -i >"$work/wineboot.log" 2>&1
+wineserver -p  # keep the prefix (and its services) alive between our commands
+
+progdata="$WINEPREFIX/drive_c/ProgramData/tlsbroker"
+progfiles="$WINEPREFIX/drive_c/Program Files/tlsbroker"
+log="$progdata/tlsbroker.log"
+
+# 1. Install.
+wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/install.log")" \
+  LISTEN_PORT="$listen_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$status_port" >"$work/msiexec.out" 2>&1 || true
+if wait_for 60 sc_state RUNNING; then pass "msiexec /i: service registered and RUNNING"; else fail "service not RUNNING after install"; cat "$work/sc.out"; fi
+[[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" ]] && pass "program files installed" || fail "program files missing"
+[[ -f "$progdata/tlsbroker.json" ]] && pass "default config written to ProgramData" || fail "no default config"
+if wait_for 20 grep -q "perf counters: provider started" "$log"; then pass "perf counter provider started"; else fail "perf provider start not logged"; fi
+
+# 2. TLS through the Windows broker, byte-exact.
+head -c 1000000 /dev/urandom >"$work/payload"
+openssl s_client -connect "127.0.0.1:$listen_port" -quiet <"$work/payload" >"$work/echo" 2>/dev/null &
+client=$!
+wait_for 30 test "$(stat -c %s "$work/echo" 2>/dev/null || echo 0)" -ge 1000000 || true
+kill "$client" 2>/dev/null || true
+if cmp -s "$work/payload" "$work/echo"; then pass "TLS relay byte-exact (1 MB)"; else fail "relay mismatch ($(stat -c %s "$work/echo") bytes back)"; fi
+
+# 3. PARAMCHANGE reloads the config.
+sed -i 's/"name": "site"/"name": "site", "max_connections": 777/' "$progdata/tlsbroker.json"
+wine "$(winepath -w "$svcctl")" paramchange tlsbroker >"$work/svcctl.out" 2>&1 || true
+if wait_for 20 grep -q "reload applied" "$log"; then pass "PARAMCHANGE reloaded the config"; else fail "no reload after PARAMCHANGE"; fi
+
+# 4. sc stop drains an in-flight transfer, then STOPPED with exit code 0.
+mkfifo "$work/in"
+head -c 4000000 /dev/urandom >"$work/big"
+openssl s_client -connect "127.0.0.1:$listen_port" -quiet <"$work/in" >"$work/big.echo" 2>/dev/null &
+client=$!
+exec 3>"$work/in"
+head -c 1000000 "$work/big" >&3
+wait_for 30 test "$(stat -c %s "$work/big.echo" 2>/dev/null || echo 0)" -ge 1000000 || true
+wine sc stop tlsbroker >"$work/stop.out" 2>&1 || true
+tail -c +1000001 "$work/big" >&3
+wait_for 60 test "$(stat -c %s "$work/big.echo" 2>/dev/null || echo 0)" -ge 4000000 || true
+exec 3>&-
+kill "$client" 2>/dev/null || true
+if cmp -s "$work/big" "$work/big.echo"; then pass "in-flight transfer drained completely during stop"; else fail "transfer cut by stop"; fi
+if wait_for 60 sc_state STOPPED; then pass "service STOPPED after drain"; else fail "service not STOPPED"; fi
+wine "$(winepath -w "$svcctl")" query tlsbroker >"$work/query.out" 2>&1 || true
+grep -q "win32_exit=0 specific_exit=0" "$work/query.out" && pass "exit code 0" || fail "exit code: $(cat "$work/query.out")"
+
+# 5. A broken config: the start fails with exit code 1 (config invalid) and says why.
+cp "$progdata/tlsbroker.json" "$work/good.json"
+echo '{ "listeners": [ { "listen": "nowhere" } ] }' >"$progdata/tlsbroker.json"
+wine sc start tlsbroker >"$work/start.out" 2>&1 || true
+wait_for 30 sc_state STOPPED || true
+wine "$(winepath -w "$svcctl")" query tlsbroker >"$work/query.out" 2>&1 || true
+grep -q "win32_exit=1066 specific_exit=1" "$work/query.out" && pass "broken config: exit code 1 (ERROR_SERVICE_SPECIFIC_ERROR)" ||
+  fail "broken config exit code: $(cat "$work/query.out")"
+grep -q "service not started (exit code 1).*/listeners/0/listen" "$log" && pass "broken config: log line names the problem" ||
+  fail "broken config: no log line"
+cp "$work/good.json" "$progdata/tlsbroker.json"
+
+# 6. Uninstall keeps the config.
+wine msiexec /x "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/uninstall.log")" >"$work/msiexec-x.out" 2>&1 || true
+if wait_for 30 bash -c "! wine sc query tlsbroker 2>/dev/null | grep -q STATE"; then pass "service removed"; else fail "service still registered"; fi
+[[ ! -e "$progfiles/tlsbroker.exe" ]] && pass "program files removed" || fail "program files left behind"
+[[ -f "$progdata/tlsbroker.json" ]] && pass "config kept after uninstall" || fail "config removed by uninstall"
+
+echo "wine suite: $failures failure(s)"
+exit $((failures > 0))
