@@ -131,6 +131,16 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     start_failure failure{};
     auto srv = start_broker(file, false, failure);
     if (!srv) {
+        if (failure.code == exit_code::config_invalid) {
+            // No usable log settings: write where the default config would put its log.
+            config::log_config fallback;
+            fallback.file = file.parent_path() / "tlsbroker.log";
+            try {
+                log::configure(fallback, false);
+            } catch (const std::exception&) {
+                // The Event Log still gets the line below.
+            }
+        }
         TB_LOG_ERROR("service not started (exit code ", failure.code, "): ", failure.what);
         log::shutdown();
         report(SERVICE_STOPPED, NO_ERROR, failure.code);
