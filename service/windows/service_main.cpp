@@ -67,7 +67,7 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
     const auto loaded = config::load_file(file);
     if (!loaded.ok()) {
         std::string all;
-        for (const auto& e : loaded.errors) all += "\n  " + e.to_string();
+        for (const auto& e : loaded.errors) all += (all.empty() ? " " : "; ") + e.to_string();
         failure = {exit_code::config_invalid, "configuration " + file.string() + " is invalid:" + all};
         return nullptr;
     }
