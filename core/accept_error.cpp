@@ -44,7 +44,10 @@ accept_error_class classify_posix(int e) {
     if (in(e, {ECANCELED})) return accept_error_class::cancelled;
     // accept(2): these belong to the connection being accepted (or are transient).
     if (in(e, {ECONNABORTED, ECONNRESET, ENOTCONN, EPROTO, EPERM, EINTR, EAGAIN, EWOULDBLOCK,
-               ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ENETDOWN, ENOPROTOOPT, EHOSTDOWN,
+               ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ENETDOWN, ENOPROTOOPT,
+#ifdef EHOSTDOWN
+               EHOSTDOWN,
+#endif
 #ifdef ENONET
                ENONET,
 #endif

@@ -73,7 +73,7 @@ mkdir boost && tar -xf "$(ls boost1.81_*.orig.tar.* | grep -v "\.asc$" | head -1
     --with-log --with-thread --with-filesystem --with-date_time --with-regex --with-atomic --with-chrono \
     --with-system --layout=system --prefix="$prefix" install >"$work/b2.log" 2>&1 ||
     { tail -30 "$work/b2.log" >&2; exit 1; }
-  grep -q "message-compiler : yes" "$work/b2.log" || echo "warning: Boost.Log built without the event log sink" >&2
+  grep -q "has message compiler.*yes" "$work/b2.log" || echo "warning: Boost.Log built without the event log sink" >&2
 )
 # nlohmann/json is header-only: the Linux package's headers serve the cross build too.
 mkdir -p "$prefix/include"

@@ -24,6 +24,6 @@ cmake --build --preset windows >&2
 
 version=$(sed -n 's/^project(tlsbroker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 msi="$PWD/build/windows/tlsbroker-${version}-x64.msi"
-wixl -a x64 -D Version="$version" -D BinDir="$PWD/build/windows/service" -D SrcDir="$PWD" \
+wixl -a x64 -D Version="$version" -D BinDir=build/windows/service -D SrcDir=. \
   -o "$msi" installer/tlsbroker.wxs >&2
 echo "$msi"
