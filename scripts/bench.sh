@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: tlsbroker, HAProxy and stunnel on 127.0.0.1 with the same ECDSA
+# P-256 certificate, the same echo backend (tlsbroker-echo) and the same load generator.
+# For each: full and resumed handshakes/s at 16 clients, RSS per idle TLS connection with
+# 3,000 held, echo relay MB/s, and the most concurrent connections held (of 9,000).
+# Writes build/bench/results.md, results.json and results.png; says plainly which targets
+# are missed. Usage: scripts/bench.sh [--quick] [--no-build] [--only NAME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bench/lib.sh
+
+quick=0 build=1 only=""
+while (($#)); do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --no-build) build=0; shift ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--quick] [--no-build] [--only tlsbroker|haproxy|stunnel]" >&2; exit 2 ;;
+  esac
+done
+
+if ((quick)); then hs_s=4 tp_s=4 hold_s=4; else hs_s=15 tp_s=10 hold_s=8; fi
+concurrency=16 threads=2 idle_conns=3000 max_conns=9000
+port_echo=19000 port_status=19100
+declare -A port=([tlsbroker]=19443 [haproxy]=19444 [stunnel]=19445)
+servers=(tlsbroker haproxy stunnel)
+[[ -n $only ]] && servers=("$only")
+
+((build)) && build_all --bench
+command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh --bench)"
+command -v stunnel4 >/dev/null || die "stunnel4 missing (scripts/install-deps.sh --bench)"
+raise_fd_limit
+out=build/bench
+mkdir -p "$out"
+rm -f "$out"/*.json.part "$out"/ready
+make_cert "$out"
+trap stop_started EXIT
+trap 'exit 130' INT TERM
+
+for p in "$port_echo" "$port_status" "${port[@]}"; do require_free_port "$p"; done
+
+# --- the servers -------------------------------------------------------------------------
+cat >"$out/tlsbroker.json" <<JSON
+{
+  "threads": $threads,
+  "log": { "level": "warning", "file": "tlsbroker.log" },
+  "status": { "listen": "127.0.0.1:$port_status" },
+  "watchdog": { "enabled": true },
+  "listeners": [{
+    "name": "bench",
+    "listen": "127.0.0.1:${port[tlsbroker]}",
+    "backlog": 4096,
+    "max_connections": 10000,
+    "connection_log": false,
+    "tls": { "certificate": "server.crt", "private_key": "server.key" },
+    "backend": { "address": "127.0.0.1:$port_echo" }
+  }]
+}
+JSON
+cat >"$out/haproxy.cfg" <<CFG
+global
+  nbthread $threads
+  maxconn 9990
+  ulimit-n $(ulimit -n)
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend bench
+  bind 127.0.0.1:${port[haproxy]} ssl crt $PWD/$out/server.pem ssl-min-ver TLSv1.2
+  maxconn 9990
+  default_backend echo
+backend echo
+  server echo 127.0.0.1:$port_echo
+CFG
+cat >"$out/stunnel.conf" <<CFG
+foreground = yes
+pid =
+output = $PWD/$out/stunnel.log
+debug = 3
+[bench]
+accept = 127.0.0.1:${port[stunnel]}
+connect = 127.0.0.1:$port_echo
+cert = $PWD/$out/server.crt
+key = $PWD/$out/server.key
+sslVersionMin = TLSv1.2
+socket = l:TCP_NODELAY=1
+socket = r:TCP_NODELAY=1
+CFG
+
+start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
+wait_port "$port_echo" || die "echo backend did not start"
+declare -A pid
+for s in "${servers[@]}"; do
+  case $s in
+    tlsbroker) start_bg "$out/tlsbroker.out" "$TLSBROKER" --config "$out/tlsbroker.json" ;;
+    haproxy) start_bg "$out/haproxy.out" haproxy -db -f "$out/haproxy.cfg" ;;
+    stunnel) start_bg "$out/stunnel.out" stunnel4 "$out/stunnel.conf" ;;
+  esac
+  pid[$s]=$last_pid
+  wait_port "${port[$s]}" || die "$s did not start (see $out/$s.out)"
+done
+
+# A rounded field of a loadgen report: jnum FILE KEY DECIMALS.
+jnum() { local v; v=$(jget "$1" "$2"); [[ -n $v ]] && printf "%.${3:-0}f" "$v"; }
+
+# --- the measurements ----------------------------------------------------------------------
+loadgen() { timeout 300 "$LOADGEN" "$@" --threads 2 --json; }
+settle() { sleep 2; }
+declare -A r
+for s in "${servers[@]}"; do
+  t="127.0.0.1:${port[$s]}"
+  log "$s: full handshakes ($hs_s s, $concurrency clients)"
+  loadgen handshake --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-handshake.json" || true
+  r[$s.hs]=$(jnum "$out/$s-handshake.json" handshakes_per_s)
+  r[$s.hs_failed]=$(jget "$out/$s-handshake.json" failed)
+  settle
+  log "$s: resumed handshakes"
+  loadgen handshake --resume --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-resume.json" || true
+  r[$s.res]=$(jnum "$out/$s-resume.json" resumed_per_s)
+  r[$s.res_total]=$(jnum "$out/$s-resume.json" handshakes_per_s)
+  settle
+  log "$s: RSS with $idle_conns idle connections"
+  before=$(rss_kb "${pid[$s]}")
+  rm -f "$out/ready"
+  loadgen hold --target "$t" --connections $idle_conns --rate 1000 --hold $((hold_s + 6)) \
+    --ready-file "$out/ready" >"$out/$s-idle.json" &
+  lg=$!
+  deadline=$((SECONDS + 60))
+  until [[ -s $out/ready ]] || ((SECONDS > deadline)); do sleep 0.2; done
+  sleep 3
+  after=$(rss_kb "${pid[$s]}")
+  r[$s.threads]=$(threads_of "${pid[$s]}")
+  wait $lg || true
+  r[$s.rss_before]=$before r[$s.rss_after]=$after
+  r[$s.rss]=$(awk -v a="$after" -v b="$before" -v n="$(jget "$out/$s-idle.json" established)" \
+    'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "" }')
+  settle
+  log "$s: echo relay throughput"
+  loadgen throughput --target "$t" --concurrency 8 --duration $tp_s >"$out/$s-throughput.json" || true
+  r[$s.mbps]=$(jnum "$out/$s-throughput.json" mb_per_s 1)
+  settle
+  log "$s: $max_conns concurrent connections"
+  loadgen hold --target "$t" --connections $max_conns --rate 1500 --hold $hold_s --timeout 20 \
+    >"$out/$s-max.json" || true
+  r[$s.held]=$(jget "$out/$s-max.json" peak_held)
+  r[$s.held_failed]=$(( $(jget "$out/$s-max.json" failed) + $(jget "$out/$s-max.json" dropped_during_hold) ))
+  settle
+  if ! kill -0 "${pid[$s]}" 2>/dev/null; then log "$s exited during the run"; fi
+done
+
+# --- the report ---------------------------------------------------------------------------
+source scripts/bench/report.sh
+write_report

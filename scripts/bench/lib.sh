@@ -1,0 +1,113 @@
+# Helpers shared by scripts/bench.sh and the soak scripts (sourced, not run).
+# Everything runs on 127.0.0.1; every wait has a deadline.
+
+BUILD_DIR=${BUILD_DIR:-build/linux}
+TLSBROKER=$BUILD_DIR/service/tlsbroker
+LOADGEN=$BUILD_DIR/tests/loadgen/tlsbroker-loadgen
+ECHO_SERVER=$BUILD_DIR/tests/loadgen/tlsbroker-echo
+
+started_pids=()
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Stops every process this script started (TERM, then KILL after 5 s).
+stop_started() {
+  local pid deadline
+  for pid in "${started_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  deadline=$((SECONDS + 5))
+  for pid in "${started_pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  started_pids=()
+}
+
+# Builds tlsbroker, the load generator and the echo backend (unless --no-build).
+build_all() {
+  scripts/install-deps.sh "$@" >/dev/null
+  cmake --preset linux >/dev/null
+  cmake --build --preset linux --target tlsbroker tlsbroker-loadgen tlsbroker-echo >/dev/null
+}
+
+raise_fd_limit() { ulimit -n "$(ulimit -Hn)"; }
+
+# An ECDSA P-256 self-signed certificate for localhost in $1 (server.crt, server.key, server.pem).
+make_cert() {
+  local dir=$1
+  mkdir -p "$dir"
+  if [[ ! -f $dir/server.key ]]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+      -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+      -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null
+    chmod 600 "$dir/server.key"
+  fi
+  cat "$dir/server.crt" "$dir/server.key" >"$dir/server.pem"
+  chmod 600 "$dir/server.pem"
+}
+
+# Waits until 127.0.0.1:$1 accepts a TCP connection (deadline $2 seconds, default 15).
+wait_port() {
+  local port=$1 deadline=$((SECONDS + ${2:-15}))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# Fails if something already listens on 127.0.0.1:$1.
+require_free_port() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then die "port $1 is in use"; fi
+}
+
+# Starts a command in the background with its output in $1; records its pid in $last_pid.
+start_bg() {
+  local out=$1
+  shift
+  "$@" >"$out" 2>&1 &
+  last_pid=$!
+  started_pids+=("$last_pid")
+}
+
+# Sum of VmRSS (KB) over the given pids and their child processes.
+rss_kb() {
+  local total=0 pid kid v
+  local all=()
+  for pid in "$@"; do
+    all+=("$pid")
+    for kid in $(pgrep -P "$pid" 2>/dev/null); do all+=("$kid"); done
+  done
+  for pid in "${all[@]}"; do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# Number of threads over the given pids.
+threads_of() {
+  local total=0 pid v
+  for pid in "$@"; do
+    v=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+# A numeric field of a flat JSON object in file $1 ("key": 12.5); empty when missing.
+jget() { grep -o "\"$2\": [-0-9.e+]*" "$1" 2>/dev/null | head -1 | awk '{print $2}'; }
+
+# HTTP GET of 127.0.0.1:$1$2 without curl; the body on stdout; 5 s deadline.
+http_get() {
+  local port=$1 path=$2
+  timeout 5 bash -c '
+    exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3
+    cat <&3' "$port" "$path" 2>/dev/null | sed '1,/^\r\{0,1\}$/d'
+}
+
+# Sum of the samples of metric family $2 (a full sample prefix, labels allowed) in /metrics
+# of the status endpoint on port $1.
+metric() {
+  http_get "$1" /metrics | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { printf "%.0f\n", s }'
+}

@@ -1,0 +1,113 @@
+# The report of scripts/bench.sh (sourced): the Markdown table with ratios against HAProxy
+# and the targets, results.json and the chart. Reads the r[] figures, servers and out.
+
+# ratio a b: a / b with two decimals, empty when either is missing or b is zero.
+ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a != "" && b != "" && b + 0 != 0) printf "%.2f", a / b }'; }
+# cmp a op b: exit 0 when the comparison holds (and both are numbers).
+cmp() { awk -v a="${1:-}" -v b="${3:-}" -v op="$2" 'BEGIN {
+  if (a == "" || b == "") exit 1
+  if (op == ">=") exit !(a + 0 >= b + 0); if (op == "<=") exit !(a + 0 <= b + 0); exit 1 }'; }
+fmt() { [[ -n ${1:-} ]] && printf "%s" "$1" || printf "n/a"; }
+times() { [[ -n ${1:-} ]] && printf "%s×" "$1" || printf "n/a"; }
+
+write_report() {
+  local date machine cpu md json missed=() s
+  date=$(date -u +"%Y-%m-%d %H:%M UTC")
+  cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  machine="$(nproc) cores, $cpu, $(uname -sr), fd limit $(ulimit -n)"
+  local hs_ratio res_ratio rss_ratio mb_ratio
+  hs_ratio=$(ratio "${r[tlsbroker.hs]:-}" "${r[haproxy.hs]:-}")
+  res_ratio=$(ratio "${r[tlsbroker.res]:-}" "${r[haproxy.res]:-}")
+  rss_ratio=$(ratio "${r[tlsbroker.rss]:-}" "${r[haproxy.rss]:-}")
+  mb_ratio=$(ratio "${r[tlsbroker.mbps]:-}" "${r[haproxy.mbps]:-}")
+
+  local hs_res rss_res mb_res held_res
+  if cmp "$hs_ratio" ">=" 1.1; then hs_res="met, aim met"
+  elif cmp "$hs_ratio" ">=" 1.0; then hs_res="met, aim (1.1×) missed"
+  else hs_res="**MISSED**"; missed+=("full handshakes/s: $(times "$hs_ratio") HAProxy, required ≥ 1.0×"); fi
+  if cmp "$rss_ratio" "<=" 0.9; then
+    if cmp "${r[tlsbroker.rss]:-}" "<=" 12; then rss_res="met, aim met"; else rss_res="met, aim (≤ 12 KB) missed"; fi
+  else rss_res="**MISSED**"; missed+=("RSS per idle connection: $(times "$rss_ratio") HAProxy, required ≤ 0.9×"); fi
+  if cmp "$mb_ratio" ">=" 1.0; then mb_res="met"
+  else mb_res="**MISSED**"; missed+=("relay MB/s: $(times "$mb_ratio") HAProxy, required ≥ 1.0×"); fi
+  if cmp "${r[tlsbroker.held]:-}" ">=" 9000 && [[ ${r[tlsbroker.held_failed]:-1} == 0 ]]; then held_res="met"
+  else held_res="**MISSED**"; missed+=("connections held: $(fmt "${r[tlsbroker.held]:-}") of 9,000, ${r[tlsbroker.held_failed]:-?} failed"); fi
+
+  row() { # label key unit
+    printf "| %s | %s | %s | %s |" "$1" "$(fmt "${r[tlsbroker.$2]:-}")" "$(fmt "${r[haproxy.$2]:-}")" "$(fmt "${r[stunnel.$2]:-}")"
+  }
+  md=$(
+    echo "Run: $date; machine: $machine."
+    echo
+    echo "| measure | tlsbroker | HAProxy | stunnel | tlsbroker ÷ HAProxy | target (required / aim) | result |"
+    echo "|---|---:|---:|---:|---:|---|---|"
+    echo "$(row "full handshakes/s, 16 clients" hs) $(times "$hs_ratio") | ≥ 1.0× / 1.1× | $hs_res |"
+    echo "$(row "resumed handshakes/s, 16 clients" res) $(times "$res_ratio") | — | — |"
+    echo "$(row "RSS per idle TLS connection, KB (3,000 held)" rss) $(times "$rss_ratio") | ≤ 0.9× / ≤ 12 KB | $rss_res |"
+    echo "$(row "echo relay MB/s, 8 connections" mbps) $(times "$mb_ratio") | ≥ 1.0× | $mb_res |"
+    echo "$(row "concurrent TLS connections held (of 9,000)" held) | ≥ 9,000, no error | $held_res |"
+    echo
+    echo "Threads: tlsbroker ${r[tlsbroker.threads]:-n/a}, HAProxy ${r[haproxy.threads]:-n/a}, stunnel ${r[stunnel.threads]:-n/a}" \
+      "(while holding 3,000). Failed connections in the 9,000 test: tlsbroker ${r[tlsbroker.held_failed]:-n/a}," \
+      "HAProxy ${r[haproxy.held_failed]:-n/a}, stunnel ${r[stunnel.held_failed]:-n/a}."
+    echo
+    if ((${#missed[@]})); then
+      echo "Targets missed:"
+      for s in "${missed[@]}"; do echo "- $s"; done
+    else
+      echo "Every required target met."
+    fi
+  )
+  printf '%s\n' "$md" | tee "$out/results.md"
+
+  {
+    printf '{\n  "date": "%s",\n  "machine": {"cores": %s, "cpu": "%s", "kernel": "%s", "fd_limit": %s},\n' \
+      "$date" "$(nproc)" "$cpu" "$(uname -r)" "$(ulimit -n)"
+    printf '  "servers": {'
+    local first=1 k
+    for s in tlsbroker haproxy stunnel; do
+      ((first)) || printf ','
+      first=0
+      printf '\n    "%s": {' "$s"
+      local kf=1
+      for k in hs hs_failed res res_total rss rss_before rss_after threads mbps held held_failed; do
+        ((kf)) || printf ', '
+        kf=0
+        printf '"%s": %s' "$k" "$(v=${r[$s.$k]:-}; [[ -n $v ]] && echo "$v" || echo null)"
+      done
+      printf '}'
+    done
+    printf '\n  },\n  "ratios_vs_haproxy": {"hs": %s, "res": %s, "rss": %s, "mbps": %s},\n' \
+      "${hs_ratio:-null}" "${res_ratio:-null}" "${rss_ratio:-null}" "${mb_ratio:-null}"
+    printf '  "missed": %d\n}\n' "${#missed[@]}"
+  } >"$out/results.json"
+
+  # The chart: each measure relative to HAProxy (= 1).
+  nan() { [[ -n ${1:-} ]] && echo "$1" || echo NaN; }
+  {
+    echo "measure tlsbroker haproxy stunnel"
+    local key
+    for k in hs:handshakes res:resumed rss:RSS/conn mbps:MB/s held:held; do
+      key=${k%%:*}
+      printf '"%s" %s %s %s\n' "${k#*:}" "$(nan "$(ratio "${r[tlsbroker.$key]:-}" "${r[haproxy.$key]:-}")")" \
+        "$(nan "$([[ -n ${r[haproxy.$key]:-} ]] && echo 1)")" "$(nan "$(ratio "${r[stunnel.$key]:-}" "${r[haproxy.$key]:-}")")"
+    done
+  } >"$out/chart.dat"
+  if command -v gnuplot >/dev/null; then
+    gnuplot <<GP || log "gnuplot failed; no chart"
+set terminal pngcairo size 900,500
+set output "$out/results.png"
+set title "tlsbroker vs HAProxy vs stunnel, relative to HAProxy (= 1; RSS/conn: lower is better)\n$date"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set yrange [0:*]
+set ylabel "× HAProxy"
+set grid ytics
+plot "$out/chart.dat" using 2:xtic(1) title "tlsbroker", '' using 3 title "HAProxy", '' using 4 title "stunnel"
+GP
+  fi
+  log "wrote $out/results.md, $out/results.json, $out/results.png"
+  ((${#missed[@]} == 0))
+}
