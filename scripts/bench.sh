@@ -19,7 +19,7 @@ while (($#)); do
   esac
 done
 
-if ((quick)); then hs_s=4 tp_s=4 hold_s=4; else hs_s=15 tp_s=10 hold_s=8; fi
+if ((quick)); then hs_s=4 tp_s=4 hold_s=4 rounds=1; else hs_s=10 tp_s=10 hold_s=8 rounds=3; fi
 concurrency=16 threads=2 idle_conns=3000 max_conns=9000
 port_echo=19000 port_status=19100
 declare -A port=([tlsbroker]=19443 [haproxy]=19444 [stunnel]=19445)
@@ -104,23 +104,42 @@ done
 
 # A rounded field of a loadgen report: jnum FILE KEY DECIMALS.
 jnum() { local v; v=$(jget "$1" "$2"); [[ -n $v ]] && printf "%.${3:-0}f" "$v"; }
+# An integer field, 0 when missing.
+jint() { local v; v=$(jget "$1" "$2"); echo "${v:-0}"; }
 
 # --- the measurements ----------------------------------------------------------------------
 loadgen() { timeout 300 "$LOADGEN" "$@" --threads 2 --json; }
 settle() { sleep 2; }
 declare -A r
+# Handshake rates are measured in interleaved rounds (the order rotates) and the median is
+# kept, so that a change in background load does not favour one server.
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'; }
+declare -A hs_runs res_runs
+for ((round = 0; round < rounds; round++)); do
+  for ((i = 0; i < ${#servers[@]}; i++)); do
+    s=${servers[$(((i + round) % ${#servers[@]}))]}
+    t="127.0.0.1:${port[$s]}"
+    log "$s: full handshakes ($hs_s s, $concurrency clients), round $((round + 1))/$rounds"
+    loadgen handshake --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-handshake.json" || true
+    hs_runs[$s]+=" $(jnum "$out/$s-handshake.json" handshakes_per_s)"
+    r[$s.hs_failed]=$((${r[$s.hs_failed]:-0} + $(jint "$out/$s-handshake.json" failed)))
+    settle
+    log "$s: resumed handshakes, round $((round + 1))/$rounds"
+    loadgen handshake --resume --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-resume.json" || true
+    res_runs[$s]+=" $(jnum "$out/$s-resume.json" resumed_per_s)"
+    r[$s.res_share]=$(awk -v a="$(jget "$out/$s-resume.json" resumed)" -v b="$(jget "$out/$s-resume.json" ok)" \
+      'BEGIN { if (b > 0) printf "%.2f", a / b }')
+    settle
+  done
+done
+for s in "${servers[@]}"; do
+  r[$s.hs]=$(median <<<"${hs_runs[$s]}")
+  r[$s.res]=$(median <<<"${res_runs[$s]}")
+  r[$s.hs_runs]=$(echo ${hs_runs[$s]} | tr ' ' '/')
+done
+
 for s in "${servers[@]}"; do
   t="127.0.0.1:${port[$s]}"
-  log "$s: full handshakes ($hs_s s, $concurrency clients)"
-  loadgen handshake --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-handshake.json" || true
-  r[$s.hs]=$(jnum "$out/$s-handshake.json" handshakes_per_s)
-  r[$s.hs_failed]=$(jget "$out/$s-handshake.json" failed)
-  settle
-  log "$s: resumed handshakes"
-  loadgen handshake --resume --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-resume.json" || true
-  r[$s.res]=$(jnum "$out/$s-resume.json" resumed_per_s)
-  r[$s.res_total]=$(jnum "$out/$s-resume.json" handshakes_per_s)
-  settle
   log "$s: RSS with $idle_conns idle connections"
   before=$(rss_kb "${pid[$s]}")
   rm -f "$out/ready"
@@ -145,7 +164,7 @@ for s in "${servers[@]}"; do
   loadgen hold --target "$t" --connections $max_conns --rate 1500 --hold $hold_s --timeout 20 \
     >"$out/$s-max.json" || true
   r[$s.held]=$(jget "$out/$s-max.json" peak_held)
-  r[$s.held_failed]=$(( $(jget "$out/$s-max.json" failed) + $(jget "$out/$s-max.json" dropped_during_hold) ))
+  r[$s.held_failed]=$(($(jint "$out/$s-max.json" failed) + $(jint "$out/$s-max.json" dropped_during_hold)))
   settle
   if ! kill -0 "${pid[$s]}" 2>/dev/null; then log "$s exited during the run"; fi
 done

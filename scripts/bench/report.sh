@@ -47,6 +47,9 @@ write_report() {
     echo "$(row "echo relay MB/s, 8 connections" mbps) $(times "$mb_ratio") | ≥ 1.0× | $mb_res |"
     echo "$(row "concurrent TLS connections held (of 9,000)" held) | ≥ 9,000, no error | $held_res |"
     echo
+    echo "Handshakes/s per round (median shown): tlsbroker ${r[tlsbroker.hs_runs]:-n/a}, HAProxy ${r[haproxy.hs_runs]:-n/a}," \
+      "stunnel ${r[stunnel.hs_runs]:-n/a}. Share of offered sessions resumed: tlsbroker ${r[tlsbroker.res_share]:-n/a}," \
+      "HAProxy ${r[haproxy.res_share]:-n/a}, stunnel ${r[stunnel.res_share]:-n/a}."
     echo "Threads: tlsbroker ${r[tlsbroker.threads]:-n/a}, HAProxy ${r[haproxy.threads]:-n/a}, stunnel ${r[stunnel.threads]:-n/a}" \
       "(while holding 3,000). Failed connections in the 9,000 test: tlsbroker ${r[tlsbroker.held_failed]:-n/a}," \
       "HAProxy ${r[haproxy.held_failed]:-n/a}, stunnel ${r[stunnel.held_failed]:-n/a}."
@@ -70,7 +73,7 @@ write_report() {
       first=0
       printf '\n    "%s": {' "$s"
       local kf=1
-      for k in hs hs_failed res res_total rss rss_before rss_after threads mbps held held_failed; do
+      for k in hs hs_failed res res_share rss rss_before rss_after threads mbps held held_failed; do
         ((kf)) || printf ', '
         kf=0
         printf '"%s": %s' "$k" "$(v=${r[$s.$k]:-}; [[ -n $v ]] && echo "$v" || echo null)"

@@ -98,14 +98,17 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
         st.f.latency(since(start) * 1000.0);
         ++st.f.ok;
         ++st.live;
-        const auto until =
-            std::min(st.end, clock_type::now() + seconds(st.lifetime * (0.5 + r.uniform())));
-        // A stuck client gets stuck somewhere in the first half of its connection's life.
-        const auto stuck_at = clock_type::now() + (until - clock_type::now()) / 2 * r.uniform();
+        const double life = st.lifetime * (0.5 + r.uniform());
+        const auto until = std::min(st.end, clock_type::now() + seconds(life));
+        // A stuck client gets stuck somewhere in the first half of its connection's life
+        // (not before its second message); when that falls after the end of the run, it
+        // does not get stuck this time.
+        const auto stuck_at =
+            clock_type::now() + seconds(std::max(2 * st.interval, life / 2 * r.uniform()));
         bool stuck = false;
         for (;;) {
             const auto next = clock_type::now() + seconds(st.interval * (0.5 + r.uniform()));
-            if (kind != fate::normal && next >= stuck_at) {
+            if (kind != fate::normal && next >= stuck_at && stuck_at < until) {
                 stuck = true;
                 break;
             }
