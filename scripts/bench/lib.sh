@@ -97,13 +97,14 @@ threads_of() {
 # A numeric field of a flat JSON object in file $1 ("key": 12.5); empty when missing.
 jget() { grep -o "\"$2\": [-0-9.e+]*" "$1" 2>/dev/null | head -1 | awk '{print $2}'; }
 
-# HTTP GET of 127.0.0.1:$1$2 without curl; the body on stdout; 5 s deadline.
+# HTTP GET of 127.0.0.1:$1$2 without curl; the body on stdout (nothing when the endpoint
+# does not answer); 5 s deadline; never fails.
 http_get() {
   local port=$1 path=$2
-  timeout 5 bash -c '
+  { timeout 5 bash -c '
     exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
     printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$1" >&3
-    cat <&3' "$port" "$path" 2>/dev/null | sed '1,/^\r\{0,1\}$/d'
+    cat <&3' "$port" "$path" 2>/dev/null || true; } | sed '1,/^\r\{0,1\}$/d'
 }
 
 # Sum of the samples of metric family $2 (a full sample prefix, labels allowed) in /metrics

@@ -138,6 +138,7 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
         }
         c->deadline(st.rc.timeout_s);
         co_await c->shutdown();
+        if (until >= st.end) break;  // the run is over, not a reconnect
         ++st.churn;
         co_await sleep_until(ctx, std::min(st.end, clock_type::now() + seconds(2 * r.uniform())));
     }
