@@ -61,8 +61,12 @@ public:
     // The same, taking over a listening socket from the listener this one replaces (a
     // reload): the kernel's accept queue is kept, so no connection attempt is refused.
     void start_adopting(std::intptr_t listening_socket);
-    // Stops accepting and hands the listening socket to `then` (on this listener's strand).
+    // Stops accepting and hands the listening socket to `then` (on this listener's strand);
+    // -1 when the platform cannot release it (the socket is closed instead).
     void hand_over(std::function<void(std::intptr_t)> then);
+    // Binds and arms like start(), but never throws: while the endpoint cannot be bound it
+    // backs off and retries (counted and logged), as after a broken listening socket.
+    void start_with_retry();
     // Thread-safe. Stops accepting; live sessions go on.
     void stop();
     // Thread-safe. Stops accepting and closes sessions still open after `grace`.

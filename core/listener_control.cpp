@@ -39,10 +39,21 @@ void listener::hand_over(std::function<void(std::intptr_t)> then) {
         self->acceptor_.cancel(ec);
         std::intptr_t fd = -1;
         if (self->acceptor_.is_open()) fd = static_cast<std::intptr_t>(self->acceptor_.release(ec));
-        if (ec) fd = -1;
+        if (ec) {
+            // Windows may refuse to release a socket bound to its completion port: close it,
+            // and the successor binds the endpoint anew.
+            fd = -1;
+            boost::system::error_code ignored;
+            self->acceptor_.close(ignored);
+        }
         self->set_state(listener_state::stopped);
         then(fd);
     });
+}
+
+void listener::start_with_retry() {
+    prepare();
+    asio::post(strand_, [self = shared_from_this()] { self->schedule_retry(std::chrono::milliseconds(0), true); });
 }
 
 void listener::drain(std::chrono::milliseconds grace) {

@@ -85,13 +85,11 @@ reload_result server::reload(config::config_ptr next) {
         summary += "reloaded " + describe(fresh[i]->cfg()) + "; ";
         predecessor[i]->hand_over([l = fresh[i]](std::intptr_t fd) {
             try {
-                if (fd >= 0)
-                    l->start_adopting(fd);
-                else
-                    l->start();
+                if (fd >= 0) return l->start_adopting(fd);
             } catch (const std::exception& e) {
-                TB_LOG_ERROR("reload: ", e.what());
+                TB_LOG_ERROR("reload: ", e.what(), "; binding anew");
             }
+            l->start_with_retry();  // binds anew, retrying with back-off until it can
         });
     }
     for (const auto& o : m.listeners) {

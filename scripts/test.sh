@@ -8,3 +8,8 @@ scripts/install-deps.sh
 cmake --preset linux
 cmake --build --preset linux
 ctest --preset linux -j2
+
+# The Windows edition: cross-built, packaged, installed and driven under Wine.
+if [[ "${TLSBROKER_SKIP_WINDOWS:-0}" != 1 ]]; then
+  tests/windows/run-wine-tests.sh
+fi

@@ -6,6 +6,7 @@
 // error. STOP / SHUTDOWN → STOP_PENDING with checkpoints while draining, then STOPPED.
 // PARAMCHANGE → reload the config.
 #include <windows.h>
+#include <shlobj.h>
 
 #include <filesystem>
 #include <iostream>
@@ -50,10 +51,13 @@ void report(DWORD state, DWORD win32_exit = NO_ERROR, DWORD specific = 0, DWORD 
     if (g.handle != nullptr) SetServiceStatus(g.handle, &g.status);
 }
 
+// %ProgramData%, as the installer's CommonAppDataFolder sees it (the environment variable
+// is not always set for services).
 std::filesystem::path default_config_path() {
     wchar_t buf[MAX_PATH] = {0};
-    const DWORD n = GetEnvironmentVariableW(L"ProgramData", buf, MAX_PATH);
-    const std::filesystem::path base = n > 0 && n < MAX_PATH ? std::filesystem::path(buf) : "C:\\ProgramData";
+    const std::filesystem::path base = SUCCEEDED(SHGetFolderPathW(nullptr, CSIDL_COMMON_APPDATA, nullptr, 0, buf))
+                                           ? std::filesystem::path(buf)
+                                           : std::filesystem::path("C:\\ProgramData");
     return base / "tlsbroker" / "tlsbroker.json";
 }
 
