@@ -1,26 +1,23 @@
 #include "config/json_reader.hpp"
 
 #include <algorithm>
-#include <boost/asio/ip/address.hpp>
-#include <charconv>
+#include <cerrno>
 #include <fstream>
+#include <sstream>
+#include <system_error>
 
 namespace tlsbroker::config {
 
 namespace {
 
-std::string type_name(const nlohmann::json& v) {
+std::string type_name(const json& v) {
     if (v.is_null()) return "null";
     if (v.is_boolean()) return "a boolean";
+    if (v.is_number_float()) return v.dump();
     if (v.is_number()) return "a number";
     if (v.is_string()) return "a string";
     if (v.is_array()) return "an array";
     return "an object";
-}
-
-bool valid_hostname(const std::string& h) {
-    if (h.empty() || h.size() > 253) return false;
-    return std::all_of(h.begin(), h.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; });
 }
 
 }  // namespace
@@ -37,40 +34,36 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     return prev[b.size()];
 }
 
-std::string parse_endpoint(const std::string& text, endpoint& out, bool listen) {
-    std::string host, port;
-    if (!text.empty() && text[0] == '[') {
-        const auto close = text.find(']');
-        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
-            return "must be \"[ipv6]:port\"";
-        host = text.substr(1, close - 1);
-        port = text.substr(close + 2);
-    } else {
-        const auto colon = text.rfind(':');
-        if (colon == std::string::npos) return "must be \"host:port\"";
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-        if (host.find(':') != std::string::npos) return "an IPv6 address must be written in brackets: \"[::1]:port\"";
+std::string escape_pointer_token(const std::string& key) {
+    std::string out;
+    out.reserve(key.size());
+    for (const char c : key) {
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out += c;
     }
-    unsigned p = 0;
-    const auto r = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (port.empty() || r.ec != std::errc() || r.ptr != port.data() + port.size() || p > 65535)
-        return "port must be an integer in " + std::string(listen ? "0" : "1") + "..65535";
-    if (!listen && p == 0) return "port must be an integer in 1..65535";
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(host, ec);
-    if (listen) {
-        if (host != "*" && ec) return "host must be an IP address or \"*\" (got \"" + host + "\")";
-    } else if (ec && !valid_hostname(host)) {
-        return "host must be an IP address or a DNS name (got \"" + host + "\")";
-    }
-    out.host = host == "*" ? "0.0.0.0" : host;
-    out.port = static_cast<std::uint16_t>(p);
-    out.text = text;
+    return out;
+}
+
+std::string read_file(const std::filesystem::path& file, std::string& out) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(file, ec);
+    if (ec) return ec.message();
+    if (std::filesystem::is_directory(st)) return "it is a directory";
+    errno = 0;
+    std::ifstream f(file, std::ios::binary);
+    if (!f) return errno != 0 ? std::generic_category().message(errno) : std::string("it cannot be opened");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (f.bad()) return "read error";
+    out = ss.str();
     return {};
 }
 
-json_object::json_object(const nlohmann::json* j, std::string pointer, std::vector<config_error>& errors)
+json_object::json_object(const json* j, std::string pointer, std::vector<config_error>& errors)
     : j_(j), ptr_(std::move(pointer)), errors_(&errors) {
     if (j_ != nullptr && !j_->is_object()) {
         errors_->push_back({ptr_, "must be an object, not " + type_name(*j_)});
@@ -79,11 +72,15 @@ json_object::json_object(const nlohmann::json* j, std::string pointer, std::vect
     }
 }
 
+bool json_object::has(const char* key) const { return j_ != nullptr && j_->contains(key); }
+
+std::string json_object::at(const std::string& key) const { return ptr_ + "/" + escape_pointer_token(key); }
+
 void json_object::error(const std::string& key, const std::string& message) const {
     errors_->push_back({key.empty() ? ptr_ : at(key), message});
 }
 
-const nlohmann::json* json_object::get(const char* key, bool required) {
+const json* json_object::get(const char* key, bool required) {
     known_.insert(key);
     if (j_ == nullptr) {
         if (required && !wrong_type_) error(key, "is required");
@@ -101,10 +98,12 @@ void json_object::u32(const char* key, std::uint32_t& out, std::uint32_t lo, std
     const auto* v = get(key, required);
     if (v == nullptr) return;
     const auto range = "must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi);
+    if (v->is_number_float()) return error(key, range + " (got " + v->dump() + ")");
     if (!v->is_number_integer()) return error(key, range + ", not " + type_name(*v));
-    const auto n = v->get<std::int64_t>();
-    if (n < lo || n > hi) return error(key, range + " (got " + std::to_string(n) + ")");
-    out = static_cast<std::uint32_t>(n);
+    const bool fits = v->is_number_unsigned() ? v->get<std::uint64_t>() >= lo && v->get<std::uint64_t>() <= hi
+                                              : v->get<std::int64_t>() >= lo && v->get<std::int64_t>() <= hi;
+    if (!fits) return error(key, range + " (got " + v->dump() + ")");
+    out = static_cast<std::uint32_t>(v->get<std::uint64_t>());
 }
 
 void json_object::boolean(const char* key, bool& out) {
@@ -137,19 +136,31 @@ void json_object::choice(const char* key, std::string& out, std::initializer_lis
     error(key, "must be one of " + list + " (got \"" + v + "\")");
 }
 
+void json_object::path(const char* key, std::filesystem::path& out, const std::filesystem::path& base) {
+    std::string v;
+    const auto before = errors_->size();
+    text(key, v);
+    if (errors_->size() != before || v.empty()) return;
+    if (v.find('\0') != std::string::npos) return error(key, "must not contain a NUL character");
+    std::filesystem::path p(v);
+    out = (p.is_relative() ? base / p : p).lexically_normal();
+}
+
 void json_object::file(const char* key, std::filesystem::path& out, const std::filesystem::path& base, bool required) {
     std::string v;
     const auto before = errors_->size();
     text(key, v, required);
-    if (errors_->size() != before || v.empty()) {
-        if (errors_->size() == before && required && present() && j_->contains(key)) error(key, "must not be empty");
+    if (errors_->size() != before) return;
+    if (v.empty()) {
+        if (required && has(key)) error(key, "must not be empty");
         return;
     }
-    std::filesystem::path p(v);
-    if (p.is_relative()) p = base / p;
-    p = p.lexically_normal();
-    std::ifstream f(p, std::ios::binary);
-    if (!f) return error(key, "cannot read file " + p.string());
+    std::filesystem::path p;
+    path(key, p, base);
+    if (errors_->size() != before) return;
+    std::string content;
+    if (const auto why = read_file(p, content); !why.empty())
+        return error(key, "cannot read file " + p.string() + ": " + why);
     out = p;
 }
 
@@ -157,7 +168,11 @@ void json_object::address(const char* key, endpoint& out, bool listen, bool requ
     std::string v;
     const auto before = errors_->size();
     text(key, v, required);
-    if (errors_->size() != before || v.empty()) return;
+    if (errors_->size() != before) return;
+    if (v.empty()) {
+        if (has(key)) error(key, "must be \"host:port\", not empty");
+        return;
+    }
     endpoint e;
     const auto problem = parse_endpoint(v, e, listen);
     if (!problem.empty()) return error(key, problem);
@@ -166,7 +181,7 @@ void json_object::address(const char* key, endpoint& out, bool listen, bool requ
 
 json_object json_object::child(const char* key) { return json_object(get(key, false), at(key), *errors_); }
 
-const nlohmann::json* json_object::array(const char* key, bool required) {
+const json* json_object::array(const char* key, bool required) {
     const auto* v = get(key, required);
     if (v == nullptr) return nullptr;
     if (!v->is_array()) {

@@ -5,72 +5,178 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <cstdio>
 #include <memory>
+#include <vector>
+
+#include "config/json_reader.hpp"
 
 namespace tlsbroker::config {
 
 namespace {
 
-std::string reason() {
-    const unsigned long e = ERR_get_error();
+using bio_ptr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using x509_ptr = std::unique_ptr<X509, decltype(&X509_free)>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+using ctx_ptr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+// OpenSSL's most specific reason for the last failure, then a clean error queue.
+std::string reason(const char* what_was_expected) {
+    const unsigned long e = ERR_peek_last_error();
     ERR_clear_error();
-    if (e == 0) return "no PEM data found";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
+    if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
+        return std::string("no PEM ") + what_was_expected + " found";
+    const char* r = ERR_reason_error_string(e);
+    return r != nullptr ? r : "OpenSSL error " + std::to_string(e);
 }
 
-struct file_closer {
-    void operator()(FILE* f) const { std::fclose(f); }
-};
-using file_ptr = std::unique_ptr<FILE, file_closer>;
+bool no_start_line() {
+    const unsigned long e = ERR_peek_last_error();
+    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+// Never prompts: an encrypted key fails instead of waiting on a terminal.
+int refuse_password(char*, int, int, void* asked) {
+    *static_cast<bool*>(asked) = true;
+    return -1;
+}
+
+// Loads a file into a memory BIO; `problem` is set when it cannot be read.
+bio_ptr open_pem(const std::filesystem::path& file, std::string& content, std::string& problem) {
+    if (const auto why = read_file(file, content); !why.empty()) {
+        problem = "cannot read " + file.string() + ": " + why;
+        return {nullptr, &BIO_free};
+    }
+    return {BIO_new_mem_buf(content.data(), static_cast<int>(content.size())), &BIO_free};
+}
+
+// The chain in `file`, leaf first; empty with `problem` set when it is unusable.
+std::vector<x509_ptr> read_chain(const std::filesystem::path& file, std::string& problem) {
+    std::vector<x509_ptr> chain;
+    std::string content;
+    ERR_clear_error();
+    auto bio = open_pem(file, content, problem);
+    if (!bio) return chain;
+    while (true) {
+        bool asked = false;
+        X509* x = PEM_read_bio_X509(bio.get(), nullptr, &refuse_password, &asked);
+        if (x == nullptr) {
+            if (!chain.empty() && no_start_line()) {
+                ERR_clear_error();
+                break;
+            }
+            problem = "malformed certificate " + file.string() + " (block " + std::to_string(chain.size() + 1) +
+                      "): " + reason("CERTIFICATE");
+            chain.clear();
+            break;
+        }
+        chain.emplace_back(x, &X509_free);
+    }
+    return chain;
+}
+
+pkey_ptr read_key(const std::filesystem::path& file, std::string& problem) {
+    std::string content;
+    ERR_clear_error();
+    auto bio = open_pem(file, content, problem);
+    if (!bio) return {nullptr, &EVP_PKEY_free};
+    bool asked = false;
+    pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, &refuse_password, &asked), &EVP_PKEY_free);
+    if (!key && asked) {
+        ERR_clear_error();
+        problem = "private key " + file.string() + " is encrypted; a key with a passphrase is not supported";
+    } else if (!key) {
+        problem = "malformed private key " + file.string() + ": " + reason("PRIVATE KEY");
+    }
+    return key;
+}
+
+// The list split at OpenSSL's separators (':', ',' and spaces).
+std::vector<std::string> tokens(const std::string& list) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (const char c : list) {
+        if (c == ':' || c == ',' || c == ' ') {
+            if (!cur.empty()) out.push_back(std::move(cur));
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(std::move(cur));
+    return out;
+}
+
+ctx_ptr scratch_ctx() { return {SSL_CTX_new(TLS_server_method()), &SSL_CTX_free}; }
 
 }  // namespace
 
-std::string check_certificate_and_key(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
-    ERR_clear_error();
-    file_ptr cf(std::fopen(cert_path.string().c_str(), "r"));
-    if (!cf) return "cannot read certificate " + cert_path.string();
-    X509* cert = PEM_read_X509(cf.get(), nullptr, nullptr, nullptr);
-    if (cert == nullptr) return "malformed certificate " + cert_path.string() + ": " + reason();
-    std::unique_ptr<X509, decltype(&X509_free)> c(cert, &X509_free);
-    file_ptr kf(std::fopen(key_path.string().c_str(), "r"));
-    if (!kf) return "cannot read private key " + key_path.string();
-    EVP_PKEY* key = PEM_read_PrivateKey(kf.get(), nullptr, nullptr, nullptr);
-    if (key == nullptr) return "malformed private key " + key_path.string() + ": " + reason();
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> k(key, &EVP_PKEY_free);
-    if (X509_check_private_key(cert, key) != 1) {
+std::string check_certificate(const std::filesystem::path& cert) {
+    std::string problem;
+    read_chain(cert, problem);
+    return problem;
+}
+
+std::string check_private_key(const std::filesystem::path& key) {
+    std::string problem;
+    read_key(key, problem);
+    return problem;
+}
+
+std::string check_key_matches(const std::filesystem::path& cert, const std::filesystem::path& key_file) {
+    std::string problem;
+    auto chain = read_chain(cert, problem);
+    auto key = read_key(key_file, problem);
+    if (chain.empty() || !key) return problem;
+    if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
         ERR_clear_error();
-        return "private key " + key_path.string() + " does not match certificate " + cert_path.string();
+        return "private key " + key_file.string() + " does not match certificate " + cert.string();
     }
+    auto ctx = scratch_ctx();
+    if (!ctx) return "cannot create a TLS context: " + reason("");
+    if (SSL_CTX_use_certificate(ctx.get(), chain.front().get()) != 1)
+        return "certificate " + cert.string() + " is refused: " + reason("CERTIFICATE");
+    for (std::size_t i = 1; i < chain.size(); ++i)
+        if (SSL_CTX_add1_chain_cert(ctx.get(), chain[i].get()) != 1)
+            return "chain certificate " + std::to_string(i + 1) + " in " + cert.string() + " is refused: " +
+                   reason("CERTIFICATE");
+    if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1)
+        return "private key " + key_file.string() + " is refused: " + reason("PRIVATE KEY");
     return {};
 }
 
 std::string check_ca_file(const std::filesystem::path& file) {
-    ERR_clear_error();
-    file_ptr f(std::fopen(file.string().c_str(), "r"));
-    if (!f) return "cannot read " + file.string();
-    X509* cert = PEM_read_X509(f.get(), nullptr, nullptr, nullptr);
-    if (cert == nullptr) return "malformed CA certificate " + file.string() + ": " + reason();
-    X509_free(cert);
-    return {};
+    std::string problem;
+    read_chain(file, problem);
+    return problem.empty() ? problem : "CA file: " + problem;
 }
 
 std::string check_crl_file(const std::filesystem::path& file) {
+    std::string content, problem;
     ERR_clear_error();
-    file_ptr f(std::fopen(file.string().c_str(), "r"));
-    if (!f) return "cannot read " + file.string();
-    X509_CRL* crl = PEM_read_X509_CRL(f.get(), nullptr, nullptr, nullptr);
-    if (crl == nullptr) return "malformed CRL " + file.string() + ": " + reason();
+    auto bio = open_pem(file, content, problem);
+    if (!bio) return problem;
+    X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
+    if (crl == nullptr) return "malformed CRL " + file.string() + ": " + reason("X509 CRL");
     X509_CRL_free(crl);
     return {};
 }
 
 std::string check_ciphers(const std::string& list) {
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
-    ERR_clear_error();
-    if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1) return "no usable cipher in \"" + list + "\"";
+    auto ctx = scratch_ctx();
+    if (!ctx) return "cannot create a TLS context: " + reason("");
+    for (const auto& t : tokens(list)) {
+        // '!', '-', '+' and '@' remove, reorder or tune; only names and groups must match.
+        if (t[0] == '!' || t[0] == '-' || t[0] == '+' || t[0] == '@') continue;
+        auto probe = scratch_ctx();
+        if (SSL_CTX_set_cipher_list(probe.get(), t.c_str()) != 1) {
+            ERR_clear_error();
+            return "\"" + t + "\" matches no TLS 1.2 cipher";
+        }
+    }
+    if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1) {
+        ERR_clear_error();
+        return "no usable cipher in \"" + list + "\"";
+    }
     // Only AEAD suites: each cipher must be GCM, CCM or ChaCha20-Poly1305.
     STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx.get());
     for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
@@ -83,8 +189,14 @@ std::string check_ciphers(const std::string& list) {
 }
 
 std::string check_ciphersuites(const std::string& list) {
-    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
-    ERR_clear_error();
+    auto ctx = scratch_ctx();
+    if (!ctx) return "cannot create a TLS context: " + reason("");
+    for (const auto& t : tokens(list)) {
+        if (SSL_CTX_set_ciphersuites(ctx.get(), t.c_str()) != 1) {
+            ERR_clear_error();
+            return "unknown TLS 1.3 ciphersuite \"" + t + "\"";
+        }
+    }
     if (SSL_CTX_set_ciphersuites(ctx.get(), list.c_str()) != 1) {
         ERR_clear_error();
         return "invalid TLS 1.3 ciphersuites \"" + list + "\"";

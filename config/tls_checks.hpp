@@ -8,10 +8,18 @@
 namespace tlsbroker::config {
 
 // Each returns "" when fine, else the problem (naming the file and OpenSSL's reason).
-std::string check_certificate_and_key(const std::filesystem::path& cert, const std::filesystem::path& key);
+// A PEM chain: the leaf first, then its intermediates; every block must parse.
+std::string check_certificate(const std::filesystem::path& cert);
+// A PEM private key without a passphrase (nothing could type one in at start-up).
+std::string check_private_key(const std::filesystem::path& key);
+// The key belongs to the chain's leaf, and OpenSSL accepts both for a server
+// (key size and signature digests meet the security level).
+std::string check_key_matches(const std::filesystem::path& cert, const std::filesystem::path& key);
 std::string check_ca_file(const std::filesystem::path& file);
 std::string check_crl_file(const std::filesystem::path& file);
+// Every name or group in the list must match a cipher, and only AEAD suites may result.
 std::string check_ciphers(const std::string& tls12_list);
+// Every TLS 1.3 suite named must exist.
 std::string check_ciphersuites(const std::string& tls13_list);
 
 }  // namespace tlsbroker::config

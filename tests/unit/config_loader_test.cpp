@@ -163,7 +163,7 @@ TEST(config_loader, tls_material_is_checked_at_load_time) {
     test::write_file(f.dir / "garbage.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
     auto j = f.valid();
     j["listeners"][0]["tls"]["private_key"] = "other.key";  // does not match server.crt
-    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/certificate", "does not match"));
+    EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/private_key", "does not match"));
     j["listeners"][0]["tls"] = {{"certificate", "garbage.crt"}, {"private_key", "server.key"}};
     EXPECT_TRUE(has_error(f.load(j), "/listeners/0/tls/certificate", "malformed certificate"));
     j["listeners"][0]["tls"] = {{"certificate", "missing.crt"}, {"private_key", "server.key"}};

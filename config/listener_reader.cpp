@@ -1,0 +1,169 @@
+#include "config/listener_reader.hpp"
+
+#include <cctype>
+#include <map>
+
+#include "config/tls_checks.hpp"
+
+namespace tlsbroker::config {
+
+namespace {
+
+// "certificate" and "private_key" of one object: each readable and well formed, then
+// matched against each other. Problems land on the key they are about.
+void read_cert_pair(json_object& o, std::filesystem::path& cert, std::filesystem::path& key,
+                    const std::filesystem::path& base) {
+    o.file("certificate", cert, base, true);
+    o.file("private_key", key, base, true);
+    bool usable = !cert.empty() && !key.empty();
+    if (!cert.empty())
+        if (auto p = check_certificate(cert); !p.empty()) {
+            o.error("certificate", p);
+            usable = false;
+        }
+    if (!key.empty())
+        if (auto p = check_private_key(key); !p.empty()) {
+            o.error("private_key", p);
+            usable = false;
+        }
+    if (usable)
+        if (auto p = check_key_matches(cert, key); !p.empty()) o.error("private_key", p);
+}
+
+void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
+    const auto* sni = o.array("sni");
+    if (sni == nullptr) return;
+    std::map<std::string, std::string> seen;  // server name → pointer of its first entry
+    for (std::size_t i = 0; i < sni->size(); ++i) {
+        json_object e(&(*sni)[i], o.at("sni") + "/" + std::to_string(i), errors);
+        sni_certificate s;
+        if (const auto* names = e.array("server_names", true)) {
+            if (names->empty()) e.error("server_names", "must list at least one name");
+            for (std::size_t k = 0; k < names->size(); ++k) {
+                const auto& n = (*names)[k];
+                const auto at = "server_names/" + std::to_string(k);
+                if (!n.is_string() || n.get<std::string>().empty()) {
+                    e.error(at, "must be a non-empty string");
+                    continue;
+                }
+                const auto name = n.get<std::string>();
+                if (!valid_server_name(name)) {
+                    e.error(at, "must be a DNS name or \"*.\" and a DNS name (got \"" + name + "\")");
+                    continue;
+                }
+                std::string folded = name;  // names compare case-insensitively
+                for (auto& ch : folded) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                if (auto [it, fresh] = seen.emplace(folded, e.at(at)); !fresh)
+                    e.error(at, "\"" + name + "\" is already served by " + it->second);
+                s.server_names.push_back(name);
+            }
+        }
+        read_cert_pair(e, s.certificate, s.private_key, base);
+        e.finish();
+        t.sni.push_back(std::move(s));
+    }
+}
+
+void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
+    read_cert_pair(o, t.certificate, t.private_key, base);
+    o.choice("min_version", t.min_version, {"1.2", "1.3"});
+    o.text("ciphers", t.ciphers);
+    if (!t.ciphers.empty())
+        if (auto p = check_ciphers(t.ciphers); !p.empty()) o.error("ciphers", p);
+    o.text("ciphersuites", t.ciphersuites);
+    if (!t.ciphersuites.empty())
+        if (auto p = check_ciphersuites(t.ciphersuites); !p.empty()) o.error("ciphersuites", p);
+    o.boolean("session_tickets", t.session_tickets);
+    o.u32("session_cache_size", t.session_cache_size, 0, 10000000);
+    o.u32("session_timeout_s", t.session_timeout_s, 1, 604800);
+    read_sni(o, t, base, errors);
+    o.boolean("refuse_unknown_sni", t.refuse_unknown_sni);
+    o.file("client_ca", t.client_ca, base, false);
+    if (!t.client_ca.empty())
+        if (auto p = check_ca_file(t.client_ca); !p.empty()) o.error("client_ca", p);
+    o.choice("verify_client", t.verify_client, {"none", "optional", "required"});
+    if (t.verify_client != "none" && !o.has("client_ca") && o.present())
+        o.error("verify_client", "needs tls.client_ca");
+    o.file("crl", t.crl, base, false);
+    if (!t.crl.empty())
+        if (auto p = check_crl_file(t.crl); !p.empty()) o.error("crl", p);
+    o.u32("verify_depth", t.verify_depth, 1, 100);
+    o.finish();
+}
+
+void read_backend(json_object o, backend_config& b) {
+    o.address("address", b.address, false, true);
+    o.u32("connect_timeout_ms", b.connect_timeout_ms, 1, 600000);
+    o.finish();
+}
+
+void read_backends(json_object& o, listener_config& l, std::vector<config_error>& errors) {
+    auto single = o.child("backend");
+    const auto* several = o.array("backends");
+    const bool has_single = o.has("backend");
+    if (has_single && o.has("backends")) o.error("backends", "use either \"backend\" or \"backends\", not both");
+    if (has_single) {
+        read_backend(single, l.backend);
+        l.backends = {l.backend};
+    } else if (several != nullptr) {
+        if (several->empty()) o.error("backends", "must list at least one backend");
+        for (std::size_t i = 0; i < several->size(); ++i) {
+            backend_config b;
+            read_backend(json_object(&(*several)[i], o.at("backends") + "/" + std::to_string(i), errors), b);
+            l.backends.push_back(b);
+        }
+        if (!l.backends.empty()) l.backend = l.backends.front();
+    } else if (!o.has("backends") && o.present()) {
+        o.error("backend", "is required (or \"backends\")");
+    }
+    o.choice("backend_policy", l.backend_policy, {"first", "round_robin"});
+    auto bh = o.child("backend_health");
+    bh.u32("fail_threshold", l.backend_health.fail_threshold, 1, 1000);
+    bh.u32("cooldown_ms", l.backend_health.cooldown_ms, 1, 86400000);
+    bh.u32("check_interval_ms", l.backend_health.check_interval_ms, 0, 3600000);
+    bh.finish();
+}
+
+}  // namespace
+
+void read_listener(json_object o, listener_config& l, std::size_t index, const std::filesystem::path& base,
+                   std::vector<config_error>& errors) {
+    l.name = "listener" + std::to_string(index);
+    const auto before = errors.size();
+    o.text("name", l.name);
+    if (errors.size() == before &&
+        (l.name.empty() || l.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                    "0123456789_.-") != std::string::npos))
+        o.error("name", "must be non-empty and use only letters, digits, '_', '.' and '-' (got \"" + l.name + "\")");
+    o.address("listen", l.listen, true, true);
+    o.u32("backlog", l.backlog, 1, 65535);
+    o.u32("max_connections", l.max_connections, 1, 1000000);
+    auto tls = o.child("tls");
+    if (o.has("tls"))
+        read_tls(tls, l.tls, base, errors);
+    else if (o.present())
+        o.error("tls", "is required");
+    read_backends(o, l, errors);
+    o.choice("proxy_protocol", l.proxy_protocol, {"none", "v1", "v2"});
+    o.u32("max_connections_per_source", l.source_limits.max_connections_per_source, 0, 1000000);
+    o.u32("source_rate_per_second", l.source_limits.rate_per_source, 0, 1000000);
+    o.u32("source_rate_burst", l.source_limits.rate_burst, 1, 1000000);
+    o.boolean("connection_log", l.connection_log);
+
+    auto t = o.child("timeouts");
+    t.u32("handshake_ms", l.timeouts.handshake_ms, 1, 600000);
+    t.u32("idle_ms", l.timeouts.idle_ms, 0, 86400000);
+    t.u32("write_stall_ms", l.timeouts.write_stall_ms, 1, 86400000);
+    t.u32("drain_ms", l.timeouts.drain_ms, 0, 3600000);
+    t.u32("half_close_ms", l.timeouts.half_close_ms, 1, 86400000);
+    t.finish();
+    auto k = o.child("keepalive");
+    k.boolean("enabled", l.keepalive.enabled);
+    k.u32("idle_s", l.keepalive.idle_s, 1, 86400);
+    k.u32("interval_s", l.keepalive.interval_s, 1, 3600);
+    k.u32("count", l.keepalive.count, 1, 100);
+    k.finish();
+    o.finish();
+}
+
+}  // namespace tlsbroker::config
