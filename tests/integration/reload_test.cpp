@@ -131,3 +131,38 @@ TEST(reload, post_reload_on_the_status_endpoint_applies_the_config_file) {
     srv.request_stop();
     EXPECT_EQ(done.get(), 0);
 }
+
+TEST(reload, added_listeners_start_and_removed_ones_stop_accepting_and_drain) {
+    test::echo_backend backend;
+    const auto dir = test::make_temp_dir("reload-add-remove");
+    const auto first_port = test::unused_port();
+    auto cfg = test::base_config(dir, backend.port());
+    cfg["listeners"][0]["listen"] = "127.0.0.1:" + std::to_string(first_port);
+    test::broker_harness broker(backend.port(), {{"listeners", {{{"listen", cfg["listeners"][0]["listen"]}}}}});
+
+    // A client that stays connected on the listener about to be removed.
+    test::tls_client old_client;
+    std::string got;
+    ASSERT_TRUE(old_client.open(first_port) && old_client.write_all("a") && old_client.read_exact(1, got));
+
+    const auto second_port = test::unused_port();
+    auto next = cfg;
+    next["listeners"][0]["name"] = "second";
+    next["listeners"][0]["listen"] = "127.0.0.1:" + std::to_string(second_port);
+    const auto res = broker.server().reload(load(next, dir));
+    ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
+    EXPECT_NE(res.summary.find("added second"), std::string::npos) << res.summary;
+    EXPECT_NE(res.summary.find("removed test"), std::string::npos) << res.summary;
+
+    got.clear();
+    test::tls_client fresh;
+    ASSERT_TRUE(fresh.open(second_port) && fresh.write_all("new") && fresh.read_exact(3, got)) << fresh.error();
+    EXPECT_TRUE(test::wait_until([&] {
+        test::tls_client refused;
+        return !refused.connect(first_port, "127.0.0.1", 1s);
+    }, 5s));
+    // The live connection on the removed listener keeps working while it drains.
+    got.clear();
+    ASSERT_TRUE(old_client.write_all("still here") && old_client.read_exact(10, got)) << old_client.error();
+    EXPECT_EQ(got, "still here");
+}
