@@ -80,6 +80,10 @@ void json_object::error(const std::string& key, const std::string& message) cons
     errors_->push_back({key.empty() ? ptr_ : at(key), message});
 }
 
+void json_object::error_at(const std::string& pointer, const std::string& message) const {
+    errors_->push_back({pointer, message});
+}
+
 const json* json_object::get(const char* key, bool required) {
     known_.insert(key);
     if (j_ == nullptr) {

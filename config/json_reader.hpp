@@ -30,6 +30,8 @@ public:
     const std::string& pointer() const { return ptr_; }
     std::string at(const std::string& key) const;
     void error(const std::string& key, const std::string& message) const;
+    // An error on a full pointer (an element of an array under this object).
+    void error_at(const std::string& pointer, const std::string& message) const;
 
     void u32(const char* key, std::uint32_t& out, std::uint32_t lo, std::uint32_t hi, bool required = false);
     void boolean(const char* key, bool& out);

@@ -41,20 +41,20 @@ void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, 
             if (names->empty()) e.error("server_names", "must list at least one name");
             for (std::size_t k = 0; k < names->size(); ++k) {
                 const auto& n = (*names)[k];
-                const auto at = "server_names/" + std::to_string(k);
+                const auto at = e.at("server_names") + "/" + std::to_string(k);
                 if (!n.is_string() || n.get<std::string>().empty()) {
-                    e.error(at, "must be a non-empty string");
+                    e.error_at(at, "must be a non-empty string");
                     continue;
                 }
                 const auto name = n.get<std::string>();
                 if (!valid_server_name(name)) {
-                    e.error(at, "must be a DNS name or \"*.\" and a DNS name (got \"" + name + "\")");
+                    e.error_at(at, "must be a DNS name or \"*.\" and a DNS name (got \"" + name + "\")");
                     continue;
                 }
                 std::string folded = name;  // names compare case-insensitively
                 for (auto& ch : folded) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                if (auto [it, fresh] = seen.emplace(folded, e.at(at)); !fresh)
-                    e.error(at, "\"" + name + "\" is already served by " + it->second);
+                if (auto [it, fresh] = seen.emplace(folded, at); !fresh)
+                    e.error_at(at, "\"" + name + "\" is already served by " + it->second);
                 s.server_names.push_back(name);
             }
         }
