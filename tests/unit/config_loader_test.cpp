@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/test_certs.hpp"
 #include "support/test_crl.hpp"
@@ -310,4 +312,27 @@ TEST(config_loader, operations_keys) {
     const auto bad = f.load(j);
     EXPECT_TRUE(has_error(bad, "/listeners/0/proxy_protocol", "\"v1\"")) << all(bad);
     EXPECT_TRUE(has_error(bad, "/listeners/0/backends", "either")) << all(bad);
+}
+
+TEST(config_loader, readme_example_is_valid) {
+    std::ifstream in(std::filesystem::path(TLSBROKER_SOURCE_DIR) / "README.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto readme = ss.str();
+    const auto section = readme.find("## Configuration reference");
+    ASSERT_NE(section, std::string::npos);
+    const auto begin = readme.find("```json\n", section);
+    ASSERT_NE(begin, std::string::npos);
+    const auto end = readme.find("```", begin + 8);
+    ASSERT_NE(end, std::string::npos);
+    const auto dir = test::make_temp_dir("config-readme");
+    test::make_self_signed(dir, "server");
+    test::make_self_signed(dir, "api", "api.example.com");
+    const auto ca = test::make_ca(dir, "clients-ca");
+    test::make_crl(ca.cert, ca.key, {}, dir / "clients.crl");
+    test::write_file(dir / "tlsbroker.json", readme.substr(begin + 8, end - begin - 8));
+    const auto r = config::load_file(dir / "tlsbroker.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_EQ(r.config->listeners.at(0).tls.sni.size(), 1u);
+    EXPECT_EQ(r.config->log.file, dir / "tlsbroker.log");
 }
