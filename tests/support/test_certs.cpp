@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 
 namespace tlsbroker::test {
@@ -51,14 +52,20 @@ X509* new_cert(EVP_PKEY* key, std::string_view cn) {
 }
 
 void save(X509* cert, EVP_PKEY* key, const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
-    FILE* c = std::fopen(cert_path.c_str(), "w");
-    FILE* k = std::fopen(key_path.c_str(), "w");
-    if (c == nullptr || k == nullptr) throw std::runtime_error("cannot write " + cert_path.string());
-    PEM_write_X509(c, cert);
-    PEM_write_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
-    std::fclose(c);
-    std::fclose(k);
+    struct closer {
+        void operator()(FILE* f) const { std::fclose(f); }
+    };
+    std::unique_ptr<FILE, closer> c(std::fopen(cert_path.c_str(), "w"));
+    if (!c || PEM_write_X509(c.get(), cert) != 1) throw std::runtime_error("cannot write " + cert_path.string());
+    std::unique_ptr<FILE, closer> k(std::fopen(key_path.c_str(), "w"));
+    if (!k || PEM_write_PrivateKey(k.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+        throw std::runtime_error("cannot write " + key_path.string());
+    k.reset();
     std::filesystem::permissions(key_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+void sign(X509* x, EVP_PKEY* key) {
+    if (X509_sign(x, key, EVP_sha256()) <= 0) throw std::runtime_error("certificate signing failed");
 }
 
 template <class T>
@@ -88,7 +95,7 @@ cert_files make_self_signed(const std::filesystem::path& dir, std::string_view n
     X509_set_issuer_name(x, X509_get_subject_name(x));
     add_ext(x, x, NID_subject_alt_name, "DNS:" + std::string(cn) + ",DNS:localhost,IP:127.0.0.1,IP:::1");
     add_ext(x, x, NID_basic_constraints, "CA:FALSE");
-    X509_sign(x, key, EVP_sha256());
+    sign(x, key);
     cert_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
     save(x, key, f.cert, f.key);
     X509_free(x);
@@ -103,7 +110,7 @@ ca_files make_ca(const std::filesystem::path& dir, std::string_view name) {
     add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
     add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
     add_ext(x, x, NID_subject_key_identifier, "hash");
-    X509_sign(x, key, EVP_sha256());
+    sign(x, key);
     ca_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
     save(x, key, f.cert, f.key);
     X509_free(x);
@@ -124,7 +131,7 @@ cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::
     add_ext(x, ca_cert, NID_basic_constraints, "CA:FALSE");
     add_ext(x, ca_cert, NID_ext_key_usage, client ? "clientAuth" : "serverAuth");
     add_ext(x, ca_cert, NID_authority_key_identifier, "keyid");
-    X509_sign(x, ca_key, EVP_sha256());
+    sign(x, ca_key);
     cert_files f{dir / (std::string(name) + ".crt"), dir / (std::string(name) + ".key")};
     save(x, key, f.cert, f.key);
     X509_free(x);
@@ -137,6 +144,7 @@ cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::
 void write_file(const std::filesystem::path& p, std::string_view text) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f << text;
+    if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
 }  // namespace tlsbroker::test
