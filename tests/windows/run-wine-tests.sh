@@ -37,7 +37,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % 12000))  # below the ephemeral range, which clients take ports from
     ss -ltn "sport = :$p" | grep -q ":$p" || { echo "$p"; return; }
   done
   return 1
@@ -115,6 +115,23 @@ if cmp -s "$work/payload" "$work/echo"; then pass "TLS relay byte-exact (1 MB)";
 sed -i 's/"name": "site"/"name": "site", "max_connections": 777/' "$progdata/tlsbroker.json"
 wine "$(winepath -w "$svcctl")" paramchange tlsbroker >"$work/svcctl.out" 2>&1 || true
 if wait_for 20 grep -q "reload applied" -s "$log"; then pass "PARAMCHANGE reloaded the config"; else fail "no reload after PARAMCHANGE"; fi
+
+# 3b. A major upgrade (same exe packaged as the next version) replaces the product, restarts
+# the service and leaves the operator's config alone.
+version=$(sed -n 's/^project(tlsbroker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+next_version="${version%.*}.$((${version##*.} + 1))"
+wixl -a x64 -D Version="$next_version" -D BinDir=build/windows/service -D SrcDir=. \
+  -o "$work/upgrade.msi" installer/tlsbroker.wxs >/dev/null 2>&1
+cp "$progdata/tlsbroker.json" "$work/before-upgrade.json"
+WINEDEBUG=-all wine msiexec /i "$(winepath -w "$work/upgrade.msi")" /qn /l*v "$(winepath -w "$work/upgrade.log")" \
+  >"$work/msiexec-upgrade.out" 2>&1 || true
+if wait_for 60 sc_state RUNNING && grep -aq "RemoveExistingProducts" "$work/upgrade.log"; then
+  pass "major upgrade to $next_version: service RUNNING again"
+else
+  fail "major upgrade"
+fi
+cmp -s "$progdata/tlsbroker.json" "$work/before-upgrade.json" && pass "upgrade kept the config" || fail "upgrade changed the config"
+msi="$work/upgrade.msi"  # the installed product from here on
 
 # 4. sc stop drains an in-flight transfer, then STOPPED with exit code 0.
 rm -f "$work/in"
