@@ -19,6 +19,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         clock::time_point quiet_until{};           // give the last step time to work
         bool probing = false;
         bool low_pause_seen = false;
+        std::uint64_t queue_seen_ms = 0;  // when a non-empty accept queue was first seen
     };
 
     asio::io_context& ioc;
@@ -85,9 +86,17 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         }
         if (depth) {
             c.set(counter::accept_queue_depth, *depth);
-            const auto idle_ms = unix_ms_now() - std::max(p.last_completed_ms, p.last_armed_ms);
-            if (*depth > 0 && p.state == listener_state::accepting && idle_ms > cfg.probe_timeout_ms)
+            // A stall is a queue that stays non-empty while no accept completes for
+            // probe_timeout_ms; a connection that just arrived at a quiet listener is not.
+            const auto now = unix_ms_now();
+            if (*depth == 0 || p.state != listener_state::accepting) {
+                pl.queue_seen_ms = 0;
+            } else if (pl.queue_seen_ms == 0 || p.last_completed_ms >= pl.queue_seen_ms) {
+                pl.queue_seen_ms = now;  // first sight, or progress since: watch afresh
+            } else if (now - pl.queue_seen_ms > cfg.probe_timeout_ms) {
+                pl.queue_seen_ms = 0;
                 return stall(i, "accept queue not drained");
+            }
         }
     }
 

@@ -134,3 +134,19 @@ TEST(watchdog, listener_at_its_limit_is_not_a_false_stall) {
     EXPECT_EQ(broker.counter(core::counter::probes_failed), 0u);
     EXPECT_TRUE(broker.server().healthy());
 }
+
+TEST(watchdog, connections_arriving_at_a_quiet_listener_are_no_stall) {
+    // The queue check runs every 10 ms: a connection waiting a moment in the accept queue of a
+    // listener that has been idle for longer than probe_timeout_ms must not count as a stall.
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(),
+                                {{"watchdog", {{"enabled", true}, {"interval_ms", 10}, {"probe_interval_ms", 5000},
+                                               {"probe_timeout_ms", 50}, {"on_unrecoverable", "report"}}}});
+    for (int i = 0; i < 8; ++i) {
+        // Quiet for longer than probe_timeout_ms, then a client.
+        EXPECT_FALSE(test::wait_until([&] { return broker.counter(core::counter::accept_stalls) > 0; }, 120ms));
+        EXPECT_TRUE(round_trip(broker.port(), "quiet " + std::to_string(i)));
+    }
+    EXPECT_EQ(broker.counter(core::counter::accept_stalls), 0u);
+    EXPECT_EQ(broker.counter(core::counter::recoveries_rearm), 0u);
+}
