@@ -1,5 +1,6 @@
-// Warnings and errors to the Windows Event Log (source "tlsbroker"), through Boost.Log's
-// event log sink; its message table is linked into the exe so Event Viewer shows the text.
+// Warnings and errors to the Windows Event Log (source "tlsbroker", Application log), through
+// a Boost.Log sink calling ReportEventW. The message table (messages.mc: event 2 warning, 3 error) is
+// linked into the exe so Event Viewer shows the text.
 #pragma once
 
 namespace tlsbroker::service {

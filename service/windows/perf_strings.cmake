@@ -10,12 +10,15 @@
 # description 7 + 4k.
 
 file(READ "${MANIFEST}" text)
+# ";" separates CMake list items: keep it out of the way while the tags are split.
+string(REPLACE ";" "@semicolon@" text "${text}")
 
 if(NOT text MATCHES "resourceBase=\"1\"")
   message(FATAL_ERROR "${MANIFEST}: the provider must declare resourceBase=\"1\"")
 endif()
 
 function(rc_string out value)
+  string(REPLACE "@semicolon@" ";" value "${value}")
   string(REPLACE "&quot;" "\"" value "${value}")
   string(REPLACE "&apos;" "'" value "${value}")
   string(REPLACE "&lt;" "<" value "${value}")

@@ -11,7 +11,9 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "config/loader.hpp"
 #include "core/log.hpp"
@@ -60,6 +62,34 @@ std::filesystem::path default_config_path() {
                                            : std::filesystem::path("C:\\ProgramData");
     return base / "tlsbroker" / "tlsbroker.json";
 }
+
+// While a slow step runs (reading the config, creating TLS contexts, binding), reports the
+// pending state with a new checkpoint every second so the SCM sees progress.
+class pending_ticker {
+public:
+    pending_ticker(DWORD state, DWORD wait_hint_ms)
+        : thread_([this, state, wait_hint_ms] {
+              std::unique_lock lock(mu_);
+              while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; }))
+                  report(state, NO_ERROR, 0, wait_hint_ms);
+          }) {}
+    ~pending_ticker() {
+        {
+            std::lock_guard lock(mu_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    pending_ticker(const pending_ticker&) = delete;
+    pending_ticker& operator=(const pending_ticker&) = delete;
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
 
 struct start_failure {
     unsigned long code;
@@ -133,7 +163,11 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     enable_event_log();
     const auto file = g.opts.config.empty() ? default_config_path() : g.opts.config;
     start_failure failure{};
-    auto srv = start_broker(file, false, failure);
+    std::unique_ptr<core::server> srv;
+    {
+        pending_ticker ticker(SERVICE_START_PENDING, 5000);
+        srv = start_broker(file, false, failure);
+    }
     if (!srv) {
         if (failure.code == exit_code::config_invalid) {
             // No usable log settings: write where the default config would put its log.
