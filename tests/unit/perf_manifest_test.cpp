@@ -31,7 +31,8 @@ TEST(perf_manifest, guids_and_name_match_the_provider) {
 
 TEST(perf_manifest, one_counter_per_table_entry_by_reference) {
     const auto m = manifest();
-    const std::regex re(R"re(<counter id="(\d+)" uri="tlsbroker\.TLSBroker\.(\w+)"[^>]*attributes="reference"/>)re");
+    const std::regex re(
+        R"re(<counter id="(\d+)" uri="tlsbroker\.TLSBroker\.(\w+)"[^>]*>\s*<counterAttributes>\s*<counterAttribute name="reference"/>)re");
     std::size_t n = 0;
     for (std::sregex_iterator it(m.begin(), m.end(), re), end; it != end; ++it, ++n) {
         const auto id = std::stoul((*it)[1]);
