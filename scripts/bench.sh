@@ -19,7 +19,7 @@ while (($#)); do
   esac
 done
 
-if ((quick)); then hs_s=4 tp_s=4 hold_s=4 rounds=1; else hs_s=10 tp_s=10 hold_s=8 rounds=3; fi
+if ((quick)); then hs_s=4 tp_s=4 hold_s=4 rounds=1; else hs_s=8 tp_s=6 hold_s=8 rounds=5; fi
 concurrency=16 threads=2 idle_conns=3000 max_conns=9000
 port_echo=19000 port_status=19100
 declare -A port=([tlsbroker]=19443 [haproxy]=19444 [stunnel]=19445)
@@ -111,16 +111,20 @@ jint() { local v; v=$(jget "$1" "$2"); echo "${v:-0}"; }
 loadgen() { timeout 300 "$LOADGEN" "$@" --threads 2 --json; }
 settle() { sleep 2; }
 declare -A r
-# Handshake rates are measured in interleaved rounds (the order rotates) and the median is
-# kept, so that a change in background load does not favour one server.
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] }'; }
-declare -A hs_runs res_runs
+# Handshake rates and relay throughput are measured in interleaved rounds (the order rotates) and the median is
+# kept, so that a change in background load does not favour one server; the server's CPU
+# time over those runs gives handshakes per CPU-second as well.
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+declare -A hs_runs res_runs hs_ticks hs_ok mb_runs
 for ((round = 0; round < rounds; round++)); do
   for ((i = 0; i < ${#servers[@]}; i++)); do
     s=${servers[$(((i + round) % ${#servers[@]}))]}
     t="127.0.0.1:${port[$s]}"
     log "$s: full handshakes ($hs_s s, $concurrency clients), round $((round + 1))/$rounds"
+    ticks=$(cpu_ticks "${pid[$s]}")
     loadgen handshake --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-handshake.json" || true
+    hs_ticks[$s]=$((${hs_ticks[$s]:-0} + $(cpu_ticks "${pid[$s]}") - ticks))
+    hs_ok[$s]=$((${hs_ok[$s]:-0} + $(jint "$out/$s-handshake.json" ok)))
     hs_runs[$s]+=" $(jnum "$out/$s-handshake.json" handshakes_per_s)"
     r[$s.hs_failed]=$((${r[$s.hs_failed]:-0} + $(jint "$out/$s-handshake.json" failed)))
     settle
@@ -130,12 +134,21 @@ for ((round = 0; round < rounds; round++)); do
     r[$s.res_share]=$(awk -v a="$(jget "$out/$s-resume.json" resumed)" -v b="$(jget "$out/$s-resume.json" ok)" \
       'BEGIN { if (b > 0) printf "%.2f", a / b }')
     settle
+    log "$s: echo relay throughput, round $((round + 1))/$rounds"
+    loadgen throughput --target "$t" --concurrency 8 --duration $tp_s >"$out/$s-throughput.json" || true
+    mb_runs[$s]+=" $(jnum "$out/$s-throughput.json" mb_per_s 1)"
+    settle
   done
 done
 for s in "${servers[@]}"; do
+  r[$s.mbps]=$(median <<<"${mb_runs[$s]}")
+  r[$s.mb_runs]=$(echo ${mb_runs[$s]} | tr ' ' '/')
   r[$s.hs]=$(median <<<"${hs_runs[$s]}")
   r[$s.res]=$(median <<<"${res_runs[$s]}")
   r[$s.hs_runs]=$(echo ${hs_runs[$s]} | tr ' ' '/')
+  # Handshakes per CPU-second of the server: its efficiency, whatever else loads the machine.
+  r[$s.hs_cpu]=$(awk -v n="${hs_ok[$s]}" -v t="${hs_ticks[$s]}" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { if (t > 0) printf "%.0f", n / (t / hz) }')
 done
 
 for s in "${servers[@]}"; do
@@ -155,10 +168,6 @@ for s in "${servers[@]}"; do
   r[$s.rss_before]=$before r[$s.rss_after]=$after
   r[$s.rss]=$(awk -v a="$after" -v b="$before" -v n="$(jget "$out/$s-idle.json" established)" \
     'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "" }')
-  settle
-  log "$s: echo relay throughput"
-  loadgen throughput --target "$t" --concurrency 8 --duration $tp_s >"$out/$s-throughput.json" || true
-  r[$s.mbps]=$(jnum "$out/$s-throughput.json" mb_per_s 1)
   settle
   log "$s: $max_conns concurrent connections"
   loadgen hold --target "$t" --connections $max_conns --rate 1500 --hold $hold_s --timeout 20 \

@@ -84,6 +84,16 @@ rss_kb() {
   echo "$total"
 }
 
+# CPU time (clock ticks, user + system, all threads) used so far by the given pids.
+cpu_ticks() {
+  local total=0 pid v
+  for pid in "$@"; do
+    v=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
 # Number of threads over the given pids.
 threads_of() {
   local total=0 pid v
