@@ -13,7 +13,6 @@
 #include <cstdio>
 
 #include "modes.hpp"
-#include "tls_conn.hpp"
 
 namespace loadgen {
 
@@ -55,7 +54,7 @@ net::awaitable<void> stop_reading(site_state& st, std::shared_ptr<tls_conn> c) {
     }
     if (!c->timed_out()) {
         ++st.stalled_reaped;
-        st.reap.latency(since(since_stuck) * 1000.0);
+        st.reap.other.add(since(since_stuck) * 1000.0);
     }
     c->close();
     --st.stuck;
@@ -72,7 +71,7 @@ net::awaitable<void> vanish(site_state& st, std::shared_ptr<tls_conn> c) {
     while (!ec) co_await c->socket().async_read_some(net::buffer(buf), with(ec));
     if (!c->timed_out()) {
         ++st.vanished_reaped;
-        st.reap.latency(since(since_stuck) * 1000.0);
+        st.reap.other.add(since(since_stuck) * 1000.0);
     }
     c->close();
     --st.stuck;
@@ -85,17 +84,12 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
         auto c = tls_conn::make(ctx, *st.rc.tls);
         c->deadline(st.rc.timeout_s);
         ++st.f.attempted;
-        const auto start = clock_type::now();
-        std::string why;
-        if (auto ec = co_await c->connect(st.rc.target)) why = failure("connect", *c, ec);
-        if (why.empty())
-            if (auto ec = co_await c->handshake()) why = failure("handshake", *c, ec);
+        const auto why = co_await open_tls(st.rc, *c, st.f);
         if (!why.empty()) {
             st.f.fail(why);
             co_await sleep_until(ctx, clock_type::now() + std::chrono::seconds(1));
             continue;
         }
-        st.f.latency(since(start) * 1000.0);
         ++st.f.ok;
         ++st.live;
         const double life = st.lifetime * (0.5 + r.uniform());
@@ -188,7 +182,7 @@ int run_site(run_context& rc) {
                 static_cast<unsigned long long>(st.stalled_reaped + st.vanished_reaped));
             return std::string(line);
         });
-    rc.eng.run(duration + rc.timeout_s * 3 + 10);
+    const bool in_time = run_engine(rc, duration + rc.timeout_s * 3 + 10);
     rc.out.put("clients", static_cast<std::uint64_t>(n));
     rc.out.put("normal_clients", static_cast<std::uint64_t>(kinds[0]));
     rc.out.put("stop_reading_clients", static_cast<std::uint64_t>(kinds[1]));
@@ -202,11 +196,11 @@ int run_site(run_context& rc) {
     rc.out.put("stuck_started", static_cast<std::uint64_t>(st.stuck_started));
     rc.out.put("stalled_reaped", static_cast<std::uint64_t>(st.stalled_reaped));
     rc.out.put("vanished_reaped", static_cast<std::uint64_t>(st.vanished_reaped));
-    const auto p = st.reap.percentiles();
+    const auto p = st.reap.other.percentiles();
     rc.out.put("reap_p50_ms", p[0]);
     rc.out.put("reap_max_ms", p[3]);
-    put_figures(rc.out, st.f, "handshake");
-    return (st.f.failed || st.exchange_failures) ? 1 : 0;
+    put_figures(rc.out, st.f, "");
+    return (st.f.failed || st.exchange_failures || !in_time) ? 1 : 0;
 }
 
 }  // namespace loadgen

@@ -7,7 +7,6 @@
 #include <cstdio>
 
 #include "modes.hpp"
-#include "tls_conn.hpp"
 
 namespace loadgen {
 
@@ -15,7 +14,7 @@ int run_reset_storm(run_context& rc) {
     const auto n = static_cast<std::size_t>(rc.opt.integer("connections", 10000));
     const double rate = rc.opt.num("rate", 500);
     const double fraction = rc.opt.num("reset-fraction", 0.5);
-    const auto payload = static_cast<std::size_t>(rc.opt.integer("payload", 512));
+    const auto size = static_cast<std::size_t>(rc.opt.size("payload", 512));
     const double every = rc.opt.num("progress", 10);
     figures real;
     std::atomic<std::uint64_t> resets{0}, reset_failed{0}, started{0}, finished{0};
@@ -46,8 +45,7 @@ int run_reset_storm(run_context& rc) {
                 net::detached);
             return;
         }
-        std::string msg(payload, '\0');
-        r.fill(reinterpret_cast<unsigned char*>(msg.data()), msg.size());
+        std::string msg = payload(rc.seed, i, size);
         net::co_spawn(
             *ctxp,
             [&, ctxp, msg = std::move(msg)]() -> net::awaitable<void> {
@@ -55,13 +53,10 @@ int run_reset_storm(run_context& rc) {
                 c->deadline(rc.timeout_s);
                 ++real.attempted;
                 const auto start = clock_type::now();
-                std::string why;
-                if (auto ec = co_await c->connect(rc.target)) why = failure("connect", *c, ec);
-                if (why.empty())
-                    if (auto ec = co_await c->handshake()) why = failure("handshake", *c, ec);
+                auto why = co_await open_tls(rc, *c, real);
                 if (why.empty()) why = co_await c->round_trip(msg);
                 if (why.empty()) {
-                    real.latency(since(start) * 1000.0);
+                    real.other.add(since(start) * 1000.0);
                     ++real.ok;
                     co_await c->shutdown();
                 } else {
@@ -83,7 +78,7 @@ int run_reset_storm(run_context& rc) {
                           static_cast<unsigned long long>(real.failed.load()));
             return std::string(line);
         });
-    rc.eng.run(n / std::max(rate, 1.0) + rc.timeout_s * 4 + 10);
+    const bool in_time = run_engine(rc, n / std::max(rate, 1.0) + rc.timeout_s * 3 + 5);
     const double elapsed = since(t0);
     const double sched = schedule_s > 0 ? schedule_s.load() : elapsed;
     rc.out.put("connections", static_cast<std::uint64_t>(n));
@@ -97,7 +92,7 @@ int run_reset_storm(run_context& rc) {
     put_figures(rc.out, real, "real_client");
     const bool all_done = finished == n;
     if (!all_done) rc.out.put("unfinished", static_cast<std::uint64_t>(n - finished));
-    return (real.failed || reset_failed || !all_done) ? 1 : 0;
+    return (real.failed || reset_failed || !all_done || !in_time) ? 1 : 0;
 }
 
 }  // namespace loadgen

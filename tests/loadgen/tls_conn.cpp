@@ -13,15 +13,20 @@ namespace {
 auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 }  // namespace
 
-std::shared_ptr<net::ssl::context> make_client_context() {
+std::shared_ptr<net::ssl::context> make_client_context(const std::string& ca_file) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);
     SSL_CTX* c = ctx->native_handle();
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
-    // Skip chain building altogether (VERIFY_NONE alone still builds and checks the chain);
-    // the handshake still checks the server's signature over the transcript.
-    SSL_CTX_set_cert_verify_callback(
-        c, [](X509_STORE_CTX*, void*) { return 1; }, nullptr);
+    if (!ca_file.empty()) {
+        ctx->load_verify_file(ca_file);
+        SSL_CTX_set_verify(c, SSL_VERIFY_PEER, nullptr);
+    } else {
+        SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+        // Skip chain building altogether (VERIFY_NONE alone still builds and checks the
+        // chain); the handshake still checks the server's signature over the transcript.
+        SSL_CTX_set_cert_verify_callback(
+            c, [](X509_STORE_CTX*, void*) { return 1; }, nullptr);
+    }
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
     return ctx;
@@ -71,9 +76,11 @@ net::awaitable<error_code> tls_conn::connect(const tcp::endpoint& to) {
     co_return ec;
 }
 
-net::awaitable<error_code> tls_conn::handshake(SSL_SESSION* resume) {
+net::awaitable<error_code> tls_conn::handshake(const std::string& sni, bool check_name,
+                                               SSL_SESSION* resume) {
     SSL* ssl = stream_.native_handle();
-    SSL_set_tlsext_host_name(ssl, "localhost");
+    if (!sni.empty()) SSL_set_tlsext_host_name(ssl, sni.c_str());
+    if (check_name && !sni.empty()) SSL_set1_host(ssl, sni.c_str());
     if (resume) SSL_set_session(ssl, resume);
     error_code ec;
     co_await stream_.async_handshake(net::ssl::stream_base::client, with(ec));

@@ -5,21 +5,26 @@
 #include <openssl/ssl.h>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
-#include "common.hpp"
+#include "engine.hpp"
+#include "report.hpp"
 
 namespace loadgen {
 
+using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 using session_ptr = std::shared_ptr<SSL_SESSION>;
 
-// The client TLS context: TLS 1.2+, no certificate verification (benchmarks use a
-// self-signed certificate), buffers released while idle.
-std::shared_ptr<net::ssl::context> make_client_context();
+// The client TLS context: TLS 1.2+, buffers released while idle. With `ca_file` the
+// server's chain is verified against it (and its name against the SNI, see handshake);
+// without, nothing is verified (benchmarks use throwaway self-signed certificates).
+// Throws boost::system::system_error when the file cannot be read.
+std::shared_ptr<net::ssl::context> make_client_context(const std::string& ca_file);
 
 class tls_conn : public std::enable_shared_from_this<tls_conn> {
 public:
@@ -31,8 +36,10 @@ public:
     bool timed_out() const { return timed_out_; }
 
     net::awaitable<error_code> connect(const tcp::endpoint& to);
-    // Offers `resume` (may be null) and reports whether the server took it.
-    net::awaitable<error_code> handshake(SSL_SESSION* resume = nullptr);
+    // Sends `sni` (none when empty), offers `resume` (may be null); with `check_name` the
+    // certificate must match `sni`. resumed() tells whether the server took the session.
+    net::awaitable<error_code> handshake(const std::string& sni, bool check_name,
+                                         SSL_SESSION* resume = nullptr);
     net::awaitable<error_code> write(const void* data, std::size_t n);
     net::awaitable<error_code> read_exact(void* data, std::size_t n);
     net::awaitable<std::pair<error_code, std::size_t>> read_some(void* data, std::size_t n);
