@@ -10,7 +10,8 @@
 
 namespace {
 
-const char* const usage_text = R"(usage: tlsbroker-loadgen [--mode] MODE --target HOST:PORT [options]
+const char* const usage_text =
+    R"(usage: tlsbroker-loadgen [--mode] MODE --target HOST:PORT [options]
 modes:
   handshake     --concurrency 16 --duration 10 [--resume]      handshakes/s (resumed with --resume)
   hold          --connections 1000 --rate 1000 --payload 64 --hold 10 [--ready-file F]

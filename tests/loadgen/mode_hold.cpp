@@ -58,7 +58,8 @@ int run_hold(run_context& rc) {
         if (!ready_file.empty()) std::ofstream(ready_file) << f.ok.load() << "\n";
         net::post(ctx0, [&] {
             if (ending) return;
-            hold_timer.expires_after(std::chrono::milliseconds(static_cast<long long>(hold * 1000)));
+            hold_timer.expires_after(
+                std::chrono::milliseconds(static_cast<long long>(hold * 1000)));
             hold_timer.async_wait([&](error_code) { end_hold(); });
         });
     };

@@ -62,7 +62,9 @@ int run_throughput(run_context& rc) {
                         }
                         const auto off = sent % pattern_size;
                         auto len = std::min(chunk, pattern_size - off);
-                        if (quota) len = static_cast<std::size_t>(std::min<std::uint64_t>(len, quota - sent));
+                        if (quota)
+                            len = static_cast<std::size_t>(
+                                std::min<std::uint64_t>(len, quota - sent));
                         if (auto ec = co_await c->write(pattern.data() + off, len)) {
                             why = failure("write", *c, ec);
                             break;

@@ -41,8 +41,8 @@ int run_verify(run_context& rc) {
                     c->deadline(per_connection);
                     auto writer = [&]() -> net::awaitable<error_code> {
                         for (std::size_t off = 0; off < data.size();) {
-                            const auto len = std::min<std::size_t>(data.size() - off,
-                                                                   1 + chunks.next() % 20000);
+                            const auto len =
+                                std::min<std::size_t>(data.size() - off, 1 + chunks.next() % 20000);
                             if (auto ec = co_await c->write(data.data() + off, len)) co_return ec;
                             off += len;
                         }
@@ -74,8 +74,8 @@ int run_verify(run_context& rc) {
             },
             net::detached);
     }
-    const auto rounds = (n + std::max<std::size_t>(concurrency, 1) - 1) /
-                        std::max<std::size_t>(concurrency, 1);
+    const auto rounds =
+        (n + std::max<std::size_t>(concurrency, 1) - 1) / std::max<std::size_t>(concurrency, 1);
     const bool in_time = run_engine(rc, static_cast<double>(rounds) * per_connection + 5);
     rc.out.put("elapsed_s", since(t0));
     rc.out.put("connections", static_cast<std::uint64_t>(n));

@@ -16,8 +16,7 @@
 namespace loadgen {
 
 struct run_context {
-    run_context(const options& o, engine& e, std::shared_ptr<net::ssl::context> t,
-                tcp::endpoint to)
+    run_context(const options& o, engine& e, std::shared_ptr<net::ssl::context> t, tcp::endpoint to)
         : opt(o), eng(e), tls(std::move(t)), target(to) {}
     const options& opt;
     engine& eng;
@@ -26,8 +25,8 @@ struct run_context {
     std::string sni = "localhost";  // sent in the ClientHello; "" sends none
     bool check_name = false;        // with --ca: the certificate must match `sni`
     std::uint64_t seed = 1;
-    double timeout_s = 10;    // per step (connect, handshake, round trip)
-    double deadline_s = 0;    // the whole run; 0: the larger of 60 s and the mode's own length
+    double timeout_s = 10;  // per step (connect, handshake, round trip)
+    double deadline_s = 0;  // the whole run; 0: the larger of 60 s and the mode's own length
     json_out out;
 };
 
@@ -54,8 +53,7 @@ bool run_engine(run_context& rc, double natural_s);
 // Calls `start(i)` on connection i's thread at start + i / rate (rate <= 0: all at once),
 // for i in [0, n). The calls of one thread come from one coroutine, in order; once
 // `stopped` (when given) returns true, no more calls are made.
-void schedule_paced(engine& eng, std::size_t n, double rate,
-                    std::function<void(std::size_t)> start,
+void schedule_paced(engine& eng, std::size_t n, double rate, std::function<void(std::size_t)> start,
                     std::function<bool()> stopped = {});
 
 // Prints a progress line to stderr every `every_s` seconds while `running` returns true.

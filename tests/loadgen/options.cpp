@@ -68,10 +68,17 @@ std::uint64_t options::size(const std::string& key, std::uint64_t def) const {
     if (v.empty()) return def;
     std::uint64_t scale = 1;
     switch (std::tolower(static_cast<unsigned char>(v.back()))) {
-        case 'k': scale = 1ULL << 10; break;
-        case 'm': scale = 1ULL << 20; break;
-        case 'g': scale = 1ULL << 30; break;
-        default: break;
+        case 'k':
+            scale = 1ULL << 10;
+            break;
+        case 'm':
+            scale = 1ULL << 20;
+            break;
+        case 'g':
+            scale = 1ULL << 30;
+            break;
+        default:
+            break;
     }
     if (scale != 1) v.pop_back();
     std::size_t used = 0;

@@ -1,10 +1,11 @@
 #include "report.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <cmath>
 #include <cstdio>
 #include <cstring>

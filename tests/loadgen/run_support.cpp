@@ -35,15 +35,14 @@ bool run_engine(run_context& rc, double natural_s) {
     return in_time;
 }
 
-void schedule_paced(engine& eng, std::size_t n, double rate,
-                    std::function<void(std::size_t)> start, std::function<bool()> stopped) {
+void schedule_paced(engine& eng, std::size_t n, double rate, std::function<void(std::size_t)> start,
+                    std::function<bool()> stopped) {
     const auto t0 = clock_type::now();
     for (std::size_t t = 0; t < eng.size(); ++t) {
         auto* ctx = &eng.ctx(t);
         net::co_spawn(
             *ctx,
-            [ctx, t, n, rate, start, stopped, t0,
-             step = eng.size()]() -> net::awaitable<void> {
+            [ctx, t, n, rate, start, stopped, t0, step = eng.size()]() -> net::awaitable<void> {
                 net::steady_timer timer(*ctx);
                 for (std::size_t i = t; i < n; i += step) {
                     if (rate > 0) {
