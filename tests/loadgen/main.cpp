@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
         const auto mode = modes.find(opt.mode());
         if (mode == modes.end()) throw std::invalid_argument("unknown mode: " + opt.mode());
         const std::string ca = opt.str("ca", "");
-        if (!ca.empty() && opt.flag("insecure"))
+        const bool insecure = opt.flag("insecure");
+        if (!ca.empty() && insecure)
             throw std::invalid_argument("--ca and --insecure exclude each other");
         const long fds = raise_fd_limit();
         engine eng(static_cast<std::size_t>(std::max(1LL, opt.integer("threads", 2))));
