@@ -57,6 +57,7 @@ int run_hold(run_context& rc) {
                      static_cast<unsigned long long>(f.failed.load()), since(t0), hold);
         if (!ready_file.empty()) std::ofstream(ready_file) << f.ok.load() << "\n";
         net::post(ctx0, [&] {
+            if (f.ok == 0) return end_hold();  // nothing to hold
             if (ending) return;
             hold_timer.expires_after(
                 std::chrono::milliseconds(static_cast<long long>(hold * 1000)));
