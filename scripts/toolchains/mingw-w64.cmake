@@ -46,6 +46,23 @@ if(NOT EXISTS "${TLSBROKER_WIN_DEPS_PREFIX}/.complete")
 endif()
 set(TLSBROKER_WIN_DEPS_PREFIX "${TLSBROKER_WIN_DEPS_PREFIX}" CACHE PATH
     "MinGW builds of OpenSSL, Boost and nlohmann/json (scripts/build-windows-deps.sh)" FORCE)
+# A new prefix (new Debian versions or recipe) in an existing build tree: forget every cached
+# find result that points into the old one, or the build keeps linking the old libraries.
+if(DEFINED CACHE{_TLSBROKER_WIN_DEPS_PREFIX_USED}
+   AND NOT _TLSBROKER_WIN_DEPS_PREFIX_USED STREQUAL TLSBROKER_WIN_DEPS_PREFIX)
+  message(STATUS "MinGW dependency prefix changed: ${_TLSBROKER_WIN_DEPS_PREFIX_USED} -> "
+                 "${TLSBROKER_WIN_DEPS_PREFIX}; dropping cached results that name the old one")
+  get_cmake_property(_tb_cache_vars CACHE_VARIABLES)
+  foreach(_tb_var IN LISTS _tb_cache_vars)
+    if(NOT _tb_var MATCHES "^_?TLSBROKER_WIN_DEPS_PREFIX")
+      string(FIND "$CACHE{${_tb_var}}" "${_TLSBROKER_WIN_DEPS_PREFIX_USED}" _tb_at)
+      if(_tb_at GREATER -1)
+        unset(${_tb_var} CACHE)
+      endif()
+    endif()
+  endforeach()
+endif()
+set(_TLSBROKER_WIN_DEPS_PREFIX_USED "${TLSBROKER_WIN_DEPS_PREFIX}" CACHE INTERNAL "")
 # try_compile projects read this file again: hand them the same prefix.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES TLSBROKER_WIN_DEPS_PREFIX)
 
