@@ -44,6 +44,13 @@ if(NOT EXISTS "${TLSBROKER_WIN_DEPS_PREFIX}/.complete")
   message(FATAL_ERROR "${TLSBROKER_WIN_DEPS_PREFIX} is not a complete dependency build "
                       "(no .complete stamp): run scripts/build-windows-deps.sh")
 endif()
+file(STRINGS "${TLSBROKER_WIN_DEPS_PREFIX}/.complete" _tb_stamp_recipe REGEX "^recipe ")
+if(NOT _tb_stamp_recipe STREQUAL "recipe ${_tb_deps_recipe}")
+  message(FATAL_ERROR "${TLSBROKER_WIN_DEPS_PREFIX} was built by another recipe "
+                      "('${_tb_stamp_recipe}', this toolchain needs '${_tb_deps_recipe}'; v1 baked "
+                      "user-creatable OpenSSL folders into libcrypto): run scripts/build-windows-deps.sh "
+                      "and use the prefix it prints")
+endif()
 set(TLSBROKER_WIN_DEPS_PREFIX "${TLSBROKER_WIN_DEPS_PREFIX}" CACHE PATH
     "MinGW builds of OpenSSL, Boost and nlohmann/json (scripts/build-windows-deps.sh)" FORCE)
 # A new prefix (new Debian versions or recipe) in an existing build tree: forget every cached
