@@ -146,6 +146,7 @@ if ! flock -n 9; then
   say "another build holds $root/.lock; waiting"
   flock 9
 fi
+rm -rf "$root"/work.*  # left by a build that was killed; none can be running now
 prefix=$(key "${ssl_vers[0]}" "${boost_vers[0]}")
 if [[ -f $prefix/.complete ]]; then
   say "reusing $prefix"
