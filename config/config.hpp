@@ -48,7 +48,7 @@ struct tls_config {
     std::uint32_t verify_depth = 5;
     std::string min_version = "1.2";  // "1.2" or "1.3"
     std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
-    std::string ciphersuites;          // TLS 1.3 suites; empty: OpenSSL default
+    std::string ciphersuites;          // TLS 1.3 suites; empty: core's default order
     bool session_tickets = true;
     std::uint32_t session_cache_size = 20480;
     std::uint32_t session_timeout_s = 7200;

@@ -48,14 +48,20 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
     if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);
-    if (!cfg.session_tickets) SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    // One TLS 1.3 ticket per full handshake (OpenSSL's default is two): a reconnecting
+    // client needs one, and each ticket costs both sides a sealed session and a record.
+    if (cfg.session_tickets) SSL_CTX_set_num_tickets(c, 1);
+    else SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    // Whole socket reads instead of a record header and then its body: half the read calls.
+    // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
+    SSL_CTX_set_read_ahead(c, 1);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
     if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
-    if (!cfg.ciphersuites.empty() && SSL_CTX_set_ciphersuites(c, cfg.ciphersuites.c_str()) != 1)
-        fail("invalid ciphersuites '" + cfg.ciphersuites + "'");
+    const auto& suites = cfg.ciphersuites.empty() ? std::string(default_tls13_ciphersuites) : cfg.ciphersuites;
+    if (SSL_CTX_set_ciphersuites(c, suites.c_str()) != 1) fail("invalid ciphersuites '" + suites + "'");
 
     if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
         fail("cannot load certificate " + cert.string());
