@@ -38,16 +38,8 @@ fi
 # --- host packages ------------------------------------------------------------------------
 need=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
   mingw-w64-tools bison dpkg-dev make perl nlohmann-json3-dev)
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  "${sudo_cmd[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >&2
-fi
+source "$(dirname "$0")/packages.sh"
+ensure_packages "${need[@]}"
 
 # --- deb-src entries ----------------------------------------------------------------------
 # One deb-src entry per existing `deb` entry for bookworm* main (same host, same keyring),

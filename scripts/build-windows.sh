@@ -8,16 +8,8 @@ cd "$(dirname "$0")/.."
 prefix=$(scripts/build-windows-deps.sh | tail -1)
 export TLSBROKER_WIN_DEPS_PREFIX="$prefix"
 
-missing=()
-for p in wixl msitools; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
+source scripts/packages.sh
+ensure_packages wixl msitools
 
 cmake --preset windows >&2
 cmake --build --preset windows >&2

@@ -13,16 +13,6 @@ if [[ "${1:-}" == "--bench" ]]; then
   packages+=(haproxy stunnel4 gnuplot-nox socat)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  echo "installing: ${missing[*]}"
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
-  echo "all build dependencies present"
-fi
+source "$(dirname "$0")/packages.sh"
+ensure_packages "${packages[@]}"
+echo "build dependencies present"

@@ -23,13 +23,7 @@ port_echo=19030 port_tls=19473 port_status=19130
 out=build/soak-exhaustion
 steady_clients=40 steady_s=45
 
-((build)) && build_all --bench
-raise_fd_limit
-mkdir -p "$out"
-make_cert "$out"
-trap stop_started EXIT
-trap 'exit 130' INT TERM
-for p in $port_echo $port_tls $port_status; do require_free_port "$p"; done
+soak_setup "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

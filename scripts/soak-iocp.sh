@@ -24,13 +24,7 @@ port_echo=19020 port_tls=19463 port_status=19120
 out=build/soak-iocp
 duration=$(awk -v n="$connections" -v r="$rate" 'BEGIN { printf "%d", n / r + 1 }')
 
-((build)) && build_all --bench
-raise_fd_limit
-mkdir -p "$out"
-make_cert "$out"
-trap stop_started EXIT
-trap 'exit 130' INT TERM
-for p in $port_echo $port_tls $port_status; do require_free_port "$p"; done
+soak_setup "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

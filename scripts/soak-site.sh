@@ -34,13 +34,7 @@ lifetime=$((duration / 2 < 300 ? duration / 2 : 300))
 port_echo=19010 port_tls=19453 port_status=19110
 out=build/soak-site
 
-((build)) && build_all --bench
-raise_fd_limit
-mkdir -p "$out"
-make_cert "$out"
-trap stop_started EXIT
-trap 'exit 130' INT TERM
-for p in $port_echo $port_tls $port_status; do require_free_port "$p"; done
+soak_setup "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

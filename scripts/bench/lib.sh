@@ -32,6 +32,21 @@ build_all() {
 
 raise_fd_limit() { ulimit -n "$(ulimit -Hn)"; }
 
+# The start of every soak script: build (unless $build is 0), the fd limit raised, the output
+# folder $1 with a certificate, started processes stopped on exit, the ports (the rest of
+# the arguments) free.
+soak_setup() {
+  local dir=$1 p
+  shift
+  ((${build:-1})) && build_all --bench
+  raise_fd_limit
+  mkdir -p "$dir"
+  make_cert "$dir"
+  trap stop_started EXIT
+  trap 'exit 130' INT TERM
+  for p in "$@"; do require_free_port "$p"; done
+}
+
 # An ECDSA P-256 self-signed certificate for localhost in $1 (server.crt, server.key, server.pem).
 make_cert() {
   local dir=$1

@@ -10,17 +10,8 @@ trap '' PIPE  # a client that died must fail a check, not kill the suite
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-need=(wine wine64 socat openssl)
-missing=()
-for p in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/packages.sh
+ensure_packages wine wine64 socat openssl
 
 msi="${1:-}"
 [[ -n "$msi" ]] || msi=$(scripts/build-windows.sh | tail -1)
