@@ -108,6 +108,7 @@ void listener::do_arm() {
     set_state(listener_state::accepting);
     accept_outstanding_ = true;
     last_armed_ms_ = unix_ms_now();
+    if (faults_.lose_next_arm.exchange(false)) return;  // test seam: a lost completion
     acceptor_.async_accept(
         asio::make_strand(ioc_),
         asio::bind_executor(strand_, [self = shared_from_this(), gen = generation_](

@@ -34,6 +34,9 @@ struct accept_faults {
     std::atomic<bool> drop_rearm{false};  // the next successful accept does not re-arm (once)
     std::atomic<int> fail_next{0};        // the next N accept completions fail with fail_code
     std::atomic<int> fail_code{0};        // an errno / Winsock value
+    // The next accept counts as outstanding but is never issued: a completion that never
+    // arrives (once). Connections wait in the accept queue until the watchdog acts.
+    std::atomic<bool> lose_next_arm{false};
 };
 
 // What the watchdog reads.

@@ -135,6 +135,30 @@ TEST(watchdog, listener_at_its_limit_is_not_a_false_stall) {
     EXPECT_TRUE(broker.server().healthy());
 }
 
+TEST(watchdog, accept_queue_that_is_not_drained_is_a_stall) {
+    // An accept that counts as outstanding but never completes (a lost completion): the
+    // invariant holds, so only the accept queue shows it. Probes are far apart, so the
+    // queue rule must find it; the watchdog's own verification probes then drive the ladder.
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(),
+                                {{"watchdog", {{"enabled", true}, {"interval_ms", 50}, {"probe_interval_ms", 60000},
+                                               {"probe_timeout_ms", 200}, {"on_unrecoverable", "report"}}}});
+    ASSERT_TRUE(round_trip(broker.port(), "before"));
+    broker.server().listener_at(0)->faults().lose_next_arm = true;
+    ASSERT_TRUE(round_trip(broker.port(), "taken; the next accept is lost"));
+    test::tls_client waiting;
+    waiting.set_timeout(5s);
+    ASSERT_TRUE(waiting.connect(broker.port()));  // completes in the kernel, then waits in the queue
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::accept_stalls) >= 1; }, 2s));
+    EXPECT_EQ(broker.counter(core::counter::probes_failed), 0u);  // found by the queue, not a probe
+    // Re-arming cannot bring back a lost completion; re-creating the socket does.
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::recoveries_recreate) == 1; }, 3s));
+    ASSERT_TRUE(test::wait_until([&] { return broker.server().listener_at(0)->state() == core::listener_state::accepting; }, 3s));
+    for (int i = 0; i < 5; ++i) EXPECT_TRUE(round_trip(broker.port(), "after heal " + std::to_string(i)));
+    EXPECT_EQ(broker.counter(core::counter::recoveries_unrecoverable), 0u);
+    EXPECT_TRUE(broker.server().healthy());
+}
+
 TEST(watchdog, connections_arriving_at_a_quiet_listener_are_no_stall) {
     // The queue check runs every 10 ms: a connection waiting a moment in the accept queue of a
     // listener that has been idle for longer than probe_timeout_ms must not count as a stall.
