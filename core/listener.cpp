@@ -39,6 +39,10 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
 listener::~listener() = default;
 
 void listener::prepare() {
+    {
+        std::lock_guard lock(slots_->mu);
+        if (slots_->owner.expired()) slots_->owner = weak_from_this();
+    }
     if (tls_) return;
     try {
         tls_ = std::make_shared<tls_context>(cfg_->tls);
@@ -96,11 +100,11 @@ void listener::set_state(listener_state s) { state_.store(s); }
 
 void listener::do_arm() {
     if (stopping_) return set_state(listener_state::stopped);
-    if (active_.load() >= cfg_->max_connections) {
+    if (slots_->active.load() >= cfg_->max_connections) {
         if (state_.load() != listener_state::paused_at_limit) {
             counters_.add(counter::accept_pauses);
             log::limited(log::level::warning, cfg_->name + ":paused",
-                         log::str("listener '", cfg_->name, "' paused: ", active_.load(),
+                         log::str("listener '", cfg_->name, "' paused: ", slots_->active.load(),
                                   " connections reached max_connections; the backlog holds new ones"));
         }
         return set_state(listener_state::paused_at_limit);
@@ -205,7 +209,7 @@ void listener::take(tcp::socket sock) {
     }
     counters_.add(counter::connections_accepted);
     counters_.add(counter::connections_active);
-    active_.fetch_add(1);
+    slots_->active.fetch_add(1);
     auto s = std::make_shared<session>(shared_from_this(), std::move(sock), remote);
     {
         std::lock_guard lock(sessions_mutex_);
@@ -222,12 +226,21 @@ void listener::session_closed(session* s) {
         sessions_.erase(s);
     }
     counters_.sub(counter::connections_active);
-    active_.fetch_sub(1);
+    slots_->active.fetch_sub(1);
+    std::shared_ptr<listener> owner;
+    {
+        std::lock_guard lock(slots_->mu);
+        owner = slots_->owner.lock();
+    }
+    if (owner) owner->resume_below_limit();
+}
+
+void listener::resume_below_limit() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->state_.load() == listener_state::paused_at_limit && !self->stopping_ &&
-            self->active_.load() < self->cfg_->max_connections) {
+            self->slots_->active.load() < self->cfg_->max_connections) {
             self->counters_.add(counter::accept_resumes);
-            TB_LOG_INFO("listener '", self->cfg_->name, "' resumed accepting (", self->active_.load(),
+            TB_LOG_INFO("listener '", self->cfg_->name, "' resumed accepting (", self->slots_->active.load(),
                         " connections)");
             self->do_arm();
         }

@@ -50,6 +50,16 @@ struct accept_progress {
     std::size_t max_connections = 0;
 };
 
+// The live connections of one endpoint, shared by the listeners that serve it one after
+// another across reloads: sessions of a replaced listener still hold their slots against
+// max_connections, and when one closes, the listener serving the endpoint now may resume.
+class listener;
+struct connection_slots {
+    std::atomic<std::size_t> active{0};
+    std::mutex mu;
+    std::weak_ptr<listener> owner;  // the listener that accepts for these slots
+};
+
 class listener : public std::enable_shared_from_this<listener> {
 public:
     listener(boost::asio::io_context& ioc, config::config_ptr root, std::size_t index,
@@ -70,6 +80,9 @@ public:
     // Binds and arms like start(), but never throws: while the endpoint cannot be bound it
     // backs off and retries (counted and logged), as after a broken listening socket.
     void start_with_retry();
+    // Before start: this listener takes over `from`'s endpoint, so the connections `from`
+    // still serves keep counting against this listener's max_connections.
+    void inherit_slots(listener& from);
     // Thread-safe. Stops accepting; live sessions go on.
     void stop();
     // Thread-safe. Stops accepting and closes sessions still open after `grace`.
@@ -114,6 +127,7 @@ private:
     void schedule_retry(std::chrono::milliseconds delay, bool recreate);
     void set_state(listener_state s);
     bool take_probe(const boost::asio::ip::tcp::endpoint& remote);
+    void resume_below_limit();  // posts: a paused listener below its limit accepts again
 
     boost::asio::io_context& ioc_;
     config::config_ptr root_;
@@ -138,7 +152,7 @@ private:
     std::atomic<bool> timer_pending_{false};
     std::atomic<std::uint64_t> last_armed_ms_{0};
     std::atomic<std::uint64_t> last_completed_ms_{0};
-    std::atomic<std::size_t> active_{0};
+    std::shared_ptr<connection_slots> slots_ = std::make_shared<connection_slots>();
 
     mutable std::mutex sessions_mutex_;
     std::unordered_map<session*, std::weak_ptr<session>> sessions_;

@@ -51,6 +51,12 @@ void listener::hand_over(std::function<void(std::intptr_t)> then) {
     });
 }
 
+void listener::inherit_slots(listener& from) {
+    slots_ = from.slots_;
+    std::lock_guard lock(slots_->mu);
+    slots_->owner = weak_from_this();
+}
+
 void listener::start_with_retry() {
     prepare();
     asio::post(strand_, [self = shared_from_this()] { self->schedule_retry(std::chrono::milliseconds(0), true); });
@@ -90,7 +96,7 @@ accept_progress listener::progress() const {
     p.timer_pending = timer_pending_.load();
     p.last_armed_ms = last_armed_ms_.load();
     p.last_completed_ms = last_completed_ms_.load();
-    p.active = active_.load();
+    p.active = slots_->active.load();
     p.max_connections = cfg_->max_connections;
     return p;
 }

@@ -83,6 +83,7 @@ reload_result server::reload(config::config_ptr next) {
             continue;
         }
         summary += "reloaded " + describe(fresh[i]->cfg()) + "; ";
+        fresh[i]->inherit_slots(*predecessor[i]);
         predecessor[i]->hand_over([l = fresh[i]](std::intptr_t fd) {
             try {
                 if (fd >= 0) return l->start_adopting(fd);

@@ -11,6 +11,7 @@
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
 #include "config/loader.hpp"
+#include "core/listener.hpp"
 
 #include <future>
 
@@ -91,6 +92,43 @@ TEST(reload, under_live_traffic_drops_nobody_and_new_certificates_serve_new_hand
     test::tls_client c;
     ASSERT_TRUE(c.open(port));
     EXPECT_EQ(c.peer_common_name(), "renewed.example");
+}
+
+TEST(reload, connections_of_the_replaced_listener_still_count_against_max_connections) {
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    const auto dir = test::make_temp_dir("reload-limit");
+    auto cfg = test::base_config(dir, backend.port());
+    cfg["listeners"][0]["listen"] = "127.0.0.1:" + std::to_string(port);
+    cfg["listeners"][0]["max_connections"] = 2;
+    test::broker_harness broker(backend.port(),
+                                {{"listeners", {{{"listen", cfg["listeners"][0]["listen"]}, {"max_connections", 2}}}}});
+    std::vector<std::unique_ptr<test::tls_client>> held;
+    for (int i = 0; i < 2; ++i) {
+        held.push_back(std::make_unique<test::tls_client>());
+        std::string got;
+        ASSERT_TRUE(held.back()->open(port) && held.back()->write_all("h") && held.back()->read_exact(1, got));
+    }
+    auto next = cfg;
+    next["listeners"][0]["backlog"] = 300;  // a changed listener is re-created
+    const auto res = broker.server().reload(load(next, dir));
+    ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
+
+    // The two clients of the replaced listener still hold both slots: a third waits.
+    test::tls_client waiting;
+    ASSERT_TRUE(waiting.connect(port));
+    waiting.set_timeout(20s);
+    std::string got;
+    std::thread hs([&] { waiting.handshake() && waiting.write_all("3rd") && waiting.read_exact(3, got); });
+    EXPECT_FALSE(test::wait_until([&] { return broker.counter(core::counter::connections_accepted) == 3; }, 500ms));
+    EXPECT_EQ(broker.server().listener_at(0)->state(), core::listener_state::paused_at_limit);
+
+    held.front()->close();  // an old connection ends: the new listener resumes
+    hs.join();
+    EXPECT_EQ(got, "3rd");
+    EXPECT_EQ(broker.counter(core::counter::connections_accepted), 3u);
+    std::string more;
+    EXPECT_TRUE(held.back()->write_all("x") && held.back()->read_exact(1, more));  // the old one still relays
 }
 
 TEST(reload, bad_config_is_rejected_and_the_old_one_keeps_running) {
