@@ -23,7 +23,7 @@ port_echo=19030 port_tls=19473 port_status=19130
 out=build/soak-exhaustion
 steady_clients=40 steady_s=45
 
-soak_setup "$out" $port_echo $port_tls $port_status
+soak_setup $build "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

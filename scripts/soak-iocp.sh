@@ -24,7 +24,7 @@ port_echo=19020 port_tls=19463 port_status=19120
 out=build/soak-iocp
 duration=$(awk -v n="$connections" -v r="$rate" 'BEGIN { printf "%d", n / r + 1 }')
 
-soak_setup "$out" $port_echo $port_tls $port_status
+soak_setup $build "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

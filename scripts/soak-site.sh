@@ -34,7 +34,7 @@ lifetime=$((duration / 2 < 300 ? duration / 2 : 300))
 port_echo=19010 port_tls=19453 port_status=19110
 out=build/soak-site
 
-soak_setup "$out" $port_echo $port_tls $port_status
+soak_setup $build "$out" $port_echo $port_tls $port_status
 
 cat >"$out/tlsbroker.json" <<JSON
 {

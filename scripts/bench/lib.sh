@@ -32,13 +32,13 @@ build_all() {
 
 raise_fd_limit() { ulimit -n "$(ulimit -Hn)"; }
 
-# The start of every soak script: build (unless $build is 0), the fd limit raised, the output
-# folder $1 with a certificate, started processes stopped on exit, the ports (the rest of
-# the arguments) free.
+# The start of every soak script: soak_setup BUILD DIR PORT...: builds (unless BUILD is 0),
+# raises the fd limit, makes DIR with a certificate, stops the started processes on exit and
+# checks that the ports are free.
 soak_setup() {
-  local dir=$1 p
-  shift
-  ((${build:-1})) && build_all --bench
+  local build=$1 dir=$2 p
+  shift 2
+  ((build)) && build_all --bench
   raise_fd_limit
   mkdir -p "$dir"
   make_cert "$dir"
