@@ -16,6 +16,7 @@ bool in(int code, std::initializer_list<int> set) {
 namespace win {
 constexpr int error_not_enough_memory = 8;
 constexpr int error_outofmemory = 14;
+constexpr int error_unexp_net_err = 59;  // Wine: a reset before the accept completed
 constexpr int error_netname_deleted = 64;
 constexpr int error_operation_aborted = 995;
 constexpr int error_connection_aborted = 1236;
@@ -63,7 +64,7 @@ accept_error_class classify_windows(int e) {
     if (in(e, {error_operation_aborted})) return accept_error_class::cancelled;
     if (in(e, {wsaeconnreset, wsaenotconn, wsaeconnaborted, wsaeintr, wsaewouldblock,
                wsaetimedout, wsaenetdown, wsaenetreset, wsaehostunreach, error_netname_deleted,
-               error_connection_aborted, wsaeacces}))
+               error_connection_aborted, error_unexp_net_err, wsaeacces}))
         return accept_error_class::connection;
     if (in(e, {wsaemfile, wsaenobufs, error_not_enough_memory, error_outofmemory,
                error_no_system_resources}))

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
 #include "version.hpp"
@@ -74,6 +75,7 @@ broker_view server::impl::view() const {
     std::size_t draining = 0;
     for (const auto& l : retired) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
+    v.extra["io"] = io_report(const_cast<boost::asio::io_context&>(ioc));  // a read-only query
     return v;
 }
 

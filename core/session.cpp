@@ -32,8 +32,8 @@ const char* to_string(close_reason r) {
 session::session(std::shared_ptr<listener> owner, tcp::socket client, tcp::endpoint peer)
     : owner_(std::move(owner)),
       client_(std::move(client)),
-      backend_(client_.get_executor()),
-      timer_(client_.get_executor()),
+      backend_(client_.socket().get_executor()),
+      timer_(client_.socket().get_executor()),
       peer_(std::move(peer)),
       started_(clock::now()) {}
 
@@ -42,7 +42,9 @@ session::~session() = default;
 void session::start() {
     auto& c = owner_->ctr();
     c.add(counter::handshakes_in_progress);
-    ssl_ = make_server_ssl(owner_->tls(), static_cast<std::intptr_t>(client_.native_handle()));
+    client_.set_owner(weak_from_this());
+    backend_.set_owner(weak_from_this());
+    ssl_ = make_server_ssl(owner_->tls(), client_);
     if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
     phase_deadline_ = started_ + std::chrono::milliseconds(owner_->cfg().timeouts.handshake_ms);
     arm_timer();
@@ -50,7 +52,7 @@ void session::start() {
 }
 
 void session::abort(close_reason why) {
-    asio::post(client_.get_executor(), [self = shared_from_this(), why] { self->finish(why); });
+    asio::post(executor(), [self = shared_from_this(), why] { self->finish(why); });
 }
 
 void session::do_handshake() {
@@ -81,22 +83,11 @@ void session::on_handshake_done() {
 }
 
 io_result session::read(side s, char* data, std::size_t size) {
-    if (s == side::client) return tls_read(ssl_.get(), data, size);
-    boost::system::error_code ec;
-    const auto n = backend_.read_some(asio::buffer(data, size), ec);
-    if (!ec) return {io_status::ok, n, {}};
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return {io_status::want_read, 0, {}};
-    if (ec == asio::error::eof) return {io_status::eof, 0, {}};
-    return {io_status::error, 0, ec.message()};
+    return s == side::client ? tls_read(ssl_.get(), data, size) : backend_.read(data, size);
 }
 
 io_result session::write(side s, const char* data, std::size_t size) {
-    if (s == side::client) return tls_write(ssl_.get(), data, size);
-    boost::system::error_code ec;
-    const auto n = backend_.write_some(asio::buffer(data, size), ec);
-    if (!ec) return {io_status::ok, n, {}};
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return {io_status::want_write, 0, {}};
-    return {io_status::error, 0, ec.message()};
+    return s == side::client ? tls_write(ssl_.get(), data, size) : backend_.write(data, size);
 }
 
 // Moves bytes from p.from to p.to until one of them would block. A buffer is held only
@@ -161,26 +152,29 @@ void session::step(pump& p) {
 }
 
 // Passes an end of stream on: close_notify and a send shutdown towards the client, or a
-// send shutdown towards the backend. Returns false when it has to wait for writability.
+// send shutdown towards the backend, once every byte before it is out. Returns false when it
+// has to wait.
 bool session::pass_end(pump& p) {
-    boost::system::error_code ec;
-    if (p.to == side::client) {
+    if (p.to == side::client && !p.end_queued) {
         const auto r = tls_shutdown(ssl_.get());
         if (r.status == io_status::want_read || r.status == io_status::want_write) {
             wait(side::client, r.status, &p);
             return false;
         }
-        client_.shutdown(tcp::socket::shutdown_send, ec);
-    } else {
-        backend_.shutdown(tcp::socket::shutdown_send, ec);
+        p.end_queued = true;  // sent, or failed: the send shutdown below ends the stream either way
     }
+    if (!io(p.to).flushed()) {
+        wait(p.to, io_status::want_write, &p);
+        return false;
+    }
+    boost::system::error_code ec;
+    io(p.to).socket().shutdown(tcp::socket::shutdown_send, ec);
     p.close_pending = false;
     return true;
 }
 
 void session::wait(side s, io_status want, pump* p) {
-    const auto type = want == io_status::want_read ? tcp::socket::wait_read : tcp::socket::wait_write;
-    socket(s).async_wait(type, [self = shared_from_this(), p, s](const boost::system::error_code& ec) {
+    io(s).wait(want, [self = shared_from_this(), p, s](const boost::system::error_code& ec) {
         if (self->phase_ == phase::closed) return;
         if (ec)
             return self->finish(s == side::client ? close_reason::client_error : close_reason::backend_error,
@@ -245,7 +239,6 @@ void session::finish(close_reason why, const std::string& detail) {
     if (phase_ == phase::closed) return;
     auto& c = owner_->ctr();
     const auto& name = owner_->cfg().name;
-    boost::system::error_code ec;
     const auto who = log::str("listener '", name, "' client ", peer_, ": ");
 
     if (phase_ == phase::handshake) {
@@ -287,8 +280,8 @@ void session::finish(close_reason why, const std::string& detail) {
     log_connection(why);
     phase_ = phase::closed;
     timer_.cancel();
-    client_.close(ec);
-    backend_.close(ec);
+    client_.close();
+    backend_.close();
     up_.buf.reset();
     down_.buf.reset();
     owner_->session_closed(this);

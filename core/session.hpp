@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/buffer_pool.hpp"
+#include "core/channel.hpp"
 #include "core/counters.hpp"
 #include "core/tls_io.hpp"
 
@@ -47,7 +48,7 @@ public:
     // Thread-safe: close now, counted as `why` (used at the end of a drain).
     void abort(close_reason why);
     const boost::asio::ip::tcp::endpoint& peer() const { return peer_; }
-    boost::asio::any_io_executor executor() { return client_.get_executor(); }
+    boost::asio::any_io_executor executor() { return client_.socket().get_executor(); }
 
 private:
     enum class side : std::uint8_t { client, backend };
@@ -60,6 +61,7 @@ private:
         std::size_t off = 0;
         bool read_eof = false;       // the source has ended
         bool close_pending = false;  // the end still has to be passed to the other side
+        bool end_queued = false;     // close_notify is written towards the client
         clock::time_point stalled_since = clock::time_point::max();
     };
 
@@ -75,15 +77,15 @@ private:
     void wait(side s, io_status want, pump* p);
     io_result read(side s, char* data, std::size_t size);
     io_result write(side s, const char* data, std::size_t size);
-    boost::asio::ip::tcp::socket& socket(side s) { return s == side::client ? client_ : backend_; }
+    channel& io(side s) { return s == side::client ? client_ : backend_; }
     void arm_timer();
     void on_timer();
     clock::time_point next_deadline() const;
     void finish(close_reason why, const std::string& detail = {});
 
     std::shared_ptr<listener> owner_;
-    boost::asio::ip::tcp::socket client_;
-    boost::asio::ip::tcp::socket backend_;
+    channel client_;
+    channel backend_;
     boost::asio::steady_timer timer_;
     ssl_ptr ssl_;
     boost::asio::ip::tcp::endpoint peer_;

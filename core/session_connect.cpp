@@ -31,7 +31,7 @@ void session::next_backend() {
         c.addresses.emplace_back(ip, b.address.port);
         return try_address();
     }
-    auto resolver = std::make_shared<tcp::resolver>(client_.get_executor());
+    auto resolver = std::make_shared<tcp::resolver>(executor());
     resolver->async_resolve(b.address.host, std::to_string(b.address.port),
                             [self = shared_from_this(), resolver](const boost::system::error_code& e,
                                                                   const tcp::resolver::results_type& results) {
@@ -48,10 +48,9 @@ void session::try_address() {
         owner_->backends().report(c.backend, false);
         return next_backend();
     }
-    boost::system::error_code ec;
-    backend_.close(ec);
+    backend_.close();
     const auto ep = c.addresses[c.address++];
-    backend_.async_connect(ep, [self = shared_from_this(), ep](const boost::system::error_code& e) {
+    backend_.socket().async_connect(ep, [self = shared_from_this(), ep](const boost::system::error_code& e) {
         if (self->phase_ != phase::connecting) return;
         if (e) {
             log::limited(log::level::debug, "backend-connect-address",
@@ -66,7 +65,7 @@ void session::on_connected() {
     owner_->backends().report(connect_->backend, true);
     backend_used_ = owner_->backends().at(connect_->backend).address.text;
     connect_.reset();
-    if (const auto ec = apply_socket_options(backend_, owner_->cfg().keepalive))
+    if (const auto ec = apply_socket_options(backend_.socket(), owner_->cfg().keepalive))
         return finish(close_reason::backend_error, "backend socket options: " + ec.message());
     phase_ = phase::relaying;
     phase_deadline_ = clock::time_point::max();
@@ -84,7 +83,7 @@ void session::queue_proxy_header() {
     proxy_info info;
     info.source = peer_;
     boost::system::error_code ec;
-    info.destination = client_.local_endpoint(ec);
+    info.destination = client_.socket().local_endpoint(ec);
     info.tls_version = SSL_get_version(ssl_.get());
     if (const SSL_CIPHER* ci = SSL_get_current_cipher(ssl_.get())) info.cipher = SSL_CIPHER_get_name(ci);
     if (const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) info.sni = sni;

@@ -1,15 +1,57 @@
 #include "core/tls_io.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include "core/channel.hpp"
 #include "core/tls_context.hpp"
 
 namespace tlsbroker::core {
 
 namespace {
+
+channel& io_of(BIO* b) { return *static_cast<channel*>(BIO_get_data(b)); }
+
+int bio_write(BIO* b, const char* data, std::size_t size, std::size_t* written) {
+    BIO_clear_retry_flags(b);
+    const auto r = io_of(b).write(data, size);
+    if (r.status == io_status::ok) {
+        *written = r.bytes;
+        return 1;
+    }
+    if (r.status == io_status::want_write || r.status == io_status::want_read) BIO_set_retry_write(b);
+    return 0;
+}
+
+int bio_read(BIO* b, char* data, std::size_t size, std::size_t* read) {
+    BIO_clear_retry_flags(b);
+    const auto r = io_of(b).read(data, size);
+    if (r.status == io_status::ok) {
+        *read = r.bytes;
+        return 1;
+    }
+    if (r.status == io_status::want_read || r.status == io_status::want_write) BIO_set_retry_read(b);
+    return 0;  // eof or error: the channel's last_error() tells them apart
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int bio_create(BIO* b) {
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+const BIO_METHOD* channel_method() {
+    static const BIO_METHOD* method = [] {
+        BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tlsbroker channel");
+        BIO_meth_set_write_ex(m, bio_write);
+        BIO_meth_set_read_ex(m, bio_read);
+        BIO_meth_set_ctrl(m, bio_ctrl);
+        BIO_meth_set_create(m, bio_create);
+        return m;
+    }();
+    return method;
+}
 
 io_result classify(SSL* ssl, int ret) {
     io_result r;
@@ -26,11 +68,13 @@ io_result classify(SSL* ssl, int ret) {
     case SSL_ERROR_SYSCALL: {
         const auto text = openssl_error_text();
         r.status = io_status::error;
-        if (!text.empty())
+        if (!text.empty()) {
             r.error = text;
-        else if (errno != 0)
-            r.error = std::strerror(errno);
-        else {
+        } else if (BIO* b = SSL_get_rbio(ssl); b != nullptr && io_of(b).last_error()) {
+            // A reset or another transport error (on every platform: the channel keeps the
+            // system's own code, errno or WSAGetLastError()).
+            r.error = io_of(b).last_error().message();
+        } else {
             // End of stream without close_notify (kept as EOF by SSL_OP_IGNORE_UNEXPECTED_EOF
             // after the handshake; during it the peer simply went away).
             r.status = io_status::eof;
@@ -47,17 +91,19 @@ io_result classify(SSL* ssl, int ret) {
 
 }  // namespace
 
-ssl_ptr make_server_ssl(SSL_CTX* ctx, std::intptr_t fd) {
+ssl_ptr make_server_ssl(SSL_CTX* ctx, channel& io) {
     ssl_ptr ssl(SSL_new(ctx));
     if (!ssl) return ssl;
-    if (SSL_set_fd(ssl.get(), static_cast<int>(fd)) != 1) return nullptr;
+    BIO* b = BIO_new(channel_method());
+    if (b == nullptr) return nullptr;
+    BIO_set_data(b, &io);
+    SSL_set_bio(ssl.get(), b, b);  // one reference, used for both directions
     SSL_set_accept_state(ssl.get());
     return ssl;
 }
 
 io_result tls_handshake(SSL* ssl) {
     ERR_clear_error();
-    errno = 0;
     const int ret = SSL_do_handshake(ssl);
     if (ret == 1) return {};
     return classify(ssl, ret);
@@ -65,7 +111,6 @@ io_result tls_handshake(SSL* ssl) {
 
 io_result tls_read(SSL* ssl, char* data, std::size_t size) {
     ERR_clear_error();
-    errno = 0;
     std::size_t n = 0;
     const int ret = SSL_read_ex(ssl, data, size, &n);
     if (ret == 1) return {io_status::ok, n, {}};
@@ -74,7 +119,6 @@ io_result tls_read(SSL* ssl, char* data, std::size_t size) {
 
 io_result tls_write(SSL* ssl, const char* data, std::size_t size) {
     ERR_clear_error();
-    errno = 0;
     std::size_t n = 0;
     const int ret = SSL_write_ex(ssl, data, size, &n);
     if (ret == 1) return {io_status::ok, n, {}};
@@ -83,7 +127,6 @@ io_result tls_write(SSL* ssl, const char* data, std::size_t size) {
 
 io_result tls_shutdown(SSL* ssl) {
     ERR_clear_error();
-    errno = 0;
     const int ret = SSL_shutdown(ssl);
     if (ret >= 0) return {};  // 0: our close_notify is out; 1: both sides done
     return classify(ssl, ret);

@@ -1,7 +1,7 @@
-// Readiness-based TLS: OpenSSL works directly on the non-blocking socket descriptor and the
-// caller waits for readability or writability with the socket's async_wait. There are no
-// per-connection BIO pairs or fixed record buffers: with SSL_MODE_RELEASE_BUFFERS an idle
-// connection keeps only the SSL object itself.
+// TLS over a channel: OpenSSL reads and writes through a small BIO that calls the
+// channel's non-blocking read and write, and the caller waits with the channel when OpenSSL
+// wants more. There are no per-connection BIO pairs or fixed record buffers: with
+// SSL_MODE_RELEASE_BUFFERS an idle connection keeps only the SSL object itself.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -31,9 +31,13 @@ struct ssl_deleter {
 };
 using ssl_ptr = std::unique_ptr<SSL, ssl_deleter>;
 
-// A server-side SSL bound to `fd` (a socket or a SOCKET handle).
-ssl_ptr make_server_ssl(SSL_CTX* ctx, std::intptr_t fd);
+class channel;
 
+// A server-side SSL that reads and writes through `io`, which must outlive it.
+ssl_ptr make_server_ssl(SSL_CTX* ctx, channel& io);
+
+// After a failure, the error text names the channel's system error when there is one; a
+// transport end without close_notify is eof.
 io_result tls_handshake(SSL* ssl);
 io_result tls_read(SSL* ssl, char* data, std::size_t size);
 io_result tls_write(SSL* ssl, const char* data, std::size_t size);

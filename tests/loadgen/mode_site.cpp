@@ -33,12 +33,12 @@ net::awaitable<void> sleep_until(net::io_context& ctx, clock_type::time_point t)
 enum class fate { normal, stop_reading, vanish };
 
 struct site_state {
-    site_state(run_context& r, clock_type::time_point e, double i, double l, std::size_t m)
-        : rc(r), end(e), interval(i), lifetime(l), message(m) {}
+    site_state(run_context& r, clock_type::time_point e, double i, double l, std::size_t m, std::size_t mx)
+        : rc(r), end(e), interval(i), lifetime(l), message(m), message_max(std::max(m, mx)) {}
     run_context& rc;
     clock_type::time_point end;
     double interval, lifetime;
-    std::size_t message;
+    std::size_t message, message_max;  // each message's size is drawn from [message, message_max]
     figures f;  // attempted/ok/failed: connections; latency: handshake
     std::atomic<std::uint64_t> live{0}, stuck{0}, exchanges{0}, exchange_failures{0}, churn{0};
     std::atomic<std::uint64_t> stalled_reaped{0}, vanished_reaped{0}, stuck_started{0};
@@ -79,7 +79,7 @@ net::awaitable<void> vanish(site_state& st, std::shared_ptr<tls_conn> c) {
 
 net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id, fate kind) {
     rng r(st.rc.seed * 0x9e3779b97f4a7c15ULL + id);
-    std::string msg(st.message, '\0');
+    std::string msg;
     while (clock_type::now() < st.end) {
         auto c = tls_conn::make(ctx, *st.rc.tls);
         c->deadline(st.rc.timeout_s);
@@ -109,6 +109,12 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
             if (next >= until) break;
             co_await sleep_until(ctx, next);
             c->deadline(st.rc.timeout_s);
+            std::size_t size = st.message;
+            if (st.message_max > st.message)
+                size = std::min(st.message_max,
+                                size + static_cast<std::size_t>(
+                                           r.uniform() * static_cast<double>(st.message_max - st.message + 1)));
+            msg.resize(size);
             r.fill(reinterpret_cast<unsigned char*>(msg.data()), msg.size());
             if (auto fail = co_await c->round_trip(msg); !fail.empty()) {
                 if (clock_type::now() < st.end) {
@@ -149,7 +155,8 @@ int run_site(run_context& rc) {
     const double every = rc.opt.num("progress", 10);
     site_state st(rc, clock_type::now() + seconds(duration), rc.opt.num("interval", 3),
                   rc.opt.num("lifetime", 300),
-                  static_cast<std::size_t>(rc.opt.integer("message", 200)));
+                  static_cast<std::size_t>(rc.opt.integer("message", 200)),
+                  static_cast<std::size_t>(rc.opt.integer("message-max", 0)));
     const auto t0 = clock_type::now();
     // Client kinds are spread evenly: every 20th client vanishes, every 10th (of the rest)
     // stops reading, for the default fractions.

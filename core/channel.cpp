@@ -1,0 +1,99 @@
+#include "core/channel.hpp"
+
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+
+namespace {
+
+bool would_block(const boost::system::error_code& ec) {
+    return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+}  // namespace
+
+io_result channel::read(char* data, std::size_t size) {
+    boost::system::error_code ec;
+    const auto n = socket_.read_some(asio::buffer(data, size), ec);
+    if (!ec) return {io_status::ok, n, {}};
+    if (would_block(ec)) return {io_status::want_read, 0, {}};
+    if (ec == asio::error::eof) return {io_status::eof, 0, {}};
+    last_error_ = ec;
+    return {io_status::error, 0, ec.message()};
+}
+
+void channel::close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+}
+
+#ifndef _WIN32
+
+void channel::set_owner(std::weak_ptr<void>) {}
+
+io_result channel::write(const char* data, std::size_t size) {
+    boost::system::error_code ec;
+    const auto n = socket_.write_some(asio::buffer(data, size), ec);
+    if (!ec) return {io_status::ok, n, {}};
+    if (would_block(ec)) return {io_status::want_write, 0, {}};
+    last_error_ = ec;
+    return {io_status::error, 0, ec.message()};
+}
+
+bool channel::flushed() const { return true; }
+
+#else
+
+void channel::set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+
+bool channel::flushed() const { return !sending_; }
+
+io_result channel::write(const char* data, std::size_t size) {
+    if (sending_) return {io_status::want_write, 0, {}};
+    boost::system::error_code ec;
+    const auto n = socket_.write_some(asio::buffer(data, size), ec);
+    if (!ec) return {io_status::ok, n, {}};
+    if (!would_block(ec)) {
+        last_error_ = ec;
+        return {io_status::error, 0, ec.message()};
+    }
+    // The socket cannot take the bytes now: keep a copy and let an overlapped send finish
+    // it. The caller sees them as written and waits (want_write) before writing more.
+    out_.reset(new char[size]);
+    std::memcpy(out_.get(), data, size);
+    sending_ = true;
+    asio::async_write(socket_, asio::buffer(out_.get(), size),
+                      [this, keep = owner_.lock()](const boost::system::error_code& e, std::size_t) { on_sent(e); });
+    return {io_status::ok, size, {}};
+}
+
+void channel::on_sent(const boost::system::error_code& ec) {
+    sending_ = false;
+    out_.reset();
+    if (ec) last_error_ = ec;
+    auto waiters = std::move(write_waiters_);
+    write_waiters_.clear();
+    for (auto& w : waiters) w(ec);
+}
+
+void channel::start_receive_wait(asio::windows::overlapped_ptr& op) {
+    WSABUF none{0, nullptr};
+    DWORD received = 0;
+    DWORD flags = 0;
+    const int r = ::WSARecv(socket_.native_handle(), &none, 1, &received, &flags, op.get(), nullptr);
+    const DWORD err = ::WSAGetLastError();
+    if (r != 0 && err != WSA_IO_PENDING) {
+        // Failed at once: no completion packet will come; complete it here.
+        op.complete(boost::system::error_code(static_cast<int>(err), asio::error::get_system_category()), 0);
+        return;
+    }
+    // Pending, or done at once: the completion port delivers it either way.
+    op.release();
+}
+
+#endif
+
+}  // namespace tlsbroker::core

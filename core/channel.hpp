@@ -1,0 +1,100 @@
+// One side of a session: a non-blocking socket and the way to wait on it. The relay logic
+// (session.cpp) is the same on every platform; this class is the only place where the
+// platforms differ.
+//
+// - POSIX (epoll readiness): read() and write() are non-blocking calls, and wait() is the
+//   socket's async_wait.
+// - Windows (I/O completion port): read() is a non-blocking recv. Waiting to read is a
+//   zero-byte overlapped WSARecv, which completes when data has arrived, so an idle
+//   connection pins no buffer. A write that the socket cannot take at once is copied and
+//   finished by an overlapped send; waiting to write is waiting for that send. Nothing here
+//   uses async_wait, which Asio serves on Windows with a select() thread over every socket.
+//
+// A channel changes only on its session's strand.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstddef>
+#include <memory>
+#include <utility>
+
+#ifdef _WIN32
+#include <boost/asio/post.hpp>
+#include <boost/asio/windows/overlapped_ptr.hpp>
+#include <functional>
+#include <vector>
+#endif
+
+#include "core/tls_io.hpp"
+
+namespace tlsbroker::core {
+
+class channel {
+public:
+    using socket_type = boost::asio::ip::tcp::socket;
+
+    explicit channel(socket_type s) : socket_(std::move(s)) {}
+    explicit channel(const boost::asio::any_io_executor& ex) : socket_(ex) {}
+    channel(const channel&) = delete;
+    channel& operator=(const channel&) = delete;
+
+    socket_type& socket() { return socket_; }
+
+    // The object that owns this channel; a write still in flight keeps it alive.
+    void set_owner(std::weak_ptr<void> owner);
+
+    // Non-blocking. read: ok (bytes > 0), want_read, eof or error. write: ok (bytes taken,
+    // possibly fewer than offered), want_write or error.
+    io_result read(char* data, std::size_t size);
+    io_result write(const char* data, std::size_t size);
+
+    // True when every byte that write() took has been handed to the kernel.
+    bool flushed() const;
+
+    // Calls h(error_code) once read() (want_read) or write() (want_write) is worth calling
+    // again, or with an error when the socket failed or was closed.
+    template <class Handler>
+    void wait(io_status want, Handler&& h);
+
+    void close();
+
+    // The system error of the last read or write that failed (the TLS layer reports it).
+    const boost::system::error_code& last_error() const { return last_error_; }
+
+private:
+    socket_type socket_;
+    boost::system::error_code last_error_;
+#ifdef _WIN32
+    void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
+    void on_sent(const boost::system::error_code& ec);
+
+    std::weak_ptr<void> owner_;
+    std::unique_ptr<char[]> out_;  // bytes taken by write() and not yet sent
+    bool sending_ = false;
+    std::vector<std::function<void(const boost::system::error_code&)>> write_waiters_;
+#endif
+};
+
+template <class Handler>
+void channel::wait(io_status want, Handler&& h) {
+#ifdef _WIN32
+    if (want == io_status::want_write) {
+        if (sending_) {
+            write_waiters_.emplace_back(std::forward<Handler>(h));
+            return;
+        }
+        // Nothing in flight: the socket takes bytes again now.
+        boost::asio::post(socket_.get_executor(), [h = std::forward<Handler>(h)]() mutable { h({}); });
+        return;
+    }
+    boost::asio::windows::overlapped_ptr op(
+        socket_.get_executor(),
+        [h = std::forward<Handler>(h)](const boost::system::error_code& ec, std::size_t) mutable { h(ec); });
+    start_receive_wait(op);
+#else
+    socket_.async_wait(want == io_status::want_read ? socket_type::wait_read : socket_type::wait_write,
+                       std::forward<Handler>(h));
+#endif
+}
+
+}  // namespace tlsbroker::core
