@@ -1,0 +1,122 @@
+// core/channel on this platform: non-blocking read and write, waiting for more, end of
+// stream, and a reset kept as the channel's own error (not errno).
+#include "core/channel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <string>
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using tlsbroker::core::channel;
+using tlsbroker::core::io_status;
+
+struct channel_test : ::testing::Test {
+    asio::io_context ioc;
+    tcp::socket peer{ioc};
+    std::unique_ptr<channel> io;
+
+    void SetUp() override {
+        tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+        peer.connect(acc.local_endpoint());
+        tcp::socket s(ioc);
+        acc.accept(s);
+        s.non_blocking(true);
+        io = std::make_unique<channel>(std::move(s));
+    }
+
+    // Runs handlers until `done` or 5 s pass.
+    bool run_until(const bool& done) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!done && std::chrono::steady_clock::now() < end) {
+            ioc.restart();
+            ioc.run_for(std::chrono::milliseconds(20));
+        }
+        return done;
+    }
+};
+
+TEST_F(channel_test, read_wants_more_until_data_arrives_then_the_wait_completes) {
+    char buf[64];
+    EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::want_read);
+    bool woke = false;
+    boost::system::error_code got;
+    io->wait(io_status::want_read, [&](const boost::system::error_code& ec) {
+        got = ec;
+        woke = true;
+    });
+    ioc.run_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(woke) << "the wait completed before any data arrived";
+    asio::write(peer, asio::buffer(std::string("hello")));
+    ASSERT_TRUE(run_until(woke));
+    EXPECT_FALSE(got);
+    const auto r = io->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, io_status::ok);
+    EXPECT_EQ(std::string(buf, r.bytes), "hello");
+    EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::want_read);
+}
+
+TEST_F(channel_test, a_full_socket_wants_write_and_the_wait_ends_when_the_peer_reads) {
+    peer.set_option(asio::socket_base::receive_buffer_size(4096));
+    io->socket().set_option(asio::socket_base::send_buffer_size(4096));
+    const std::string chunk(64 * 1024, 'x');
+    std::size_t written = 0;
+    io_status last = io_status::ok;
+    for (int i = 0; i < 10000 && last == io_status::ok; ++i) {
+        const auto r = io->write(chunk.data(), chunk.size());
+        last = r.status;
+        written += r.bytes;
+    }
+    ASSERT_EQ(last, io_status::want_write) << "the socket never filled up";
+    bool woke = false;
+    io->wait(io_status::want_write, [&](const boost::system::error_code& ec) {
+        EXPECT_FALSE(ec);
+        woke = true;
+    });
+    // The peer reads everything written so far; the channel then takes bytes again.
+    std::string sink(written, '\0');
+    std::size_t got = 0;
+    std::function<void()> drain = [&] {
+        peer.async_read_some(asio::buffer(sink.data() + got, sink.size() - got),
+                             [&](const boost::system::error_code& ec, std::size_t n) {
+                                 got += n;
+                                 if (!ec && got < sink.size()) drain();
+                             });
+    };
+    drain();
+    ASSERT_TRUE(run_until(woke));
+    const auto r = io->write(chunk.data(), 1);
+    EXPECT_EQ(r.status, io_status::ok);
+    EXPECT_TRUE(io->flushed());
+}
+
+TEST_F(channel_test, the_peer_closing_is_end_of_stream) {
+    peer.shutdown(tcp::socket::shutdown_send);
+    bool woke = false;
+    io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });
+    ASSERT_TRUE(run_until(woke));
+    char buf[16];
+    EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::eof);
+    EXPECT_FALSE(io->last_error()) << "a clean end is no error";
+}
+
+TEST_F(channel_test, a_reset_is_an_error_the_channel_keeps) {
+    peer.set_option(asio::socket_base::linger(true, 0));
+    peer.close();
+    bool woke = false;
+    io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });
+    ASSERT_TRUE(run_until(woke));
+    char buf[16];
+    const auto r = io->read(buf, sizeof buf);
+    EXPECT_EQ(r.status, io_status::error);
+    EXPECT_EQ(io->last_error(), asio::error::connection_reset);
+    EXPECT_FALSE(r.error.empty());
+}
+
+}  // namespace
