@@ -5,10 +5,12 @@
 # Checks: every real client served, the relay stream verified, 0 accept stalls, 0 failed
 # probes, broker healthy. Output in build/soak-iocp/.
 # Usage: scripts/soak-iocp.sh [--connections N (100000)] [--rate R (400)]
-#                             [--reset-fraction F (0.25)] [--no-build]
+#                             [--reset-fraction F (0.25)] [--windows] [--no-build]
+# --windows: the broker is tlsbroker.exe --console under Wine (output in build/soak-iocp-windows/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
+source scripts/bench/wine.sh
 
 connections=100000 rate=400 fraction=0.25 build=1
 while (($#)); do
@@ -16,15 +18,19 @@ while (($#)); do
     --connections) connections=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --reset-fraction) fraction=$2; shift 2 ;;
+    --windows) TARGET=windows; shift ;;
     --no-build) build=0; shift ;;
-    *) echo "usage: $0 [--connections N] [--rate R] [--reset-fraction F] [--no-build]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--connections N] [--rate R] [--reset-fraction F] [--windows] [--no-build]" >&2; exit 2 ;;
   esac
 done
 port_echo=19020 port_tls=19463 port_status=19120
 out=build/soak-iocp
+[[ $TARGET == windows ]] && out=build/soak-iocp-windows
 duration=$(awk -v n="$connections" -v r="$rate" 'BEGIN { printf "%d", n / r + 1 }')
 
 soak_setup $build "$out" $port_echo $port_tls $port_status
+((build)) && build_windows
+wine_setup "$out"
 
 cat >"$out/tlsbroker.json" <<JSON
 {
@@ -46,9 +52,8 @@ JSON
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"
-start_bg "$out/tlsbroker.out" "$TLSBROKER" --config "$out/tlsbroker.json"
-broker=$last_pid
-wait_port $port_tls || die "tlsbroker did not start (see $out/tlsbroker.out)"
+start_broker "$out/tlsbroker.out" "$out/tlsbroker.json"
+wait_port $port_tls 60 || die "tlsbroker did not start (see $out/tlsbroker.out)"
 
 log "iocp replay: $connections connections at $rate/s, $fraction reset, plus 4 relay streams (~${duration}s)"
 start_bg "$out/relay.log" "$LOADGEN" throughput --target "127.0.0.1:$port_tls" --concurrency 4 \
@@ -65,6 +70,7 @@ grep '^{' "$out/storm.log" >"$out/storm.json" || true
 grep '^{' "$out/relay.log" >"$out/relay.json" || true
 body=$(http_get $port_status /metrics)
 echo "$body" >"$out/metrics.txt"
+http_get $port_status /status >"$out/status.json"
 get() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { printf "%.0f", s }' <<<"$body"; }
 stalls=$(get tlsbroker_accept_stalls_total)
 violations=$(get tlsbroker_accept_invariant_violations_total)
@@ -83,13 +89,14 @@ failures=()
 [[ $stalls == 0 ]] || failures+=("accept stalls: $stalls")
 [[ $probes_failed == 0 ]] || failures+=("failed watchdog probes: $probes_failed")
 [[ $healthy == 1 ]] || failures+=("broker unhealthy")
+grep -q '"select_reactor": false' "$out/status.json" || failures+=("Asio's select reactor started (or no /status)")
 awk -v r="$(jget "$sj" connect_rate_per_s)" 'BEGIN { exit !(r >= 200) }' ||
   failures+=("connection rate $(jget "$sj" connect_rate_per_s)/s is below 200/s")
 awk -v a="$(jget "$sj" resets)" -v n="$connections" 'BEGIN { exit !(a >= 0.2 * n) }' ||
   failures+=("only $(jget "$sj" resets) resets")
 
 {
-  echo "iocp replay, $(date -u +"%Y-%m-%d %H:%M UTC"): $connections connections at $(jget "$sj" connect_rate_per_s)/s" \
+  echo "iocp replay ($TARGET build), $(date -u +"%Y-%m-%d %H:%M UTC"): $connections connections at $(jget "$sj" connect_rate_per_s)/s" \
     "in $(jget "$sj" elapsed_s) s"
   echo "resets $(jget "$sj" resets); real clients $(jget "$sj" real_clients), served $(jget "$sj" real_served)," \
     "failed $(jget "$sj" real_failed); real client p99 $(jget "$sj" real_client_p99_ms) ms"
