@@ -78,6 +78,7 @@ struct timeouts_config {
     std::uint32_t write_stall_ms = 60000;
     std::uint32_t drain_ms = 30000;
     std::uint32_t half_close_ms = 30000;  // after one side closed, how long the other may go on
+    std::uint32_t connect_total_ms = 30000;  // the walk over every backend, after the handshake
 };
 
 struct keepalive_config {

@@ -156,6 +156,7 @@ void read_listener(json_object o, listener_config& l, std::size_t index, const s
     t.u32("write_stall_ms", l.timeouts.write_stall_ms, 1, 86400000);
     t.u32("drain_ms", l.timeouts.drain_ms, 0, 3600000);
     t.u32("half_close_ms", l.timeouts.half_close_ms, 1, 86400000);
+    t.u32("connect_total_ms", l.timeouts.connect_total_ms, 1, 3600000);
     t.finish();
     auto k = o.child("keepalive");
     k.boolean("enabled", l.keepalive.enabled);

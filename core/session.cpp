@@ -79,6 +79,7 @@ void session::on_handshake_done() {
     phase_ = phase::connecting;
     connect_ = std::make_unique<connect_state>();
     connect_->order = owner_->backends().order();
+    connect_->walk_deadline = clock::now() + std::chrono::milliseconds(owner_->cfg().timeouts.connect_total_ms);
     next_backend();
 }
 
@@ -217,10 +218,10 @@ void session::on_timer() {
     timer_expiry_ = clock::time_point::max();
     const auto now = clock::now();
     const auto& to = owner_->cfg().timeouts;
-    if (phase_deadline_ <= now)
-        return finish(phase_ == phase::handshake ? close_reason::handshake_timeout : close_reason::backend_failed,
-                      phase_ == phase::handshake ? "no handshake within handshake_ms"
-                                                 : "backend connect timed out");
+    if (phase_deadline_ <= now) {
+        if (phase_ == phase::connecting) return on_connect_timeout();
+        return finish(close_reason::handshake_timeout, "no handshake within handshake_ms");
+    }
     if (phase_ == phase::relaying) {
         for (const pump* p : {&up_, &down_})
             if (p->stalled_since != clock::time_point::max() &&

@@ -69,6 +69,7 @@ private:
     void on_handshake_done();
     void next_backend();
     void try_address();
+    void on_connect_timeout();
     void on_connected();
     void queue_proxy_header();
     void log_connection(close_reason why) const;
@@ -95,6 +96,9 @@ private:
         std::size_t backend = 0;         // the backend being tried
         std::vector<boost::asio::ip::tcp::endpoint> addresses;
         std::size_t address = 0;
+        std::uint64_t attempt = 0;  // a completion for an older attempt is stale
+        clock::time_point backend_deadline;  // connect_timeout_ms of the backend being tried
+        clock::time_point walk_deadline;     // timeouts.connect_total_ms for the whole walk
     };
     std::unique_ptr<connect_state> connect_;  // only while connecting
     std::string backend_used_;

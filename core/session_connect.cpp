@@ -1,6 +1,8 @@
 // The session's way to its backend: backends in the order the listener's backend set
-// gives, every resolved address of each in turn, each backend under connect_timeout_ms;
-// then the optional PROXY header, and the one-line connection log at the end.
+// gives, every resolved address of each in turn, each backend under its connect_timeout_ms
+// (a backend that lets it pass counts as failed, and the next one is tried) and the whole
+// walk under timeouts.connect_total_ms; then the optional PROXY header, and the one-line
+// connection log at the end.
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/backend_set.hpp"
@@ -22,8 +24,10 @@ void session::next_backend() {
     c.backend = c.order[c.next++];
     c.addresses.clear();
     c.address = 0;
+    const auto attempt = ++c.attempt;
     const auto& b = owner_->backends().at(c.backend);
-    phase_deadline_ = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
+    c.backend_deadline = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
+    phase_deadline_ = std::min(c.backend_deadline, c.walk_deadline);
     arm_timer();
     boost::system::error_code ec;
     const auto ip = asio::ip::make_address(b.address.host, ec);
@@ -33,9 +37,9 @@ void session::next_backend() {
     }
     auto resolver = std::make_shared<tcp::resolver>(executor());
     resolver->async_resolve(b.address.host, std::to_string(b.address.port),
-                            [self = shared_from_this(), resolver](const boost::system::error_code& e,
-                                                                  const tcp::resolver::results_type& results) {
-                                if (self->phase_ != phase::connecting) return;
+                            [self = shared_from_this(), resolver, attempt](
+                                const boost::system::error_code& e, const tcp::resolver::results_type& results) {
+                                if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
                                 if (!e)
                                     for (const auto& r : results) self->connect_->addresses.push_back(r.endpoint());
                                 self->try_address();
@@ -50,8 +54,9 @@ void session::try_address() {
     }
     backend_.close();
     const auto ep = c.addresses[c.address++];
-    backend_.socket().async_connect(ep, [self = shared_from_this(), ep](const boost::system::error_code& e) {
-        if (self->phase_ != phase::connecting) return;
+    const auto attempt = ++c.attempt;
+    backend_.socket().async_connect(ep, [self = shared_from_this(), ep, attempt](const boost::system::error_code& e) {
+        if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
         if (e) {
             log::limited(log::level::debug, "backend-connect-address",
                          log::str("backend ", ep, ": ", e.message()));
@@ -59,6 +64,24 @@ void session::try_address() {
         }
         self->on_connected();
     });
+}
+
+// The deadline of the backend being tried, or of the whole walk, has passed.
+void session::on_connect_timeout() {
+    auto& c = *connect_;
+    ++c.attempt;  // the connect or lookup still pending is stale now
+    backend_.close();
+    const auto& b = owner_->backends().at(c.backend);
+    const auto now = clock::now();
+    if (c.backend_deadline <= now) {
+        owner_->backends().report(c.backend, false);
+        log::limited(log::level::warning, log::str(owner_->cfg().name, ":backend-timeout:", b.address.text),
+                     log::str("listener '", owner_->cfg().name, "' backend ", b.address.text, ": no connect within ",
+                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"));
+    }
+    if (c.walk_deadline <= now)
+        return finish(close_reason::backend_failed, "no backend connected within timeouts.connect_total_ms");
+    next_backend();
 }
 
 void session::on_connected() {

@@ -1,6 +1,7 @@
 // Bad clients and a dead backend are closed and counted; the broker keeps serving.
 #include <gtest/gtest.h>
 
+#include "support/blackhole.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
@@ -42,9 +43,12 @@ TEST(bad_peers, backend_down_closes_client_promptly_and_counts) {
 }
 
 TEST(bad_peers, backend_connect_times_out_when_nothing_answers) {
-    // 192.0.2.0/24 is TEST-NET-1: never routed. The connect can only time out (or fail at
-    // once where no route exists); either way the client is closed and it is counted.
-    test::broker_harness broker(1, {{"listeners", {{{"backend", {{"address", "192.0.2.1:9"}, {"connect_timeout_ms", 300}}}}}}});
+    // A backend on loopback whose SYNs go unanswered: the connect can only time out; the
+    // client is closed and it is counted.
+    test::blackhole dead;
+    test::broker_harness broker(
+        1, {{"listeners",
+             {{{"backend", {{"address", "127.0.0.1:" + std::to_string(dead.port())}, {"connect_timeout_ms", 300}}}}}}});
     test::tls_client c;
     ASSERT_TRUE(c.open(broker.port())) << c.error();
     EXPECT_TRUE(c.wait_closed(5s));

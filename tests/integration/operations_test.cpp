@@ -14,14 +14,7 @@
 using namespace tlsbroker;
 using namespace std::chrono_literals;
 
-namespace {
-bool round_trip(std::uint16_t port, const std::string& msg, const char* sni = "localhost") {
-    test::tls_client c;
-    c.set_timeout(5s);
-    std::string got;
-    return c.connect(port) && c.handshake(sni) && c.write_all(msg) && c.read_exact(msg.size(), got) && got == msg;
-}
-}  // namespace
+using test::round_trip;
 
 TEST(operations, proxy_v1_header_carries_the_client_address) {
     test::echo_backend::options o;

@@ -212,4 +212,11 @@ std::string random_bytes(std::size_t n, std::uint32_t seed) {
     return s;
 }
 
+bool round_trip(std::uint16_t port, const std::string& msg, const char* sni) {
+    tls_client c;
+    c.set_timeout(std::chrono::seconds(5));
+    std::string got;
+    return c.connect(port) && c.handshake(sni) && c.write_all(msg) && c.read_exact(msg.size(), got) && got == msg;
+}
+
 }  // namespace tlsbroker::test

@@ -59,4 +59,7 @@ private:
 
 std::string random_bytes(std::size_t n, std::uint32_t seed);
 
+// One TLS connection to 127.0.0.1:port that sends `msg` and reads it back (5 s per step).
+bool round_trip(std::uint16_t port, const std::string& msg, const char* sni = "localhost");
+
 }  // namespace tlsbroker::test
