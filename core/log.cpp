@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/core/null_deleter.hpp>
 #include <boost/log/attributes/function.hpp>
@@ -273,12 +274,37 @@ level current_level() { return st().min.load(std::memory_order_relaxed); }
 
 bool enabled(level l) { return l >= current_level(); }
 
+std::string escape_controls(std::string_view text) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7f) {
+            out += ch;
+            continue;
+        }
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+    return out;
+}
+
 void write(level l, std::string_view message) {
     auto& s = st();
     if (!enabled(l)) return;
     auto rec = s.logger.open_record(bl::keywords::severity = l);
     if (!rec) return;
     bl::record_ostream os(rec);
+    // Every line is one line: control bytes that a peer slipped into a name (SNI, a
+    // certificate, a PROXY field) or an error text are written as \xNN.
+    const bool clean = std::none_of(message.begin(), message.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c < 0x20 || c == 0x7f;
+    });
+    const std::string escaped = clean ? std::string() : escape_controls(message);
+    if (!clean) message = escaped;
     os.write(message.data(), static_cast<std::streamsize>(message.size()));
     os.flush();
     s.logger.push_record(std::move(rec));

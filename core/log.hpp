@@ -36,7 +36,10 @@ level current_level();
 // True when a line at `l` would be written (lets callers skip building expensive text).
 bool enabled(level l);
 
+// Writes one line. Control bytes (below 0x20, and 0x7f) in `message` are written as \xNN,
+// so that nothing a peer supplies can end a line or forge the next one.
 void write(level l, std::string_view message);
+std::string escape_controls(std::string_view text);
 
 // Writes `message` unless a message with the same `key` was written within the rate-limit
 // window; suppressed repeats are counted and reported as "(N similar suppressed)" on the

@@ -1,6 +1,7 @@
 // Bad clients and a dead backend are closed and counted; the broker keeps serving.
 #include <gtest/gtest.h>
 
+#include "core/log.hpp"
 #include "support/blackhole.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
@@ -54,3 +55,21 @@ TEST(bad_peers, backend_connect_times_out_when_nothing_answers) {
     EXPECT_TRUE(c.wait_closed(5s));
     EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::backend_connect_failures) == 1; }, 5s));
 }
+
+TEST(bad_peers, a_server_name_with_a_line_break_cannot_forge_a_log_line) {
+    test::echo_backend backend;
+    log::capture lines;
+    test::broker_harness broker(backend.port(), {{"log", {{"level", "info"}}}});
+    log::set_level(log::level::info);  // the connection line is info
+    test::tls_client c;
+    ASSERT_TRUE(c.connect(broker.port()));
+    ASSERT_TRUE(c.handshake("evil\nFORGED-LINE")) << c.error();
+    c.close();
+    ASSERT_TRUE(test::wait_until([&] { return lines.contains("sni=evil\\x0aFORGED-LINE"); }, 5s))
+        << ::testing::PrintToString(lines.lines());
+    for (const auto& l : lines.lines()) {
+        EXPECT_EQ(l.find('\n'), std::string::npos) << l;
+        EXPECT_NE(l.rfind("FORGED-LINE", 0), 0u) << l;
+    }
+}
+

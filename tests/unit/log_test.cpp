@@ -250,3 +250,14 @@ TEST_F(log_test, configure_applies_level_and_window) {
     EXPECT_EQ(cap.lines(), std::vector<std::string>{"[error] once"});
     log::shutdown();
 }
+
+TEST_F(log_test, control_bytes_cannot_end_a_line_or_forge_the_next) {
+    log::set_level(log::level::info);
+    log::capture cap;
+    TB_LOG_INFO("client sni=", std::string("evil\nFORGED-LINE \r\x1b[2J\x7f\x01"), " end");
+    const auto lines = cap.lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], "[info] client sni=evil\\x0aFORGED-LINE \\x0d\\x1b[2J\\x7f\\x01 end");
+    EXPECT_EQ(log::escape_controls("plain text, \xc3\xa9 UTF-8 kept"), "plain text, \xc3\xa9 UTF-8 kept");
+}
+
