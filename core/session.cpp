@@ -6,6 +6,7 @@
 
 #include "core/listener.hpp"
 #include "core/log.hpp"
+#include "core/peer_identity.hpp"
 #include "core/socket_options.hpp"
 
 namespace tlsbroker::core {
@@ -75,6 +76,10 @@ void session::on_handshake_done() {
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
         TB_LOG_INFO("listener '", owner_->cfg().name, "' client ", peer_, " certificate subject=", id.subject,
                     " sans=", sans.empty() ? "-" : sans, id.verified ? " (verified)" : " (not verified)");
+        if (!id.problem.empty())
+            log::limited(log::level::warning, log::str(owner_->cfg().name, ":client-identity"),
+                         log::str("listener '", owner_->cfg().name, "' client ", peer_, ": certificate name refused (",
+                                  id.problem, "); it is not logged as a name nor passed to the backend"));
     }
     phase_ = phase::connecting;
     connect_ = std::make_unique<connect_state>();

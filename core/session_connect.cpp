@@ -8,6 +8,7 @@
 #include "core/backend_set.hpp"
 #include "core/listener.hpp"
 #include "core/log.hpp"
+#include "core/peer_identity.hpp"
 #include "core/proxy_protocol.hpp"
 #include "core/session.hpp"
 #include "core/socket_options.hpp"

@@ -141,41 +141,4 @@ int tls_context::on_server_name(SSL* ssl, int* alert, void* arg) {
     return SSL_TLSEXT_ERR_OK;  // the default certificate serves unknown names
 }
 
-client_identity peer_identity(SSL* ssl) {
-    client_identity id;
-    X509* cert = SSL_get1_peer_certificate(ssl);
-    if (cert == nullptr) return id;
-    id.presented = true;
-    id.verified = SSL_get_verify_result(ssl) == X509_V_OK;
-    if (char* s = X509_NAME_oneline(X509_get_subject_name(cert), nullptr, 0)) {
-        id.subject = s;
-        OPENSSL_free(s);
-    }
-    char cn[256] = {0};
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn) > 0) id.common_name = cn;
-    if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
-        for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
-            const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
-            if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
-                const auto* v = g->d.ia5;
-                const char* tag = g->type == GEN_DNS ? "DNS:" : g->type == GEN_EMAIL ? "email:" : "URI:";
-                id.sans.push_back(tag + std::string(reinterpret_cast<const char*>(v->data), static_cast<std::size_t>(v->length)));
-            } else if (g->type == GEN_IPADD && (g->d.ip->length == 4 || g->d.ip->length == 16)) {
-                char buf[64] = {0};
-                const auto* d = g->d.ip->data;
-                if (g->d.ip->length == 4)
-                    std::snprintf(buf, sizeof buf, "IP:%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
-                else
-                    std::snprintf(buf, sizeof buf, "IP:%x:%x:%x:%x:%x:%x:%x:%x", d[0] << 8 | d[1], d[2] << 8 | d[3],
-                                  d[4] << 8 | d[5], d[6] << 8 | d[7], d[8] << 8 | d[9], d[10] << 8 | d[11],
-                                  d[12] << 8 | d[13], d[14] << 8 | d[15]);
-                id.sans.emplace_back(buf);
-            }
-        }
-        GENERAL_NAMES_free(names);
-    }
-    X509_free(cert);
-    return id;
-}
-
 }  // namespace tlsbroker::core

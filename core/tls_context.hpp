@@ -59,15 +59,6 @@ private:
 // a wildcard stands for exactly one label.
 bool server_name_matches(const std::string& pattern, const std::string& name);
 
-// The client certificate's identity, for logs and the PROXY header.
-struct client_identity {
-    bool presented = false;
-    bool verified = false;
-    std::string subject;
-    std::string common_name;
-    std::vector<std::string> sans;  // "DNS:…", "IP:…", "email:…", "URI:…"
-};
-client_identity peer_identity(SSL* ssl);
 
 // The text of the oldest queued OpenSSL error (and clears the queue); "" when none.
 std::string openssl_error_text();
