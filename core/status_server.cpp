@@ -16,6 +16,8 @@
 #include "core/accept_error.hpp"
 #include "core/backoff.hpp"
 #include "core/log.hpp"
+#include "core/reload_gate.hpp"
+#include "core/status_connection.hpp"
 
 namespace tlsbroker::core {
 
@@ -27,19 +29,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t body_limit = 8 * 1024;
-constexpr std::size_t header_limit = 8 * 1024;
-constexpr auto io_timeout = 10s;
-constexpr auto linger_timeout = 2s;       // reading what is left after an error reply
 constexpr std::size_t max_sessions = 64;  // status connections open at once; more are closed
+constexpr std::size_t max_sessions_per_source = 8;  // every loopback address counts as one source
+constexpr auto reload_min_interval = 1s;  // POST /reload: at most one per second, one at a time
 
 // How many handler calls the current thread is inside (lets stop() run from a handler).
 thread_local int handler_depth = 0;
 
-class session;
-
 // The endpoint's state; status_server::impl is this under the name the header declares.
-struct endpoint_core : std::enable_shared_from_this<endpoint_core> {
+struct endpoint_core : status_connection_owner, std::enable_shared_from_this<endpoint_core> {
     endpoint_core(net::io_context& ioc, status_handlers h)
         : ioc_(ioc),
           strand_(net::make_strand(ioc)),
@@ -55,11 +53,16 @@ struct endpoint_core : std::enable_shared_from_this<endpoint_core> {
     void stop();
 
     // Sessions register themselves; stop() closes whatever is registered.
-    bool add(session* s, const std::weak_ptr<session>& w);
-    void remove(session* s);
+    bool add(status_connection* c, const std::weak_ptr<status_connection>& w, const std::string& source) override;
+    void remove(status_connection* c) override;
 
     http_reply call(const std::function<http_reply()>& fn, std::string_view what);
-    http::response<http::string_body> route(const http::request<http::string_body>& req);
+    response route(const request& req) override;
+    bool is_reload(const request& req) const override;
+    // Runs the reload handler on the reload gate's thread and then done(reply) there; or
+    // refuses at once (429 while one runs or within reload_min_interval of the last, 503
+    // when stopping).
+    std::optional<http_reply> start_reload(std::function<void(http_reply)> done) override;
 
     net::io_context& ioc_;
     net::strand<net::io_context::executor_type> strand_;
@@ -76,117 +79,15 @@ struct endpoint_core : std::enable_shared_from_this<endpoint_core> {
     bool calls_closed_ = false;
 
     std::mutex sessions_mutex_;
-    std::unordered_map<session*, std::weak_ptr<session>> sessions_;
+    struct entry {
+        std::weak_ptr<status_connection> connection;
+        std::string source;
+    };
+    std::unordered_map<status_connection*, entry> sessions_;
+    std::unordered_map<std::string, std::size_t> per_source_;
+    reload_gate reloads_{reload_min_interval};
 };
 
-http::response<http::string_body> make_response(http_reply r, unsigned version, bool keep_alive) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-    res.set(http::field::server, "tlsbroker");
-    res.set(http::field::content_type, r.content_type);
-    res.set(http::field::cache_control, "no-store");
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
-}
-
-http_reply text(unsigned status, std::string body) {
-    return {status, "text/plain; charset=utf-8", std::move(body)};
-}
-
-// One status connection: read a request, answer it, repeat while keep-alive holds.
-class session : public std::enable_shared_from_this<session> {
-public:
-    session(tcp::socket socket, std::shared_ptr<endpoint_core> owner)
-        : stream_(std::move(socket)), owner_(std::move(owner)) {}
-    ~session() { owner_->remove(this); }
-
-    void run() {
-        if (!owner_->add(this, weak_from_this())) return;  // stopping: the socket just closes
-        net::dispatch(stream_.get_executor(),
-                      beast::bind_front_handler(&session::do_read, shared_from_this()));
-    }
-
-    // Any thread.
-    void close() {
-        net::post(stream_.get_executor(), [self = shared_from_this()] {
-            boost::system::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-            self->stream_.close();
-        });
-    }
-
-private:
-    void do_read() {
-        parser_.emplace();
-        parser_->body_limit(body_limit);
-        parser_->header_limit(header_limit);
-        stream_.expires_after(io_timeout);
-        http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&session::on_read, shared_from_this()));
-    }
-
-    void on_read(boost::system::error_code ec, std::size_t) {
-        if (ec == http::error::body_limit) return reply_error(413, "request body too large\n");
-        if (ec == http::error::header_limit) return reply_error(431, "request header too large\n");
-        if (ec && ec.category() == http::make_error_code(http::error::bad_target).category() &&
-            ec != http::error::end_of_stream && ec != http::error::partial_message)
-            return reply_error(400, "bad request\n");
-        if (ec) return finish(ec);
-
-        res_ = owner_->route(parser_->get());
-        do_write();
-    }
-
-    void reply_error(unsigned status, std::string body) {
-        res_ = make_response(text(status, std::move(body)), 11, false);
-        do_write();
-    }
-
-    void do_write() {
-        stream_.expires_after(io_timeout);
-        http::async_write(stream_, res_,
-                          beast::bind_front_handler(&session::on_write, shared_from_this()));
-    }
-
-    void on_write(boost::system::error_code ec, std::size_t) {
-        if (ec) return finish(ec);
-        if (res_.keep_alive()) return do_read();
-        // Half-close, then read what the client may still send so that closing does not
-        // reset the connection before it has read the reply.
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream_.expires_after(linger_timeout);
-        do_linger();
-    }
-
-    void do_linger() {
-        stream_.async_read_some(
-            net::buffer(scratch_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                if (ec) return self->finish({});
-                self->drained_ += n;
-                if (self->drained_ > 64 * 1024) return self->finish({});
-                self->do_linger();
-            });
-    }
-
-    void finish(boost::system::error_code ec) {
-        if (ec && ec != http::error::end_of_stream && ec != net::error::operation_aborted)
-            log::limited(log::level::debug, "status:session",
-                         log::str("status connection: ", ec.message()));
-        boost::system::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        stream_.close();
-    }
-
-    beast::tcp_stream stream_;
-    std::shared_ptr<endpoint_core> owner_;
-    beast::flat_buffer buffer_{header_limit + body_limit};
-    std::optional<http::request_parser<http::string_body>> parser_;
-    http::response<http::string_body> res_;
-    std::array<char, 4096> scratch_{};
-    std::size_t drained_ = 0;
-};
 
 }  // namespace
 
@@ -222,7 +123,7 @@ void endpoint_core::on_accept(boost::system::error_code ec, tcp::socket socket) 
     if (!ec && stopping) return;  // stopped: the acceptor is closed, the socket closes here
     if (!ec) {
         delay_.reset();
-        std::make_shared<session>(std::move(socket), shared_from_this())->run();
+        std::make_shared<status_connection>(std::move(socket), shared_from_this())->run();
         return do_accept();
     }
 
@@ -269,22 +170,49 @@ void endpoint_core::on_retry(bool reopen) {
     do_accept();
 }
 
-bool endpoint_core::add(session* s, const std::weak_ptr<session>& w) {
+bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connection>& w, const std::string& source) {
     std::lock_guard lock(sessions_mutex_);
-    if (stopped_.load() || sessions_.size() >= max_sessions) {
-        if (!stopped_.load())
-            log::limited(log::level::warning, "status:too-many",
-                         log::str("status endpoint: ", max_sessions,
-                                  " connections open, closing a new one"));
+    if (stopped_.load()) return false;
+    auto& mine = per_source_[source];
+    if (sessions_.size() >= max_sessions || mine >= max_sessions_per_source) {
+        const bool total = sessions_.size() >= max_sessions;
+        if (mine == 0) per_source_.erase(source);
+        log::limited(log::level::warning, total ? "status:too-many" : "status:too-many-source",
+                     total ? log::str("status endpoint: ", max_sessions, " connections open, closing a new one")
+                           : log::str("status endpoint: ", max_sessions_per_source, " connections open from ",
+                                      source, ", closing a new one"));
         return false;
     }
-    sessions_.emplace(s, w);
+    ++mine;
+    sessions_.emplace(s, entry{w, source});
     return true;
 }
 
-void endpoint_core::remove(session* s) {
+void endpoint_core::remove(status_connection* s) {
     std::lock_guard lock(sessions_mutex_);
-    sessions_.erase(s);
+    const auto it = sessions_.find(s);
+    if (it == sessions_.end()) return;
+    if (const auto n = per_source_.find(it->second.source); n != per_source_.end() && --n->second == 0)
+        per_source_.erase(n);
+    sessions_.erase(it);
+}
+
+bool endpoint_core::is_reload(const request& req) const {
+    const std::string_view target(req.target().data(), req.target().size());
+    return handlers_.reload && req.method() == http::verb::post && target.substr(0, target.find('?')) == "/reload";
+}
+
+std::optional<http_reply> endpoint_core::start_reload(std::function<void(http_reply)> done) {
+    const auto refused = reloads_.start([self = shared_from_this(), done = std::move(done)] {
+        done(self->call(self->handlers_.reload, "/reload"));
+    });
+    if (!refused) return std::nullopt;
+    switch (*refused) {
+    case reload_gate::refusal::busy: return text(429, "a reload is running; try again\n");
+    case reload_gate::refusal::too_soon: return text(429, "at most one reload per second; try again\n");
+    case reload_gate::refusal::closed: break;
+    }
+    return text(503, "stopping\n");
 }
 
 http_reply endpoint_core::call(const std::function<http_reply()>& fn, std::string_view what) {
@@ -317,8 +245,7 @@ http_reply endpoint_core::call(const std::function<http_reply()>& fn, std::strin
     return reply;
 }
 
-http::response<http::string_body> endpoint_core::route(
-    const http::request<http::string_body>& req) {
+status_connection_owner::response endpoint_core::route(const request& req) {
     const auto version = req.version();
     const bool keep = req.keep_alive();
     std::string_view path(req.target().data(), req.target().size());
@@ -357,18 +284,21 @@ void endpoint_core::stop() {
         else
             net::post(strand_, close_acceptor);
 
-        std::vector<std::shared_ptr<session>> live;
+        std::vector<std::shared_ptr<status_connection>> live;
         {
             std::lock_guard lock(sessions_mutex_);
-            for (auto& [ptr, weak] : sessions_)
-                if (auto s = weak.lock()) live.push_back(std::move(s));
+            for (auto& [ptr, e] : sessions_)
+                if (auto s = e.connection.lock()) live.push_back(std::move(s));
         }
         for (auto& s : live) s->close();
     }
     // No handler starts from now on; wait for the ones under way on other threads.
-    std::unique_lock lock(calls_mutex_);
-    calls_closed_ = true;
-    calls_cv_.wait(lock, [this] { return in_flight_ <= handler_depth; });
+    {
+        std::unique_lock lock(calls_mutex_);
+        calls_closed_ = true;
+        calls_cv_.wait(lock, [this] { return in_flight_ <= handler_depth; });
+    }
+    reloads_.close();  // its handler has returned (or never started): collect the thread
 }
 
 status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep,

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -35,6 +38,7 @@ struct running_server {
     net::io_context ioc;
     net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
     std::atomic<int> reloads{0};
+    std::function<void()> on_reload;  // runs inside the reload handler (tests may block there)
     std::unique_ptr<core::status_server> server;
     std::vector<std::thread> threads;
 
@@ -51,6 +55,7 @@ struct running_server {
         };
         if (with_reload)
             h.reload = [this] {
+                if (on_reload) on_reload();
                 ++reloads;
                 return core::http_reply{200, "text/plain; charset=utf-8", "reloaded\n"};
             };
@@ -173,7 +178,7 @@ TEST(status_server, unknown_paths_are_404_and_wrong_methods_405) {
     EXPECT_EQ(res[http::field::allow], "POST");
     EXPECT_EQ(s.reloads.load(), 0);
 
-    res = once(s.port(), "DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    res = once(s.port(), "DELETE /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(res.result_int(), 405u);
 }
 
@@ -214,7 +219,7 @@ TEST(status_server, request_body_over_8k_is_refused_with_413) {
 TEST(status_server, oversized_header_is_431_and_garbage_is_400) {
     running_server s;
     const auto big =
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
     EXPECT_EQ(once(s.port(), big).result_int(), 431u);
     EXPECT_EQ(once(s.port(), "NOT HTTP AT ALL\r\n\r\n").result_int(), 400u);
     EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u);
@@ -289,3 +294,81 @@ TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
     EXPECT_EQ(once(port, get("/healthz")).result_int(), 200u);
 }
 #endif
+
+TEST(status_server, a_request_from_a_web_page_is_refused) {
+    running_server s;
+    // What a page's fetch() sends: an Origin header, and a "simple" content type.
+    auto res = once(s.port(), "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
+                              "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    EXPECT_EQ(res.result_int(), 403u);
+    res = once(s.port(), "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(res.result_int(), 403u);
+    EXPECT_EQ(s.reloads.load(), 0);
+}
+
+TEST(status_server, a_host_that_is_a_name_other_than_localhost_is_421) {
+    running_server s;
+    const auto with_host = [&](const std::string& host) {
+        return once(s.port(), "GET /healthz HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n").result_int();
+    };
+    EXPECT_EQ(with_host("rebind.evil.example:9100"), 421u);  // a name made to resolve to 127.0.0.1
+    EXPECT_EQ(with_host("127.0.0.1:" + std::to_string(s.port())), 200u);
+    EXPECT_EQ(with_host("[::1]:9100"), 200u);
+    EXPECT_EQ(with_host("LocalHost:9100"), 200u);
+    EXPECT_EQ(once(s.port(), "GET /healthz HTTP/1.0\r\n\r\n").result_int(), 200u);  // no Host at all
+}
+
+TEST(status_server, reloads_run_one_at_a_time_off_the_io_threads_and_at_most_once_a_second) {
+    running_server s;
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    std::thread::id ran_on;
+    s.on_reload = [&] {
+        std::unique_lock lock(m);
+        ran_on = std::this_thread::get_id();
+        cv.wait_for(lock, 10s, [&] { return release; });
+    };
+    client first;
+    ASSERT_FALSE(first.connect(s.port()));
+    ASSERT_FALSE(first.send(post("/reload")));
+    ASSERT_TRUE(tlsbroker::test::wait_until([&] { std::lock_guard l(m); return ran_on != std::thread::id{}; }, 5s));
+    // While it runs, the endpoint still answers, and a second reload is refused.
+    EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u) << "the reload blocked an I/O thread";
+    auto busy = once(s.port(), post("/reload"));
+    EXPECT_EQ(busy.result_int(), 429u);
+    EXPECT_EQ(busy[http::field::retry_after], "1");
+    for (const auto& t : s.threads) EXPECT_NE(ran_on, t.get_id()) << "the reload ran on an I/O thread";
+    {
+        std::lock_guard l(m);
+        release = true;
+    }
+    cv.notify_all();
+    boost::system::error_code ec;
+    EXPECT_EQ(first.read(ec).result_int(), 200u);
+    EXPECT_EQ(once(s.port(), post("/reload")).result_int(), 429u) << "within a second of the last one";
+    EXPECT_TRUE(tlsbroker::test::wait_until([&] { return once(s.port(), post("/reload")).result_int() == 200u; }, 5s));
+    EXPECT_EQ(s.reloads.load(), 2);
+}
+
+TEST(status_server, one_source_cannot_take_every_status_connection) {
+    running_server s;
+    std::vector<std::unique_ptr<client>> held;
+    for (int i = 0; i < 8; ++i) {
+        held.push_back(std::make_unique<client>());
+        ASSERT_FALSE(held.back()->connect(s.port()));
+        EXPECT_EQ(held.back()->request(get("/healthz", false)).result_int(), 200u);  // registered and kept open
+    }
+    client ninth;
+    ASSERT_FALSE(ninth.connect(s.port()));
+    EXPECT_TRUE(ninth.send(get("/healthz")) || peer_closed(ninth)) << "a ninth loopback connection was served";
+    held.pop_back();
+    EXPECT_TRUE(tlsbroker::test::wait_until([&] {
+        client c;
+        return !c.connect(s.port()) && !c.send(get("/healthz")) && [&] {
+            boost::system::error_code ec;
+            return c.read(ec).result_int() == 200u && !ec;
+        }();
+    }, 5s));
+}
+
