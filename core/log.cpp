@@ -12,6 +12,7 @@
 #include <boost/log/sinks/text_ostream_backend.hpp>
 #include <boost/log/sources/record_ostream.hpp>
 #include <boost/log/sources/severity_logger.hpp>
+#include <boost/log/utility/exception_handler.hpp>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +64,14 @@ private:
 };
 using capture_sink = bl::sinks::synchronous_sink<capture_backend>;
 
+std::atomic<std::uint64_t> failed_records{0};
+
+struct count_failure {
+    using result_type = void;
+    void operator()(const std::exception&) const { failed_records.fetch_add(1, std::memory_order_relaxed); }
+    void operator()() const { failed_records.fetch_add(1, std::memory_order_relaxed); }  // anything else
+};
+
 struct state {
     logger_type logger;
     std::atomic<level> min{level::info};
@@ -78,6 +87,10 @@ struct state {
         auto core = bl::core::get();
         core->add_global_attribute(timestamp_attribute,
                                    bl::attributes::make_function([] { return sys_clock::now(); }));
+        // A sink that fails (disk full, a rotated file that cannot be opened, the Event Log)
+        // costs its line, never the caller: no exception leaves a logging call, so none
+        // can escape a session's handler half-way through closing it.
+        core->set_exception_handler(bl::make_exception_handler<std::exception>(count_failure{}, std::nothrow));
         apply_filter();
     }
 
@@ -325,6 +338,8 @@ bool limited(level l, std::string_view key, std::string_view message) {
         write(l, str(message, " (", d.suppressed, " similar suppressed)"));
     return true;
 }
+
+std::uint64_t failed_lines() { return failed_records.load(std::memory_order_relaxed); }
 
 void set_rate_limit(std::chrono::milliseconds window) {
     auto& s = st();

@@ -6,6 +6,7 @@
 #include <boost/log/sinks/sink.hpp>
 #include <boost/smart_ptr/shared_ptr.hpp>
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <sstream>
 #include <string>
@@ -45,6 +46,10 @@ std::string escape_controls(std::string_view text);
 // window; suppressed repeats are counted and reported as "(N similar suppressed)" on the
 // next line written for that key. Returns true when the line was written.
 bool limited(level l, std::string_view key, std::string_view message);
+
+// Lines lost because a sink failed (an exception inside Boost.Log is counted here and goes
+// no further).
+std::uint64_t failed_lines();
 
 // Sets the rate-limit window (configure() does this from the config).
 void set_rate_limit(std::chrono::milliseconds window);

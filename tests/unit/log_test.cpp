@@ -261,3 +261,23 @@ TEST_F(log_test, control_bytes_cannot_end_a_line_or_forge_the_next) {
     EXPECT_EQ(log::escape_controls("plain text, \xc3\xa9 UTF-8 kept"), "plain text, \xc3\xa9 UTF-8 kept");
 }
 
+
+namespace {
+// A sink that fails on every record, as a full disk or a broken Event Log would.
+struct throwing_backend : boost::log::sinks::basic_sink_backend<boost::log::sinks::synchronized_feeding> {
+    void consume(const boost::log::record_view&) { throw std::runtime_error("disk full"); }
+};
+}  // namespace
+
+TEST_F(log_test, a_failing_sink_costs_its_line_never_the_caller) {
+    log::set_level(log::level::info);
+    auto sink = boost::make_shared<boost::log::sinks::synchronous_sink<throwing_backend>>();
+    log::add_sink(sink);
+    log::capture cap;
+    const auto before = log::failed_lines();
+    EXPECT_NO_THROW(TB_LOG_ERROR("written while a sink fails"));
+    EXPECT_NO_THROW(log::limited(log::level::warning, key("failing-sink"), "limited too"));
+    log::remove_sink(sink);
+    EXPECT_EQ(log::failed_lines(), before + 2);
+    EXPECT_TRUE(cap.contains("written while a sink fails")) << "the other sinks still got the line";
+}
