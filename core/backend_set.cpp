@@ -1,5 +1,6 @@
 #include "core/backend_set.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/log.hpp"
@@ -70,14 +71,23 @@ std::vector<backend_state> backend_set::snapshot() const {
 
 void backend_set::start_checks(asio::io_context& ioc) {
     if (health_.check_interval_ms == 0) return;
-    timer_ = std::make_unique<asio::steady_timer>(ioc);
+    strand_ = std::make_unique<asio::strand<asio::io_context::executor_type>>(asio::make_strand(ioc));
+    timer_ = std::make_unique<asio::steady_timer>(*strand_);
+    checks_.resize(backends_.size());
     checking_ = true;
-    check_round();
+    asio::dispatch(*strand_, [self = shared_from_this()] { self->check_round(); });
 }
 
 void backend_set::stop_checks() {
-    checking_ = false;
-    if (timer_) timer_->cancel();
+    if (!checking_.exchange(false) || !strand_) return;
+    asio::dispatch(*strand_, [self = shared_from_this()] {
+        self->timer_->cancel();
+        for (auto& c : self->checks_) {
+            boost::system::error_code ignored;
+            if (c.socket) c.socket->close(ignored);
+            if (c.deadline) c.deadline->cancel();
+        }
+    });
 }
 
 void backend_set::check_round() {
@@ -89,19 +99,38 @@ void backend_set::check_round() {
                 std::lock_guard lock(self->mutex_);
                 if (self->state_[i].up) continue;
             }
-            const auto& a = self->backends_[i].address;
-            boost::system::error_code e;
-            const auto ip = asio::ip::make_address(a.host, e);
-            if (e) continue;  // names are checked by real connects only
-            auto sock = std::make_shared<tcp::socket>(self->timer_->get_executor());
-            sock->async_connect(tcp::endpoint(ip, a.port), [self, sock, i](const boost::system::error_code& ce) {
-                if (!ce) self->report(i, true);
-                boost::system::error_code ignored;
-                sock->close(ignored);
-            });
+            if (!self->checks_[i].socket) self->check(i);  // one at a time per backend
         }
         self->check_round();
     });
+}
+
+// One TCP connect to backend i under its connect_timeout_ms; success marks it up.
+void backend_set::check(std::size_t i) {
+    const auto& a = backends_[i].address;
+    boost::system::error_code e;
+    const auto ip = asio::ip::make_address(a.host, e);
+    if (e) return;  // names are checked by real connects only
+    auto& c = checks_[i];
+    c.socket = std::make_shared<tcp::socket>(*strand_);
+    c.deadline = std::make_shared<asio::steady_timer>(*strand_);
+    ++in_flight_;
+    auto done = [self = shared_from_this(), i, sock = c.socket](bool ok) {
+        auto& c = self->checks_[i];
+        if (c.socket != sock) return;  // already finished (the other of connect and deadline)
+        boost::system::error_code ignored;
+        c.socket->close(ignored);
+        c.deadline->cancel();
+        c.socket.reset();
+        c.deadline.reset();
+        --self->in_flight_;
+        if (ok && self->checking_) self->report(i, true);
+    };
+    c.deadline->expires_after(std::chrono::milliseconds(backends_[i].connect_timeout_ms));
+    c.deadline->async_wait([done](const boost::system::error_code& ec) {
+        if (!ec) done(false);  // no answer within connect_timeout_ms
+    });
+    c.socket->async_connect(tcp::endpoint(ip, a.port), [done](const boost::system::error_code& ec) { done(!ec); });
 }
 
 }  // namespace tlsbroker::core

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -38,13 +40,17 @@ public:
     void report(std::size_t i, bool ok);
     std::vector<backend_state> snapshot() const;
 
-    // Periodic TCP checks of down backends (when check_interval_ms > 0).
+    // Periodic TCP checks of down backends (when check_interval_ms > 0): at most one check
+    // per backend at a time, each under the backend's connect_timeout_ms. Thread-safe.
     void start_checks(boost::asio::io_context& ioc);
     void stop_checks();
+    // Checks under way now (tests).
+    std::size_t checks_in_flight() const { return in_flight_.load(); }
 
 private:
     bool usable(std::size_t i, clock::time_point now) const;
     void check_round();
+    void check(std::size_t i);
 
     std::vector<config::backend_config> backends_;
     bool round_robin_;
@@ -54,8 +60,16 @@ private:
     mutable std::mutex mutex_;
     std::vector<backend_state> state_;
     std::vector<clock::time_point> down_until_;
+    // The checks live on one strand: the timer, the check sockets and their deadlines.
+    struct check_state {
+        std::shared_ptr<boost::asio::ip::tcp::socket> socket;  // set while a check is under way
+        std::shared_ptr<boost::asio::steady_timer> deadline;
+    };
+    std::unique_ptr<boost::asio::strand<boost::asio::io_context::executor_type>> strand_;
     std::unique_ptr<boost::asio::steady_timer> timer_;
-    bool checking_ = false;
+    std::vector<check_state> checks_;
+    std::atomic<bool> checking_{false};
+    std::atomic<std::size_t> in_flight_{0};
 };
 
 }  // namespace tlsbroker::core
