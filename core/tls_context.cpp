@@ -7,6 +7,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "core/ticket_keys.hpp"
+
 namespace tlsbroker::core {
 
 namespace {
@@ -50,7 +52,10 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
                                SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);
     // One TLS 1.3 ticket per full handshake (OpenSSL's default is two): a reconnecting
     // client needs one, and each ticket costs both sides a sealed session and a record.
-    if (cfg.session_tickets) SSL_CTX_set_num_tickets(c, 1);
+    if (cfg.session_tickets) {
+        SSL_CTX_set_num_tickets(c, 1);
+        ticket_keys::global().attach(c);  // hourly keys, the previous one kept to decrypt
+    }
     else SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
     // Whole socket reads instead of a record header and then its body: half the read calls.
     // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
