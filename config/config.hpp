@@ -42,6 +42,7 @@ struct tls_config {
     std::filesystem::path private_key;
     std::vector<sni_certificate> sni;   // more certificates, chosen by server name
     bool refuse_unknown_sni = false;    // a name matching no entry fails the handshake
+    bool refuse_missing_sni = false;    // a client that sends no name fails the handshake
     std::filesystem::path client_ca;    // mutual TLS: CAs that sign client certificates
     std::string verify_client = "none";  // "none", "optional" or "required"
     std::filesystem::path crl;          // revoked client certificates (PEM CRLs)

@@ -78,6 +78,7 @@ void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, s
     o.u32("session_timeout_s", t.session_timeout_s, 1, 604800);
     read_sni(o, t, base, errors);
     o.boolean("refuse_unknown_sni", t.refuse_unknown_sni);
+    o.boolean("refuse_missing_sni", t.refuse_missing_sni);
     o.file("client_ca", t.client_ca, base, false);
     if (!t.client_ca.empty())
         if (auto p = check_ca_file(t.client_ca); !p.empty()) o.error("client_ca", p);

@@ -103,14 +103,16 @@ bool server_name_matches(const std::string& pattern_in, const std::string& name_
 }
 
 tls_context::tls_context(const config::tls_config& cfg)
-    : default_(make_ctx(cfg, cfg.certificate, cfg.private_key)), refuse_unknown_(cfg.refuse_unknown_sni) {
+    : default_(make_ctx(cfg, cfg.certificate, cfg.private_key)),
+      refuse_unknown_(cfg.refuse_unknown_sni),
+      refuse_missing_(cfg.refuse_missing_sni) {
     for (const auto& s : cfg.sni) {
         named n;
         for (const auto& name : s.server_names) n.names.push_back(lower(name));
         n.ctx = make_ctx(cfg, s.certificate, s.private_key);
         sni_.push_back(std::move(n));
     }
-    if (!sni_.empty() || refuse_unknown_) {
+    if (!sni_.empty() || refuse_unknown_ || refuse_missing_) {
         SSL_CTX_set_tlsext_servername_callback(default_.get(), &tls_context::on_server_name);
         SSL_CTX_set_tlsext_servername_arg(default_.get(), this);
     }
@@ -131,7 +133,11 @@ SSL_CTX* tls_context::for_name(const std::string& server_name) const {
 int tls_context::on_server_name(SSL* ssl, int* alert, void* arg) {
     const auto* self = static_cast<const tls_context*>(arg);
     const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    if (name == nullptr) return SSL_TLSEXT_ERR_NOACK;
+    if (name == nullptr) {
+        if (!self->refuse_missing_) return SSL_TLSEXT_ERR_NOACK;  // the default certificate serves it
+        *alert = SSL_AD_UNRECOGNIZED_NAME;
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
     if (SSL_CTX* c = self->for_name(name)) {
         SSL_set_SSL_CTX(ssl, c);
         // SSL_set_SSL_CTX does not copy the verification settings: take them from `c`.

@@ -53,6 +53,7 @@ private:
     };
     std::vector<named> sni_;
     bool refuse_unknown_ = false;
+    bool refuse_missing_ = false;
 };
 
 // True when `pattern` ("a.example" or "*.b.example") matches `name` (case-insensitive);

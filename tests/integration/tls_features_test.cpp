@@ -64,6 +64,20 @@ TEST(tls_features, unknown_server_names_can_be_refused) {
     EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::handshakes_failed) == 1; }, 5s));
 }
 
+TEST(tls_features, a_client_without_a_server_name_is_refused_only_when_configured) {
+    pki p;
+    test::echo_backend backend;
+    // refuse_unknown_sni alone lets a client without SNI through, to the default certificate.
+    test::broker_harness lenient(backend.port(), sni_patch(p, true));
+    EXPECT_EQ(served_cn(lenient.port(), nullptr), "localhost");
+    auto patch = sni_patch(p, true);
+    patch["listeners"][0]["tls"]["refuse_missing_sni"] = true;
+    test::broker_harness strict(backend.port(), patch);
+    EXPECT_EQ(served_cn(strict.port(), nullptr), "(handshake failed)");
+    EXPECT_EQ(served_cn(strict.port(), "a.example"), "a.example");
+    EXPECT_TRUE(test::wait_until([&] { return strict.counter(core::counter::handshakes_failed) == 1; }, 5s));
+}
+
 TEST(tls_features, mutual_tls_accepts_valid_and_rejects_unknown_and_revoked_clients) {
     pki p;
     test::make_crl(p.ca.cert, p.ca.key, {p.revoked_client.cert}, p.dir / "ca.crl");
