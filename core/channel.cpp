@@ -25,8 +25,11 @@ io_result channel::read(char* data, std::size_t size) {
     return {io_status::error, 0, ec.message()};
 }
 
-void channel::close() {
+void channel::close(bool reset) {
     boost::system::error_code ignored;
+    if (!socket_.is_open()) return;
+    socket_.cancel(ignored);
+    if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     socket_.close(ignored);
 }
 

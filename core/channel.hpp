@@ -56,7 +56,11 @@ public:
     template <class Handler>
     void wait(io_status want, Handler&& h);
 
-    void close();
+    // Cancels what is pending and closes. With `reset`, unsent bytes are dropped and the
+    // peer gets a reset (a peer that stopped reading would never take them). Pending
+    // operations are cancelled first: under Wine a socket with an overlapped operation still
+    // queued stays open (and established) after closesocket.
+    void close(bool reset = false);
 
     // The system error of the last read or write that failed (the TLS layer reports it).
     const boost::system::error_code& last_error() const { return last_error_; }

@@ -286,8 +286,9 @@ void session::finish(close_reason why, const std::string& detail) {
     log_connection(why);
     phase_ = phase::closed;
     timer_.cancel();
-    client_.close();
-    backend_.close();
+    // A peer that stopped reading will not take what is still queued for it: reset.
+    client_.close(why == close_reason::write_stall);
+    backend_.close(why == close_reason::write_stall);
     up_.buf.reset();
     down_.buf.reset();
     owner_->session_closed(this);

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <string>
@@ -120,3 +121,31 @@ TEST_F(channel_test, a_reset_is_an_error_the_channel_keeps) {
 }
 
 }  // namespace
+
+TEST_F(channel_test, a_close_delivers_what_was_written_and_a_reset_close_drops_it) {
+    const std::string data("still queued");
+    ASSERT_EQ(io->write(data.data(), data.size()).status, tlsbroker::core::io_status::ok);
+    io->close();
+    std::string got(data.size(), '\0');
+    boost::system::error_code ec;
+    asio::read(peer, asio::buffer(got), ec);
+    EXPECT_FALSE(ec);
+    EXPECT_EQ(got, data);
+    char more[8];
+    peer.read_some(asio::buffer(more), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+
+    tcp::socket other(ioc);
+    tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    other.connect(acc.local_endpoint());
+    tcp::socket s(ioc);
+    acc.accept(s);
+    s.non_blocking(true);
+    channel second(std::move(s));
+    ASSERT_EQ(second.write(data.data(), data.size()).status, tlsbroker::core::io_status::ok);
+    second.close(true);
+    // Bytes already delivered may still be read; the stream then ends in a reset, not an EOF.
+    ec.clear();
+    for (int i = 0; i < 100 && !ec; ++i) other.read_some(asio::buffer(more), ec);
+    EXPECT_EQ(ec, asio::error::connection_reset) << ec.message();
+}
