@@ -13,6 +13,7 @@
 # the Windows connect p99 is at most 3x the Linux one.
 # Usage: scripts/soak-site-mix.sh [--clients N (2025)] [--seconds S (300)]
 #          [--targets "linux windows"] [--idle N (2000)] [--no-build]
+#          [--stalled F (0.10)] [--slowloris R (5/s)] [--resets R (5/s)]   (to take the mix apart)
 # Output in build/soak-site-mix/<target>/ and build/soak-site-mix/summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +21,16 @@ source scripts/bench/lib.sh
 source scripts/bench/wine.sh
 
 clients=2025 seconds=300 targets="linux windows" idle=2000 build=1
+stalled=0.10 slowloris=5 resets=5  # fraction of clients that stop reading; new slowloris and resets per second
 while (($#)); do
   case "$1" in
     --clients) clients=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --idle) idle=$2; shift 2 ;;
+    --stalled) stalled=$2; shift 2 ;;
+    --slowloris) slowloris=$2; shift 2 ;;
+    --resets) resets=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     *) echo "usage: $0 [--clients N] [--seconds S] [--targets \"linux windows\"] [--idle N] [--no-build]" >&2
        exit 2 ;;
@@ -91,21 +96,25 @@ JSON
   grep '^{' "$dir/hold.log" >"$dir/hold.json" || true
 
   # The mix.
-  log "$name: $clients clients at $ramp/s for $seconds s (lifetime ~${lifetime} s), 50 slowloris, 5 resets/s"
+  log "$name: $clients clients at $ramp/s for $seconds s (lifetime ~${lifetime} s), stalled $stalled, slowloris $slowloris/s, resets $resets/s"
   start_bg "$dir/site.log" "$LOADGEN" site --target "127.0.0.1:$port_tls" --clients "$clients" --rate "$ramp" \
     --duration "$seconds" --interval 2 --message 16 --message-max 4000 --lifetime "$lifetime" \
-    --stop-reading-fraction 0.10 --vanish-fraction 0 --timeout 15 --progress 10 --threads 2 --json
+    --stop-reading-fraction "$stalled" --vanish-fraction 0 --timeout 15 --progress 10 --threads 2 --json
   local site=$last_pid
-  start_bg "$dir/slow.log" "$LOADGEN" slowloris --target "127.0.0.1:$port_tls" --connections $((5 * seconds)) \
-    --rate 5 --half-hello --duration 30 --threads 1 --json
-  local slow=$last_pid
-  start_bg "$dir/resets.log" "$LOADGEN" reset-storm --target "127.0.0.1:$port_tls" --connections $((5 * seconds)) \
-    --rate 5 --reset-fraction 1 --threads 1 --json
-  local resets=$last_pid
-  local rc=0
+  local others=()
+  if ((slowloris > 0)); then
+    start_bg "$dir/slow.log" "$LOADGEN" slowloris --target "127.0.0.1:$port_tls" \
+      --connections $((slowloris * seconds)) --rate "$slowloris" --half-hello --duration 30 --threads 1 --json
+    others+=("$last_pid")
+  fi
+  if ((resets > 0)); then
+    start_bg "$dir/resets.log" "$LOADGEN" reset-storm --target "127.0.0.1:$port_tls" \
+      --connections $((resets * seconds)) --rate "$resets" --reset-fraction 1 --threads 1 --json
+    others+=("$last_pid")
+  fi
+  local rc=0 p
   wait "$site" || rc=$?
-  wait "$slow" || true
-  wait "$resets" || true
+  for p in "${others[@]}"; do wait "$p" || true; done
   echo "$rc" >"$dir/site.rc"
   for f in site slow resets; do grep '^{' "$dir/$f.log" >"$dir/$f.json" || true; done
   http_get "$port_status" /metrics >"$dir/metrics.txt"
@@ -132,7 +141,7 @@ mget() { awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { printf "%.0f", s }'
   for t in $targets; do
     d=$out/$t
     sj=$d/site.json
-    reactor=$(grep -o '"select_reactor": [a-z]*' "$d/status.json" | awk '{print $2}')
+    reactor=$(grep -o '"select_reactor": [a-z]*' "$d/status.json" | awk '{print $2}' || true)
     printf '| %s | %s | %s | %s | %s (%s) | %s (%s) | %s | %s | %s | %s B |\n' "$t" "$(jget "$sj" connects)" \
       "$(jget "$sj" connect_failures)" "$(jget "$sj" handshake_p99_ms)" "$(jget "$sj" exchanges)" \
       "$(jget "$sj" exchange_failures)" "$(jget "$sj" stalled_reaped)" "$(jget "$sj" reap_max_ms)" \
@@ -150,13 +159,14 @@ for t in $targets; do
     failures+=("$t: $(jget "$sj" connect_failures) connects failed: $(grep -o '"failures": {[^}]*}' "$sj")")
   [[ $(jget "$sj" exchange_failures) == 0 ]] || failures+=("$t: $(jget "$sj" exchange_failures) exchanges failed")
   [[ $(cat "$d/site.rc") == 0 ]] || failures+=("$t: site clients exit code $(cat "$d/site.rc")")
-  ((${seconds} < 60)) || (($(jget "$sj" stalled_reaped) > 0)) || failures+=("$t: no stalled writer was reaped")
+  ((seconds < 60)) || [[ $stalled == 0 ]] || (($(jget "$sj" stalled_reaped) > 0)) ||
+    failures+=("$t: no stalled writer was reaped")
   awk -v m="$(jget "$sj" reap_max_ms)" -v l=$((stall_ms + 2000)) 'BEGIN { exit !(m <= l) }' ||
     failures+=("$t: a stalled writer was reaped after $(jget "$sj" reap_max_ms) ms (allowed $((stall_ms + 2000)))")
   [[ $(mget "$t" tlsbroker_accept_stalls_total) == 0 ]] || failures+=("$t: watchdog stalls")
   [[ $(mget "$t" 'tlsbroker_watchdog_recoveries_total{listener="site",step="recreate"}') == 0 ]] ||
     failures+=("$t: listening socket re-created")
-  [[ $(jget "$d/resets.json" resets) -gt 0 ]] || failures+=("$t: the reset clients did not run")
+  ((resets == 0)) || [[ $(jget "$d/resets.json" resets) -gt 0 ]] || failures+=("$t: the reset clients did not run")
   grep -q '"select_reactor": false' "$d/status.json" || failures+=("$t: Asio's select reactor started")
 done
 if [[ " $targets " == *" linux "* && " $targets " == *" windows "* ]]; then

@@ -5,7 +5,7 @@
 
 TARGET=${TARGET:-linux}
 WIN_BUILD_DIR=${WIN_BUILD_DIR:-build/windows}
-WIN_EXE=$WIN_BUILD_DIR/service/tlsbroker.exe
+WIN_EXE=${WIN_EXE:-$WIN_BUILD_DIR/service/tlsbroker.exe}
 
 # Builds tlsbroker.exe (and its MinGW dependencies, cached) when TARGET=windows.
 build_windows() {
@@ -33,13 +33,17 @@ start_broker() {
     broker=$last_pid
     return
   fi
-  start_bg "$out" wine "$WIN_EXE" --console --config "$(winepath -w "$config")"
-  # `wine` hands over to the Windows process; its RSS is the broker's.
+  local winconfig
+  winconfig=$(winepath -w "$config")
+  start_bg "$out" wine "$WIN_EXE" --console --config "$winconfig"
+  # `wine` hands over to the Windows process (named tlsbroker.exe, found by its own config
+  # path); its RSS is the broker's.
   broker=$last_pid
   deadline=$((SECONDS + 30))
   while ((SECONDS < deadline)); do
-    pid=$(pgrep -f 'tlsbroker\.exe --console' | while read -r p; do
-      [[ $(cat "/proc/$p/comm" 2>/dev/null) == tlsbroker.exe ]] && echo "$p"; done | head -1)
+    pid=$(for p in $(pgrep -f -- "--config ${winconfig//\\/\\\\}" || true); do
+      if [[ $(cat "/proc/$p/comm" 2>/dev/null) == tlsbroker.exe ]]; then echo "$p"; break; fi
+    done)
     [[ -n $pid ]] && { broker=$pid; return; }
     sleep 0.2
   done
