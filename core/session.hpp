@@ -73,6 +73,8 @@ private:
     void on_connected();
     void queue_proxy_header();
     void log_connection(close_reason why) const;
+    // Bytes one pump moves before it lets other handlers run (it continues from a post).
+    static constexpr std::size_t step_budget = 256 * 1024;
     void step(pump& p);
     bool pass_end(pump& p);  // false: must wait
     void wait(side s, io_status want, pump* p);
