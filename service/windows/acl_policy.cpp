@@ -179,11 +179,12 @@ finding judge(const descriptor& d, bool folder, const std::string& service_sid) 
         return f;
     }
     if (!d.owner.empty() && !trusted(d.owner)) f.untrusted_owner = d.owner;
-    // Rights that change the object, or (folder) let someone replace or plant a file in it.
-    const std::uint32_t change = write_dac | write_owner | del | generic_all | generic_write |
-                                 (folder ? write_data | append_data | delete_child : write_data | append_data);
-    // The service may add files to its folder (its logs); nothing else.
-    const std::uint32_t service_may = folder ? write_data | append_data | generic_write : 0;
+    // Rights that change a file; on a folder, those that let someone delete or replace a file
+    // in it (or the folder). Adding files to a folder is not among them: every file the
+    // service reads exists already, and a new one cannot take an existing one's name.
+    const std::uint32_t change = folder ? write_dac | write_owner | del | generic_all | delete_child
+                                        : write_dac | write_owner | del | generic_all | generic_write | write_data |
+                                              append_data;
     const std::uint32_t read = read_data | generic_read | generic_all;
     for (const auto& a : d.aces) {
         if (!a.allow || a.inherit_only || trusted(a.sid)) continue;
@@ -191,7 +192,7 @@ finding judge(const descriptor& d, bool folder, const std::string& service_sid) 
         // owner, who is checked above.
         if (a.sid == sids::creator_owner || a.sid == sids::creator_group || a.sid == sids::owner_rights) continue;
         const bool is_service = a.sid == service_sid;
-        if (a.mask & change & ~(is_service ? service_may : 0u)) add_unique(f.writers, a.sid);
+        if (a.mask & change) add_unique(f.writers, a.sid);
         if (!folder && !is_service && (a.mask & read)) add_unique(f.readers, a.sid);
     }
     return f;

@@ -74,7 +74,8 @@ std::optional<descriptor> parse_sddl(std::string_view sddl, std::string& error);
 struct finding {
     bool null_dacl = false;               // no DACL: everyone has full access
     std::string untrusted_owner;          // an owner who may rewrite the DACL at will
-    std::vector<std::string> writers;     // SIDs, other than SYSTEM/Administrators/TrustedInstaller, who may change it
+    std::vector<std::string> writers;     // SIDs, other than SYSTEM/Administrators/TrustedInstaller, who may change
+                                          // it (a folder: delete or replace what is in it)
     std::vector<std::string> readers;     // SIDs, other than those and the service, who may read it (files only)
 
     bool refuse() const { return null_dacl || !untrusted_owner.empty() || !writers.empty(); }

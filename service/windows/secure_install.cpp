@@ -58,14 +58,13 @@ std::string install_config_dir(const fs::path& dir, const std::string& listen_po
     const bool real = file_acls_are_real();
     if (!real) out << "file ACLs are not kept here (Wine): DACLs applied, existing files not judged\n";
 
-    // What others could do to the folder and its files before this install.
-    bool folder_untrusted = false;
+    // What others could do to the folder and its files before this install. A file is judged
+    // on its own: whoever could change it either owns it (nobody can give a file they made to
+    // Administrators or SYSTEM) or holds a write right on it, even when the folder was theirs.
     std::map<std::string, acl::finding> before;
     if (existed && real) {
-        if (const auto f = judge_path(dir, true, svc, out); !f || f->refuse()) {
-            folder_untrusted = true;
+        if (const auto f = judge_path(dir, true, svc, out); !f || f->refuse())
             out << dir.string() << ": existed and was " << (f ? f->describe() : "unreadable") << "; taken over\n";
-        }
         for (const char* name : trusted_files)
             if (fs::exists(dir / name))
                 if (const auto f = judge_path(dir / name, false, svc, out)) before[name] = *f;
@@ -78,20 +77,18 @@ std::string install_config_dir(const fs::path& dir, const std::string& listen_po
     if (auto problem = apply_sddl(dir, acl::sddl_for(acl::object_kind::folder, svc)); !problem.empty())
         return dir.string() + ": " + problem;
 
-    // A file a non-admin could have written (or any file of a folder a non-admin owned) is
-    // not trusted: set it aside, so a fresh one is written below.
+    // A file a non-admin owned or could write is not trusted: set it aside, so that a fresh
+    // one is written below.
     for (const char* name : trusted_files) {
         const auto p = dir / name;
         const auto it = before.find(name);
-        const bool untrusted = folder_untrusted || (it != before.end() && it->second.refuse());
-        if (!untrusted || !fs::exists(p)) continue;
+        if (it == before.end() || !it->second.refuse() || !fs::exists(p)) continue;
         auto aside = p;
         aside += ".untrusted";
         fs::remove(aside, ec);
         fs::rename(p, aside, ec);
         if (ec) return "cannot set aside " + p.string() + ": " + ec.message();
-        out << p.string() << ": " << (it != before.end() ? it->second.describe() : "in a folder a non-admin owned")
-            << "; set aside as " << aside.filename().string() << '\n';
+        out << p.string() << ": " << it->second.describe() << "; set aside as " << aside.filename().string() << '\n';
     }
     if (auto problem = lock_down_contents(dir, svc); !problem.empty()) return problem;
 

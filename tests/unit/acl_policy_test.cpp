@@ -88,7 +88,7 @@ TEST(acl_policy, folder_planted_by_a_user_is_refused) {
                               true);
     EXPECT_TRUE(f.refuse());
     EXPECT_EQ(f.untrusted_owner, user);
-    EXPECT_EQ(f.writers, (std::vector<std::string>{user, "S-1-5-32-545"}));  // Users may add files
+    EXPECT_EQ(f.writers, std::vector<std::string>{user});  // Users may only add files: no way to replace one
     EXPECT_NE(f.describe().find("owned by " + user), std::string::npos);
 }
 
@@ -116,10 +116,16 @@ TEST(acl_policy, null_dacl_and_untrusted_owner_are_refused) {
     EXPECT_FALSE(judge_text("O:SYD:P(A;;FA;;;SY)", false).refuse());
 }
 
-TEST(acl_policy, service_may_add_files_to_its_folder_but_not_replace_them) {
+TEST(acl_policy, adding_files_to_a_folder_is_allowed_replacing_them_is_not) {
     EXPECT_FALSE(judge_text("O:BAD:P(A;;0x1200a9;;;" + svc + ")(A;;0x6;;;" + svc + ")", true).refuse());
-    EXPECT_TRUE(judge_text("O:BAD:P(A;;0x40;;;" + svc + ")", true).refuse());  // delete child
-    EXPECT_TRUE(judge_text("O:BAD:P(A;;0x2;;;BU)", true).refuse());  // anyone else adding files
+    EXPECT_FALSE(judge_text("O:BAD:P(A;CI;0x100116;;;BU)", true).refuse());  // ProgramData's "Users: create"
+    EXPECT_FALSE(judge_text("O:BAD:P(A;;GW;;;AU)", true).refuse());
+    for (const std::string rights : {"0x40", "SD", "WD", "WO", "GA", "FA"}) {
+        EXPECT_TRUE(judge_text("O:BAD:P(A;;" + rights + ";;;" + svc + ")", true).refuse()) << rights;
+        EXPECT_TRUE(judge_text("O:BAD:P(A;;" + rights + ";;;BU)", true).refuse()) << rights;
+    }
+    // On a file, write data is a change.
+    EXPECT_TRUE(judge_text("O:BAD:P(A;;0x2;;;BU)", false).refuse());
 }
 
 TEST(acl_policy, inherit_only_and_deny_aces_do_not_grant) {
