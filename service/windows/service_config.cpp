@@ -2,7 +2,7 @@
 
 #include <windows.h>
 
-#include <vector>
+#include <algorithm>
 
 #include "config/loader.hpp"
 
@@ -26,10 +26,15 @@ private:
 
 }  // namespace
 
+std::uint32_t longest_drain_ms(const config::broker_config& cfg) {
+    std::uint32_t longest = 0;
+    for (const auto& l : cfg.listeners) longest = std::max(longest, l.timeouts.drain_ms);
+    return longest;
+}
+
 std::string configure_installed_service(const std::filesystem::path& config_dir, std::ostream& out) {
-    std::uint32_t drain_ms = config::timeouts_config{}.drain_ms;
     const auto loaded = config::load_file(config_dir / "tlsbroker.json");
-    if (loaded.ok()) drain_ms = loaded.config->timeouts.drain_ms;
+    const std::uint32_t drain_ms = loaded.ok() ? longest_drain_ms(*loaded.config) : config::timeouts_config{}.drain_ms;
     sc_handle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
     if (scm.get() == nullptr) return "cannot open the service manager (error " + std::to_string(GetLastError()) + ")";
     sc_handle svc(OpenServiceW(scm.get(), L"tlsbroker", SERVICE_CHANGE_CONFIG));

@@ -113,7 +113,7 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
                 loaded.config->effective_threads(), " threads)");
     if (!console) {
         const auto preshutdown = preshutdown_timeout_ms();
-        const auto need = loaded.config->timeouts.drain_ms + preshutdown_margin_ms;
+        const auto need = longest_drain_ms(*loaded.config) + preshutdown_margin_ms;
         if (preshutdown && *preshutdown < need)
             TB_LOG_WARN("the preshutdown timeout (", *preshutdown, " ms) is shorter than timeouts.drain_ms + ",
                         preshutdown_margin_ms, " ms (", need,

@@ -19,7 +19,7 @@ struct target {
     bool secret;  // a config or a private key: warn when others may read it
 };
 
-std::vector<target> targets(const fs::path& config_file, const config::config& cfg) {
+std::vector<target> targets(const fs::path& config_file, const config::broker_config& cfg) {
     std::vector<target> v{{config_file, true}};
     auto add = [&v](const fs::path& p, bool secret) {
         if (!p.empty()) v.push_back({p, secret});
@@ -39,7 +39,7 @@ std::vector<target> targets(const fs::path& config_file, const config::config& c
 
 }  // namespace
 
-file_check check_config_files(const fs::path& config_file, const config::config& cfg) {
+file_check check_config_files(const fs::path& config_file, const config::broker_config& cfg) {
     file_check result;
     if (!file_acls_are_real()) {
         TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");

@@ -17,6 +17,6 @@ struct file_check {
     unsigned warnings = 0;  // files readable by others (each logged)
 };
 
-file_check check_config_files(const std::filesystem::path& config_file, const config::config& cfg);
+file_check check_config_files(const std::filesystem::path& config_file, const config::broker_config& cfg);
 
 }  // namespace tlsbroker::service
