@@ -93,8 +93,9 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
         failure = {exit_code::config_invalid, "configuration " + file.string() + " is invalid:" + all};
         return nullptr;
     }
+    file_check check;
     if (!console) {
-        const auto check = check_config_files(file, *loaded.config);
+        check = check_config_files(file, *loaded.config);
         if (check.refused) {
             failure = {exit_code::config_insecure, check.reason};
             return nullptr;
@@ -109,6 +110,8 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
     }
     if (!console) enable_event_log();
     start_progress(console, hint_bind);
+    if (check.skipped) TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
+    for (const auto& w : check.warnings) TB_LOG_WARN(w);
     TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
                 loaded.config->effective_threads(), " threads)");
     if (!console) {

@@ -3,7 +3,6 @@
 #include <set>
 #include <vector>
 
-#include "core/log.hpp"
 #include "service/windows/acl_policy.hpp"
 #include "service/windows/file_security.hpp"
 #include "service/windows/service_sid.hpp"
@@ -42,7 +41,7 @@ std::vector<target> targets(const fs::path& config_file, const config::broker_co
 file_check check_config_files(const fs::path& config_file, const config::broker_config& cfg) {
     file_check result;
     if (!file_acls_are_real()) {
-        TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
+        result.skipped = true;
         return result;
     }
     const auto svc = service_sid("tlsbroker");
@@ -62,8 +61,8 @@ file_check check_config_files(const fs::path& config_file, const config::broker_
             result.refused = true;
             result.reason = p.string() + " is " + f.describe() + "; only SYSTEM and Administrators may change it";
         } else if (secret && f.warn()) {
-            ++result.warnings;
-            TB_LOG_WARN(p.string(), " is ", f.describe(), "; restrict it to SYSTEM, Administrators and NT SERVICE\\tlsbroker");
+            result.warnings.push_back(p.string() + " is " + f.describe() +
+                                      "; restrict it to SYSTEM, Administrators and NT SERVICE\\tlsbroker");
         }
     };
     for (const auto& t : targets(config_file, cfg)) {

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -13,9 +14,13 @@ namespace tlsbroker::service {
 
 struct file_check {
     bool refused = false;
-    std::string reason;    // for the log and the Event Log, when refused
-    unsigned warnings = 0;  // files readable by others (each logged)
+    std::string reason;                 // for the log and the Event Log, when refused
+    std::vector<std::string> warnings;  // a config or key others may read: one line each
+    bool skipped = false;               // this system keeps no file ACLs (Wine)
 };
+
+// The caller logs the result once its log is open (the check runs before, so that a config
+// nobody should trust never picks the log file).
 
 file_check check_config_files(const std::filesystem::path& config_file, const config::broker_config& cfg);
 
