@@ -150,3 +150,21 @@ TEST(acl_policy, msi_declares_the_same_folder_acl) {
     EXPECT_NE(ss.str().find(expected), std::string::npos) << ss.str();
     EXPECT_EQ(svc, "S-1-5-80-3389149322-156385897-3899048194-4045368500-1589726293");  // `sc showsid tlsbroker`
 }
+
+TEST(acl_policy, reads_descriptors_as_windows_writes_them) {
+    // GetNamedSecurityInfo + ConvertSecurityDescriptorToStringSecurityDescriptor on the
+    // installed folder and key: aliases where a mask has one (DC = 0x2), ID on inherited ACEs.
+    const auto folder = judge_text("O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;" + svc + ")(A;;DC;;;" +
+                                       svc + ")(A;OICIIO;0x1301bf;;;CO)",
+                                   true);
+    EXPECT_FALSE(folder.refuse()) << folder.describe();
+    const auto key = judge_text("O:BAG:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;0x1200a9;;;" + svc + ")", false);
+    EXPECT_FALSE(key.refuse()) << key.describe();
+    EXPECT_FALSE(key.warn()) << key.describe();
+    // The log, created by the service: it owns it, and may modify it (not a config or key).
+    std::string error;
+    const auto log = acl::parse_sddl("O:" + svc + "G:SYD:AI(A;ID;0x1301bf;;;" + svc + ")(A;ID;FA;;;SY)", error);
+    ASSERT_TRUE(log) << error;
+    EXPECT_EQ(log->owner, svc);
+    EXPECT_EQ(log->aces[0].mask, acl::rights::modify);
+}
