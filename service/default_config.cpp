@@ -12,9 +12,7 @@
 
 namespace tlsbroker::service {
 
-namespace {
-
-std::string make_certificate(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
+std::string write_self_signed(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"),
                                                             &EVP_PKEY_free);
     std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), &X509_free);
@@ -51,7 +49,17 @@ std::string make_certificate(const std::filesystem::path& cert_path, const std::
     return {};
 }
 
-}  // namespace
+bool is_generated_certificate(const std::filesystem::path& cert_path) {
+    FILE* c = std::fopen(cert_path.string().c_str(), "r");
+    if (c == nullptr) return false;
+    std::unique_ptr<X509, decltype(&X509_free)> x(PEM_read_X509(c, nullptr, nullptr, nullptr), &X509_free);
+    std::fclose(c);
+    if (!x) return false;
+    char cn[64] = {0};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x.get()), NID_commonName, cn, sizeof cn);
+    return std::string(cn) == "tlsbroker" &&
+           X509_NAME_cmp(X509_get_subject_name(x.get()), X509_get_issuer_name(x.get())) == 0;
+}
 
 std::string write_default_config(const std::filesystem::path& dir, const std::string& listen_port,
                                  const std::string& backend, const std::string& status_port) {
@@ -60,7 +68,7 @@ std::string write_default_config(const std::filesystem::path& dir, const std::st
     const auto file = dir / "tlsbroker.json";
     if (std::filesystem::exists(file)) return {};
     if (!std::filesystem::exists(dir / "server.crt"))
-        if (auto p = make_certificate(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
+        if (auto p = write_self_signed(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
     const nlohmann::ordered_json cfg = {
         {"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
         {"status", {{"listen", "127.0.0.1:" + status_port}}},

@@ -12,4 +12,11 @@ namespace tlsbroker::service {
 std::string write_default_config(const std::filesystem::path& dir, const std::string& listen_port,
                                  const std::string& backend, const std::string& status_port = "9100");
 
+// A new self-signed certificate (CN=tlsbroker, for localhost) and its key. "" or the problem.
+std::string write_self_signed(const std::filesystem::path& cert_path, const std::filesystem::path& key_path);
+
+// Whether `cert_path` holds a certificate write_self_signed() made (self-issued, CN=tlsbroker),
+// which the installer may replace.
+bool is_generated_certificate(const std::filesystem::path& cert_path);
+
 }  // namespace tlsbroker::service

@@ -9,6 +9,11 @@
 #include "service/options.hpp"
 #include "service/platform.hpp"
 #include "version.hpp"
+#include "service/windows/install_record.hpp"
+#ifdef _WIN32
+#include "service/windows/secure_install.hpp"
+#include "service/windows/service_config.hpp"
+#endif
 
 namespace {
 
@@ -47,10 +52,33 @@ int main(int argc, char** argv) {
     case mode::check_config:
         return check_config(opts->config);
     case mode::write_default_config: {
+#ifdef _WIN32
+        // Also locks the folder down (owner, protected DACL) before writing into it.
+        const auto problem =
+            install_config_dir(opts->config_dir, opts->listen_port, opts->backend, opts->status_port, std::cout);
+#else
         const auto problem = write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
+#endif
         if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
         return problem.empty() ? 0 : 1;
     }
+    case mode::configure_service: {
+#ifdef _WIN32
+        const auto problem = configure_installed_service(opts->config_dir, std::cout);
+        if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
+        return problem.empty() ? 0 : 1;
+#else
+        std::cerr << "tlsbroker: --configure-service is for the Windows service\n";
+        return 2;
+#endif
+    }
+    case mode::install_commit:
+        commit_install(opts->config_dir);
+        return 0;
+    case mode::install_rollback:
+        for (const auto& name : roll_back_install(opts->config_dir))
+            std::cout << "rollback: removed " << (opts->config_dir / name).string() << '\n';
+        return 0;
     case mode::run:
         break;
     }

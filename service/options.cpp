@@ -31,6 +31,13 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
             if (!v) return std::nullopt;
             o.config_dir = *v;
             o.what = mode::write_default_config;
+        } else if (a == "--configure-service" || a == "--install-commit" || a == "--install-rollback") {
+            auto v = take_value(a.c_str());
+            if (!v) return std::nullopt;
+            o.config_dir = *v;
+            o.what = a == "--configure-service" ? mode::configure_service
+                     : a == "--install-commit"  ? mode::install_commit
+                                                : mode::install_rollback;
         } else if (a == "--listen-port") {
             auto v = take_value("--listen-port");
             if (!v) return std::nullopt;
@@ -64,6 +71,9 @@ const char* usage() {
            "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT] [--status-port N]\n"
            "                       write DIR/tlsbroker.json and a self-signed certificate\n"
            "                       unless DIR already has a config (used by the installer)\n"
+           "  --configure-service DIR, --install-commit DIR, --install-rollback DIR\n"
+           "                       (Windows installer) the service's preshutdown timeout from\n"
+           "                       DIR's config; keep / remove the config files this install wrote\n"
            "  --version            print the version and exit\n";
 }
 

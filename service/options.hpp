@@ -8,7 +8,7 @@
 
 namespace tlsbroker::service {
 
-enum class mode { run, check_config, version, help, write_default_config };
+enum class mode { run, check_config, version, help, write_default_config, configure_service, install_commit, install_rollback };
 
 struct options {
     mode what = mode::run;
@@ -16,6 +16,9 @@ struct options {
     bool console = false;          // Windows: run in the console even when started by the SCM
     // --write-default-config DIR: a starter config (and a self-signed certificate) unless
     // DIR already has a config; the installer runs it.
+    // The installer's other steps on DIR (Windows): --configure-service (SCM settings after the
+    // service is created), --install-commit / --install-rollback (keep or remove what this
+    // install wrote into DIR).
     std::filesystem::path config_dir;
     std::string listen_port = "8443";
     std::string backend = "127.0.0.1:9000";

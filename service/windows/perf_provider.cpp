@@ -4,9 +4,11 @@
 #include <perflib.h>
 #include <winperf.h>
 
+#include <set>
 #include <vector>
 
 #include "core/log.hpp"
+#include "service/windows/perf_layout.hpp"
 
 // MinGW's perflib.h lacks some Windows SDK constants.
 #ifndef PERF_COUNTERSET_MULTI_INSTANCES
@@ -20,17 +22,20 @@ namespace tlsbroker::service {
 
 namespace {
 
-// Must match installer/tlsbroker.man.
+// Must match installer/tlsbroker.man (and perf_ids.hpp).
 GUID provider_guid = {0x7d4a3a5e, 0x2c1b, 0x4f7e, {0x9a, 0x61, 0x3b, 0x5c, 0x0e, 0x2d, 0x8f, 0x10}};
 const GUID counterset_guid = {0x0c3e9b7a, 0x5d21, 0x4b8f, {0xa6, 0xe4, 0x91, 0xf2, 0xd3, 0xc4, 0xb5, 0xa6}};
+const std::wstring total_name = L"_Total";
 
 std::wstring widen(const std::string& s) { return std::wstring(s.begin(), s.end()); }
+std::string narrow(const std::wstring& s) { return std::string(s.begin(), s.end()); }
 
 }  // namespace
 
 perf_provider::~perf_provider() { stop(); }
 
 bool perf_provider::start(const core::server& srv) {
+    srv_ = &srv;
     HANDLE h = nullptr;
     ULONG rc = PerfStartProvider(&provider_guid, nullptr, &h);
     if (rc != ERROR_SUCCESS) {
@@ -39,18 +44,19 @@ bool perf_provider::start(const core::server& srv) {
         return false;
     }
     provider_ = h;
-    std::vector<unsigned char> tmpl(sizeof(PERF_COUNTERSET_INFO) + core::counter_count * sizeof(PERF_COUNTER_INFO));
+    const auto& layout = perf_layout::counters();
+    std::vector<unsigned char> tmpl(sizeof(PERF_COUNTERSET_INFO) + layout.size() * sizeof(PERF_COUNTER_INFO));
     auto* set = reinterpret_cast<PERF_COUNTERSET_INFO*>(tmpl.data());
     set->CounterSetGuid = counterset_guid;
     set->ProviderGuid = provider_guid;
-    set->NumCounters = static_cast<ULONG>(core::counter_count);
+    set->NumCounters = static_cast<ULONG>(layout.size());
     set->InstanceType = PERF_COUNTERSET_MULTI_INSTANCES;
     auto* counters = reinterpret_cast<PERF_COUNTER_INFO*>(set + 1);
-    for (std::size_t i = 0; i < core::counter_count; ++i) {
-        counters[i].CounterId = static_cast<ULONG>(i);
-        counters[i].Type = PERF_COUNTER_LARGE_RAWCOUNT;
+    for (std::size_t i = 0; i < layout.size(); ++i) {
+        counters[i].CounterId = layout[i].id;
+        counters[i].Type = static_cast<ULONG>(layout[i].type);
         counters[i].Attrib = PERF_ATTRIB_BY_REFERENCE;
-        counters[i].Size = sizeof(std::uint64_t);
+        counters[i].Size = layout[i].size;
         counters[i].DetailLevel = PERF_DETAIL_NOVICE;
         counters[i].Scale = 0;
         counters[i].Offset = 0;
@@ -62,44 +68,95 @@ bool perf_provider::start(const core::server& srv) {
         stop();
         return false;
     }
-    add_instance(L"_Total", srv.total_counters());
-    sync(srv);
+    {
+        std::lock_guard lock(mu_);
+        add_instance(total_name, srv.total_counters());
+        sync();
+        refresh();
+        stopping_ = false;
+    }
     TB_LOG_INFO("perf counters: provider started (", instances_.size(), " instances)");
+    thread_ = std::thread([this] { follow(); });
     return true;
 }
 
 bool perf_provider::add_instance(const std::wstring& name, const core::counter_block& block) {
-    if (provider_ == nullptr || instances_.count(name) != 0) return true;
     PPERF_COUNTERSET_INSTANCE inst = PerfCreateInstance(static_cast<HANDLE>(provider_), &counterset_guid,
                                                         name.c_str(), next_id_++);
     if (inst == nullptr) {
         ++failures_;
-        TB_LOG_WARN("perf counters: cannot create an instance (error ", GetLastError(), ")");
+        TB_LOG_WARN("perf counters: cannot create the instance ", narrow(name), " (error ", GetLastError(), ")");
         return false;
     }
-    for (std::size_t i = 0; i < core::counter_count; ++i) {
-        // By reference: perfmon reads the live atomic itself.
-        void* address = const_cast<std::atomic<std::uint64_t>*>(&block.values[i]);
-        const ULONG rc = PerfSetCounterRefValue(static_cast<HANDLE>(provider_), inst, static_cast<ULONG>(i), address);
+    instance entry{inst, &block, std::make_unique<std::atomic<std::int64_t>>(-1)};
+    for (const auto& c : perf_layout::counters()) {
+        // By reference: perfmon reads the live value itself (4-byte rates read the low half).
+        void* address = c.from == perf_layout::source::age_seconds
+                            ? static_cast<void*>(entry.age_seconds.get())
+                            : const_cast<std::atomic<std::uint64_t>*>(&block.values[static_cast<std::size_t>(c.value)]);
+        const ULONG rc = PerfSetCounterRefValue(static_cast<HANDLE>(provider_), inst, c.id, address);
         if (rc != ERROR_SUCCESS) {
             ++failures_;
-            TB_LOG_WARN("perf counters: cannot publish counter ", i, " (error ", rc, ")");
+            TB_LOG_WARN("perf counters: cannot publish counter ", c.id, " (error ", rc, ")");
             break;
         }
     }
-    instances_.emplace(name, inst);
+    instances_.emplace(name, std::move(entry));
     return true;
 }
 
-void perf_provider::sync(const core::server& srv) {
-    for (const auto& [name, block] : srv.listener_counters()) add_instance(widen(name), *block);
+void perf_provider::remove_instance(std::map<std::wstring, instance>::iterator it) {
+    PerfDeleteInstance(static_cast<HANDLE>(provider_), static_cast<PPERF_COUNTERSET_INSTANCE>(it->second.handle));
+    instances_.erase(it);
+}
+
+void perf_provider::sync() {
+    std::set<std::wstring> live{total_name};
+    for (const auto& [name_utf8, block] : srv_->listener_counters()) {
+        const auto name = widen(name_utf8);
+        live.insert(name);
+        const auto it = instances_.find(name);
+        if (it != instances_.end() && it->second.block == block) continue;
+        if (it != instances_.end()) remove_instance(it);
+        if (add_instance(name, *block)) TB_LOG_INFO("perf counters: instance ", name_utf8, " added");
+    }
+    for (auto it = instances_.begin(); it != instances_.end();) {
+        if (live.count(it->first) != 0) {
+            ++it;
+            continue;
+        }
+        TB_LOG_INFO("perf counters: instance ", narrow(it->first), " removed (listener gone)");
+        auto gone = it++;
+        remove_instance(gone);
+    }
+}
+
+void perf_provider::refresh() {
+    const auto now = core::unix_ms_now();
+    for (auto& [name, inst] : instances_)
+        inst.age_seconds->store(
+            perf_layout::age_seconds(inst.block->get(core::counter::last_accept_unix_ms), now),
+            std::memory_order_relaxed);
+}
+
+void perf_provider::follow() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+        sync();
+        refresh();
+    }
 }
 
 void perf_provider::stop() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
     if (provider_ == nullptr) return;
-    for (auto& [name, inst] : instances_)
-        PerfDeleteInstance(static_cast<HANDLE>(provider_), static_cast<PPERF_COUNTERSET_INSTANCE>(inst));
-    instances_.clear();
+    std::lock_guard lock(mu_);
+    while (!instances_.empty()) remove_instance(instances_.begin());
     PerfStopProvider(static_cast<HANDLE>(provider_));
     provider_ = nullptr;
 }

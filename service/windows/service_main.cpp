@@ -1,19 +1,19 @@
 // Windows: the SCM service "tlsbroker" ("TLS Broker"), or the console when not started by
 // the SCM (or with --console). Both drive the same core::server as the POSIX foreground.
 //
-// SCM protocol: START_PENDING with checkpoints until every listener is bound, then RUNNING;
-// a config or bind failure → STOPPED with a service-specific exit code and an Event Log
-// error. STOP / SHUTDOWN → STOP_PENDING with checkpoints while draining, then STOPPED.
-// PARAMCHANGE → reload the config.
+// SCM protocol: START_PENDING with a new checkpoint after each real step (config read and
+// its files checked, log opened, listeners bound), each with a wait hint bounding the next
+// step, then RUNNING; a hung step shows as a checkpoint that stops moving. A config, file
+// ACL or bind failure → STOPPED with a service-specific exit code and an Event Log error.
+// STOP / PRESHUTDOWN / SHUTDOWN → STOP_PENDING with checkpoints while draining, then STOPPED.
+// PARAMCHANGE → reload the config on the reload thread (the handler returns at once).
 #include <windows.h>
 #include <shlobj.h>
 
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
-#include <thread>
 
 #include "config/loader.hpp"
 #include "core/log.hpp"
@@ -22,6 +22,9 @@
 #include "service/windows/event_log.hpp"
 #include "service/windows/exit_codes.hpp"
 #include "service/windows/perf_provider.hpp"
+#include "service/windows/reload_worker.hpp"
+#include "service/windows/service_config.hpp"
+#include "service/windows/start_check.hpp"
 #include "version.hpp"
 
 namespace tlsbroker::service {
@@ -35,7 +38,7 @@ struct service_state {
     SERVICE_STATUS status{};
     std::mutex mu;
     core::server* srv = nullptr;
-    perf_provider* perf = nullptr;
+    reload_worker* reloader = nullptr;
     options opts;
 } g;
 
@@ -44,7 +47,9 @@ void report(DWORD state, DWORD win32_exit = NO_ERROR, DWORD specific = 0, DWORD 
     g.status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     g.status.dwCurrentState = state;
     g.status.dwControlsAccepted =
-        state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
+        state == SERVICE_RUNNING
+            ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE
+            : 0;
     g.status.dwWin32ExitCode = specific != 0 ? ERROR_SERVICE_SPECIFIC_ERROR : win32_exit;
     g.status.dwServiceSpecificExitCode = specific;
     g.status.dwWaitHint = wait_hint_ms;
@@ -63,40 +68,23 @@ std::filesystem::path default_config_path() {
     return base / "tlsbroker" / "tlsbroker.json";
 }
 
-// While a slow step runs (reading the config, creating TLS contexts, binding), reports the
-// pending state with a new checkpoint every second so the SCM sees progress.
-class pending_ticker {
-public:
-    pending_ticker(DWORD state, DWORD wait_hint_ms)
-        : thread_([this, state, wait_hint_ms] {
-              std::unique_lock lock(mu_);
-              while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; }))
-                  report(state, NO_ERROR, 0, wait_hint_ms);
-          }) {}
-    ~pending_ticker() {
-        {
-            std::lock_guard lock(mu_);
-            done_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    pending_ticker(const pending_ticker&) = delete;
-    pending_ticker& operator=(const pending_ticker&) = delete;
-
-private:
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool done_ = false;
-    std::thread thread_;
-};
-
 struct start_failure {
     unsigned long code;
     std::string what;
 };
 
+// Wait hints (ms) for the start steps: each bounds the step that follows a checkpoint.
+constexpr DWORD hint_read_config = 10000;
+constexpr DWORD hint_open_log = 10000;
+constexpr DWORD hint_bind = 30000;
+
+// Reports a start step done; the wait hint bounds the next one (service mode only).
+void start_progress(bool console, DWORD next_hint_ms) {
+    if (!console) report(SERVICE_START_PENDING, NO_ERROR, 0, next_hint_ms);
+}
+
 // Loads the config and starts the server; on failure returns the exit code and reason.
+// As a service, refuses a config, key or folder that a non-admin may change before using it.
 std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bool console, start_failure& failure) {
     const auto loaded = config::load_file(file);
     if (!loaded.ok()) {
@@ -105,6 +93,15 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
         failure = {exit_code::config_invalid, "configuration " + file.string() + " is invalid:" + all};
         return nullptr;
     }
+    file_check check;
+    if (!console) {
+        check = check_config_files(file, *loaded.config);
+        if (check.refused) {
+            failure = {exit_code::config_insecure, check.reason};
+            return nullptr;
+        }
+    }
+    start_progress(console, hint_open_log);
     try {
         log::configure(loaded.config->log, console);
     } catch (const std::exception& e) {
@@ -112,8 +109,20 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
         return nullptr;
     }
     if (!console) enable_event_log();
+    start_progress(console, hint_bind);
+    if (check.skipped) TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
+    for (const auto& w : check.warnings) TB_LOG_WARN(w);
     TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
                 loaded.config->effective_threads(), " threads)");
+    if (!console) {
+        const auto preshutdown = preshutdown_timeout_ms();
+        const auto need = longest_drain_ms(*loaded.config) + preshutdown_margin_ms;
+        if (preshutdown && *preshutdown < need)
+            TB_LOG_WARN("the preshutdown timeout (", *preshutdown, " ms) is shorter than timeouts.drain_ms + ",
+                        preshutdown_margin_ms, " ms (", need,
+                        " ms): connections may be cut at system shutdown; run tlsbroker.exe --configure-service "
+                        "on the config folder");
+    }
     auto srv = std::make_unique<core::server>(loaded.config);
     try {
         srv->start();
@@ -127,25 +136,18 @@ std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bo
 DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID) {
     switch (control) {
     case SERVICE_CONTROL_STOP:
+    case SERVICE_CONTROL_PRESHUTDOWN:
     case SERVICE_CONTROL_SHUTDOWN: {
         report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
-        TB_LOG_INFO(control == SERVICE_CONTROL_STOP ? "service stop requested" : "system shutdown");
+        TB_LOG_INFO(control == SERVICE_CONTROL_STOP ? "service stop requested" : "system shutdown: draining");
         std::lock_guard lock(g.mu);
         if (g.srv != nullptr) g.srv->request_stop();
         return NO_ERROR;
     }
     case SERVICE_CONTROL_PARAMCHANGE: {
         TB_LOG_INFO("PARAMCHANGE: reloading the configuration");
-        core::server* srv = nullptr;
-        {
-            std::lock_guard lock(g.mu);
-            srv = g.srv;
-        }
-        if (srv != nullptr) {
-            srv->reload();
-            std::lock_guard lock(g.mu);
-            if (g.perf != nullptr) g.perf->sync(*srv);
-        }
+        std::lock_guard lock(g.mu);
+        if (g.reloader != nullptr) g.reloader->request();
         return NO_ERROR;
     }
     case SERVICE_CONTROL_INTERROGATE:
@@ -158,18 +160,14 @@ DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID) {
 void WINAPI service_main(DWORD, LPWSTR*) {
     g.handle = RegisterServiceCtrlHandlerExW(service_name, control_handler, nullptr);
     if (g.handle == nullptr) return;
-    report(SERVICE_START_PENDING, NO_ERROR, 0, 30000);
+    report(SERVICE_START_PENDING, NO_ERROR, 0, hint_read_config);
     log::init_console(log::level::info);
     enable_event_log();
     const auto file = g.opts.config.empty() ? default_config_path() : g.opts.config;
     start_failure failure{};
-    std::unique_ptr<core::server> srv;
-    {
-        pending_ticker ticker(SERVICE_START_PENDING, 5000);
-        srv = start_broker(file, false, failure);
-    }
+    auto srv = start_broker(file, false, failure);
     if (!srv) {
-        if (failure.code == exit_code::config_invalid) {
+        if (failure.code == exit_code::config_invalid || failure.code == exit_code::config_insecure) {
             // No usable log settings: write where the default config would put its log.
             config::log_config fallback;
             fallback.file = file.parent_path() / "tlsbroker.log";
@@ -184,17 +182,18 @@ void WINAPI service_main(DWORD, LPWSTR*) {
         report(SERVICE_STOPPED, NO_ERROR, failure.code);
         return;
     }
-    report(SERVICE_START_PENDING, NO_ERROR, 0, 30000);
     perf_provider perf;
     perf.start(*srv);
     srv->on_drain_progress([](std::size_t live) {
         TB_LOG_INFO("draining: ", live, " connections left");
         report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
     });
+    core::server* raw = srv.get();
+    auto reloader = std::make_unique<reload_worker>([raw] { raw->reload(); });
     {
         std::lock_guard lock(g.mu);
         g.srv = srv.get();
-        g.perf = &perf;
+        g.reloader = reloader.get();
     }
     report(SERVICE_RUNNING);  // every listener is bound and accepting
     TB_LOG_INFO("service running");
@@ -202,8 +201,9 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     {
         std::lock_guard lock(g.mu);
         g.srv = nullptr;
-        g.perf = nullptr;
+        g.reloader = nullptr;
     }
+    reloader.reset();  // a reload under way finishes first
     perf.stop();
     TB_LOG_INFO("service stopped (exit code ", code, ")");
     srv.reset();

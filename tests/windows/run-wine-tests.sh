@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The Windows edition end to end under Wine, in a fresh prefix inside the build tree:
-# MSI install → service RUNNING → TLS from Linux through the Windows broker to a Linux echo
-# backend, byte-exact → PARAMCHANGE reloads → `sc stop` drains an in-flight transfer and
-# ends STOPPED with exit code 0 → a broken config fails the start with the documented exit
-# code and log line → uninstall removes service and program files and keeps the config.
+# what the MSI declares (its tables: account, firewall, failure flag, delayed start, ACL) →
+# a failed install takes back the config it wrote → MSI install → service RUNNING → TLS from
+# Linux through the Windows broker to a Linux echo backend, byte-exact → PARAMCHANGE reloads →
+# POST /reload adds and removes a listener and its perf counter instance → `sc stop` drains an
+# in-flight transfer and ends STOPPED with exit code 0 → a broken config fails the start with
+# the documented exit code and log line → uninstall removes service and program files and
+# keeps the config.
+#
+# What Wine cannot show (checked on a real host, README "Windows"): Wine's sc has no
+# failureflag/config/sidtype/privs (the install passes SC_CONFIGURE=0; the MSI tables are
+# checked instead), its netsh is a stub, it keeps no file DACLs (the service logs that its ACL
+# check is skipped), and it runs every service as the prefix's one user whatever the account.
 # Usage: tests/windows/run-wine-tests.sh [MSI]   (builds it with scripts/build-windows.sh if absent)
 set -euo pipefail
 trap '' PIPE  # a client that died must fail a check, not kill the suite
@@ -11,7 +19,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 
 source scripts/packages.sh
-ensure_packages wine wine64 socat openssl
+ensure_packages wine wine64 socat openssl curl jq msitools
 
 msi="${1:-}"
 [[ -n "$msi" ]] || msi=$(scripts/build-windows.sh | tail -1)
@@ -22,6 +30,7 @@ rm -rf "$work"
 mkdir -p "$work"
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 failures=0
+svcctl_w() { wine "$(winepath -w "$svcctl")" "$@"; }
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -75,16 +84,55 @@ WINEDEBUG=-all,+eventlog wineboot >"$work/wineboot.log" 2>&1
 # enough to miss that, so run the exe once before installing.
 wine "$(winepath -w "$root/build/windows/service/tlsbroker.exe")" --version >"$work/warmup.out" 2>&1 || true
 
+# Wine's sc lacks failureflag, config, sidtype and privs (it exits 1): skip those actions here.
+msi_props="SC_CONFIGURE=0"
+
+# 0. What the MSI declares for real Windows.
+tests/windows/check-msi-tables.sh "$msi" >"$work/msi-tables.out" 2>&1 || true
+grep -E "^(PASS|FAIL)" "$work/msi-tables.out"
+failures=$((failures + $(grep -c "^FAIL" "$work/msi-tables.out" || true)))
+grep -q "msi tables: 0 failure" "$work/msi-tables.out" || fail "MSI tables check did not finish cleanly"
+
 progdata="$WINEPREFIX/drive_c/ProgramData/tlsbroker"
 progfiles="$WINEPREFIX/drive_c/Program Files/tlsbroker"
 log="$progdata/tlsbroker.log"
+
+# 0b. A failed install takes back the config it wrote: with the listen port taken, the service
+# cannot start, StartServices fails and the install rolls back. WriteDefaultConfig records what
+# it created (.install-created); Windows then runs RollbackConfig, which deletes exactly that.
+# Wine's msi runs only standard actions when it rolls back (never a rollback custom action), so
+# the suite checks the record and runs RollbackConfig's command line itself, as Windows would;
+# the MSI tables check above shows it is declared as a rollback action before the config step.
+taken_port=$(free_port)
+socat "TCP-LISTEN:$taken_port,reuseaddr,fork" EXEC:cat >/dev/null 2>&1 &
+taken_pid=$!
+port_taken() { ss -ltnH "sport = :$taken_port" | grep -q .; }
+wait_for 10 port_taken || fail "could not take port $taken_port for the failed install"
+WINEDEBUG=-all wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/install-fail.log")" \
+  LISTEN_PORT="$taken_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$status_port" $msi_props \
+  >"$work/msiexec-fail.out" 2>&1 || true
+kill "$taken_pid" 2>/dev/null || true
+grep -aq "INSTALL. Return value 0" "$work/install-fail.log" && pass "install with the listen port taken failed" ||
+  fail "install with the listen port taken did not fail"
+tr -d '\r' <"$progdata/.install-created" 2>/dev/null | sort | tr '\n' ' ' >"$work/record.out"
+[[ "$(cat "$work/record.out")" == "server.crt server.key tlsbroker.json " ]] &&
+  pass "failed install recorded the files it wrote" || fail "install record: '$(cat "$work/record.out")'"
+rollback_cmd=$(msiinfo export "$msi" CustomAction | tr -d '\r' | awk -F'\t' '$1 == "RollbackConfig" { print $4 }')
+rollback_cmd=${rollback_cmd//\[CommonAppDataFolder\]/C:\\ProgramData\\}
+eval "wine \"\$(winepath -w \"\$root/build/windows/service/tlsbroker.exe\")\" $rollback_cmd" >"$work/rollback.out" 2>&1 || true
+if [[ ! -e "$progdata/tlsbroker.json" && ! -e "$progdata/server.key" && ! -e "$progdata/.install-created" ]]; then
+  pass "RollbackConfig took back the config the failed install wrote"
+else
+  fail "rollback left: $(ls -A "$progdata" | tr '\n' ' ') ($(cat "$work/rollback.out"))"
+fi
+sc_gone && pass "failed install left no service" || fail "failed install left the service registered"
 
 # 1. Install. Right after boot Wine's SCM may still hold its database lock while its own
 # services start; StartService then fails with 1055 (ERROR_SERVICE_DATABASE_LOCKED) and the
 # install rolls back. That is the test machine's state, not the product's: retry (bounded).
 for attempt in 1 2 3 4 5; do
   WINEDEBUG=-all,err+msi wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/install.log")" \
-    LISTEN_PORT="$listen_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$status_port" >"$work/msiexec.out" 2>&1 || true
+    LISTEN_PORT="$listen_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$status_port" $msi_props >"$work/msiexec.out" 2>&1 || true
   grep -aq "(1055)" "$work/msiexec.out" || break
   echo "note: SCM database locked during install attempt $attempt; retrying"
   sleep 2
@@ -92,7 +140,16 @@ done
 if wait_for 60 sc_state RUNNING; then pass "msiexec /i: service registered and RUNNING"; else fail "service not RUNNING after install"; cat "$work/sc.out"; fi
 [[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" ]] && pass "program files installed" || fail "program files missing"
 [[ -f "$progdata/tlsbroker.json" ]] && pass "default config written to ProgramData" || fail "no default config"
+grep -q "\"0.0.0.0:$listen_port\"" "$progdata/tlsbroker.json" && pass "config has this install's LISTEN_PORT" ||
+  fail "config listen port: $(grep listen "$progdata/tlsbroker.json" | head -1)"
 if wait_for 20 grep -q "perf counters: provider started" -s "$log"; then pass "perf counter provider started"; else fail "perf provider start not logged"; fi
+grep -q "file ACL check skipped: this system (Wine) keeps no file ACLs" "$log" && pass "start: file ACL check reached (skipped under Wine)" ||
+  fail "start: no file ACL check line"
+[[ ! -e "$progdata/.install-created" ]] && pass "install committed (no rollback record left)" || fail "rollback record left after a good install"
+svcctl_w qconfig tlsbroker >"$work/qconfig.out" 2>&1 || true
+grep -qF 'account=NT SERVICE\tlsbroker ' "$work/qconfig.out" && pass 'service account NT SERVICE\tlsbroker' || fail "service account: $(cat "$work/qconfig.out")"
+grep -q "preshutdown_ms=35000" "$work/qconfig.out" && pass "preshutdown timeout = drain 30 s + 5 s" || fail "preshutdown: $(cat "$work/qconfig.out")"
+grep -aq "FirewallAdd" "$work/install.log" && pass "firewall rule action ran" || fail "no FirewallAdd in the install log"
 
 # 2. TLS through the Windows broker, byte-exact.
 head -c 1000000 /dev/urandom >"$work/payload"
@@ -107,23 +164,51 @@ sed -i 's/"name": "site"/"name": "site", "max_connections": 777/' "$progdata/tls
 wine "$(winepath -w "$svcctl")" paramchange tlsbroker >"$work/svcctl.out" 2>&1 || true
 if wait_for 20 grep -q "reload applied" -s "$log"; then pass "PARAMCHANGE reloaded the config"; else fail "no reload after PARAMCHANGE"; fi
 
+# 3a. POST /reload (not PARAMCHANGE): perf counter instances follow the listeners.
+extra_port=$(free_port)
+jq --arg l "127.0.0.1:$extra_port" '.listeners += [.listeners[0] + {name: "extra", listen: $l}]' \
+  "$progdata/tlsbroker.json" >"$work/two.json"
+cp "$progdata/tlsbroker.json" "$work/one.json"
+cp "$work/two.json" "$progdata/tlsbroker.json"
+curl -s -X POST "http://127.0.0.1:$status_port/reload" >"$work/reload1.out" 2>&1 || true
+if wait_for 20 grep -q "perf counters: instance extra added" -s "$log"; then pass "POST /reload: perf instance of the added listener"; else fail "no perf instance for the added listener ($(cat "$work/reload1.out"))"; fi
+cp "$work/one.json" "$progdata/tlsbroker.json"
+curl -s -X POST "http://127.0.0.1:$status_port/reload" >"$work/reload2.out" 2>&1 || true
+if wait_for 20 grep -q "perf counters: instance extra removed" -s "$log"; then pass "POST /reload: perf instance of the removed listener deleted"; else fail "perf instance of the removed listener kept ($(cat "$work/reload2.out"))"; fi
+
 # 3b. A major upgrade (same exe packaged as the next version) replaces the product, restarts
 # the service and leaves the operator's config alone.
 version=$(sed -n 's/^project(tlsbroker VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 next_version="${version%.*}.$((${version##*.} + 1))"
 wixl -a x64 -D Version="$next_version" -D BinDir=build/windows/service -D SrcDir=. \
   -o "$work/upgrade.msi" installer/tlsbroker.wxs >/dev/null 2>&1
+installer/finish-msi.sh "$work/upgrade.msi"
 cp "$progdata/tlsbroker.json" "$work/before-upgrade.json"
 WINEDEBUG=-all wine msiexec /i "$(winepath -w "$work/upgrade.msi")" /qn /l*v "$(winepath -w "$work/upgrade.log")" \
-  >"$work/msiexec-upgrade.out" 2>&1 || true
+  $msi_props >"$work/msiexec-upgrade.out" 2>&1 || true
 if wait_for 60 sc_state RUNNING && grep -aq "RemoveExistingProducts" "$work/upgrade.log"; then
   pass "major upgrade to $next_version: service RUNNING again"
 else
   fail "major upgrade"
 fi
 cmp -s "$progdata/tlsbroker.json" "$work/before-upgrade.json" && pass "upgrade kept the config" || fail "upgrade changed the config"
-msi="$work/upgrade.msi"  # the installed product from here on
 
+# 3c. Another build of the same version replaces the installed one instead of installing beside it.
+wixl -a x64 -D Version="$next_version" -D BinDir=build/windows/service -D SrcDir=. \
+  -o "$work/rebuild.msi" installer/tlsbroker.wxs >/dev/null 2>&1
+installer/finish-msi.sh "$work/rebuild.msi"
+WINEDEBUG=-all wine msiexec /i "$(winepath -w "$work/rebuild.msi")" /qn /l*v "$(winepath -w "$work/rebuild.log")" \
+  $msi_props >"$work/msiexec-rebuild.out" 2>&1 || true
+wine reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' /s >"$work/uninstall-keys.out" 2>&1 || true
+products=$(grep -ac "DisplayName.*TLS Broker" "$work/uninstall-keys.out" || true)
+if wait_for 60 sc_state RUNNING && [[ "$products" == 1 ]]; then
+  pass "same-version rebuild replaced the installed product (1 product registered)"
+else
+  fail "same-version rebuild: $products products registered"
+fi
+msi="$work/rebuild.msi"
+
+# the installed product from here on is rebuild.msi
 # 4. sc stop drains an in-flight transfer, then STOPPED with exit code 0.
 rm -f "$work/in"
 mkfifo "$work/in"

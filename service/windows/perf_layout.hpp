@@ -1,0 +1,52 @@
+// The counters the Windows perf provider publishes, in manifest order (installer/tlsbroker.man),
+// as a pure table so a Linux unit test checks the manifest and the collector set against it.
+//
+// - ids 0 … counter_count-1: every core counter raw (PERF_COUNTER_LARGE_RAWCOUNT), by reference
+//   to the live atomics; except "last accept age seconds", which holds seconds since the last
+//   accept (-1 before the first), computed once a second by the provider from the timestamp.
+// - ids rate_base …: per-second rates over the same atomics (PERF_COUNTER_COUNTER for counts,
+//   PERF_COUNTER_BULK_COUNT for bytes): perfmon divides the change between two samples by the
+//   time between them, so a graph shows accepts/s instead of a rising total. A fixed base keeps
+//   their ids stable when core counters are added.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/counters.hpp"
+
+namespace tlsbroker::service::perf_layout {
+
+// winperf.h values.
+enum class perf_type : std::uint32_t {
+    large_rawcount = 0x00010100,  // PERF_COUNTER_LARGE_RAWCOUNT
+    counter = 0x10410400,         // PERF_COUNTER_COUNTER (32-bit, per second)
+    bulk_count = 0x10410500,      // PERF_COUNTER_BULK_COUNT (64-bit, per second)
+};
+
+enum class source {
+    value,        // the counter_block atomic itself
+    age_seconds,  // seconds since the timestamp in that atomic, kept by the provider
+};
+
+struct perf_counter {
+    std::uint32_t id;       // manifest counter id
+    std::string uri_stem;   // manifest uri after "tlsbroker.TLSBroker."
+    std::string name;       // what perfmon shows
+    perf_type type;
+    core::counter value;    // the atomic it reads (or derives from)
+    source from;
+    std::uint32_t size;     // bytes perfmon reads at the address: 4 or 8
+};
+
+inline constexpr std::uint32_t rate_base = 100;
+
+// The manifest's type string for a perf_type ("perf_counter_counter", …).
+const char* manifest_type(perf_type t);
+
+const std::vector<perf_counter>& counters();
+
+// Seconds since `stamp_unix_ms` (whole seconds), -1 when it never happened.
+std::int64_t age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms);
+
+}  // namespace tlsbroker::service::perf_layout
