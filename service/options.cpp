@@ -64,7 +64,8 @@ const char* usage() {
            "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT] [--status-port N]\n"
            "                       write DIR/tlsbroker.json and a self-signed certificate\n"
            "                       unless DIR already has a config (used by the installer)\n"
-           "  --version            print the version and exit\n";
+           "  --version            print the version, the OpenSSL in use and its default key\n"
+           "                       exchange groups, and exit\n";
 }
 
 }  // namespace tlsbroker::service
