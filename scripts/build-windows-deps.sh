@@ -62,34 +62,40 @@ need=(g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x
 source "$(dirname "$0")/packages.sh"
 ensure_packages "${need[@]}"
 
-# --- deb-src entries ----------------------------------------------------------------------
-# Boost 1.81 (and the 3.0 baseline) from bookworm, OpenSSL 3.5 from trixie: source packages only.
+# --- source package indexes ---------------------------------------------------------------
+# Boost 1.81 (and the 3.0 baseline) from bookworm through the system's apt; OpenSSL 3.5 from
+# trixie through a private apt index under the cache root (toolchains/deb-src.sh).
 source "$(dirname "$0")/toolchains/deb-src.sh"
 ensure_deb_src bookworm
-[[ $ssl_line == 3.0 ]] || ensure_deb_src trixie
-
-# --- versions and cache key ---------------------------------------------------------------
-src_versions() { # versions of source package $1 that apt knows, matching the regex $2, newest first
-  local out=() i j t
-  mapfile -t out < <(apt-cache showsrc "$1" 2>/dev/null | awk '/^Version:/ {print $2}' | grep -E "$2" | sort -u)
-  for ((i = 0; i < ${#out[@]}; i++)); do
-    for ((j = i + 1; j < ${#out[@]}; j++)); do
-      if dpkg --compare-versions "${out[j]}" gt "${out[i]}"; then t=${out[i]}; out[i]=${out[j]}; out[j]=$t; fi
-    done
-  done
-  ((${#out[@]})) || die "apt knows no source package '$1' matching $2 (deb-src entries missing? apt-get update?)"
-  printf '%s\n' "${out[@]}"
-}
-mapfile -t ssl_vers < <(src_versions openssl "^${ssl_line//./\\.}\\.")
-mapfile -t boost_vers < <(src_versions boost1.81 .)
-key() { echo "$root/openssl-$1-boost-$2-${recipe}"; }
-
 mkdir -p "$root"
 exec 9>"$root/.lock"
 if ! flock -n 9; then
   say "another build holds $root/.lock; waiting"
   flock 9
 fi
+ssl_apt=()
+if [[ $ssl_line != 3.0 ]]; then
+  private_apt trixie
+  ssl_apt=("${apt_opts[@]}")
+fi
+
+# --- versions and cache key ---------------------------------------------------------------
+src_versions() { # src_versions PKG REGEX [APT OPTION...]: versions apt knows matching REGEX, newest first
+  local pkg=$1 re=$2 out=() i j t
+  shift 2
+  mapfile -t out < <(apt-cache "$@" showsrc "$pkg" 2>/dev/null | awk '/^Version:/ {print $2}' | grep -E "$re" | sort -u)
+  for ((i = 0; i < ${#out[@]}; i++)); do
+    for ((j = i + 1; j < ${#out[@]}; j++)); do
+      if dpkg --compare-versions "${out[j]}" gt "${out[i]}"; then t=${out[i]}; out[i]=${out[j]}; out[j]=$t; fi
+    done
+  done
+  ((${#out[@]})) || die "apt knows no source package '$pkg' matching $re (deb-src entries missing? apt-get update?)"
+  printf '%s\n' "${out[@]}"
+}
+mapfile -t ssl_vers < <(src_versions openssl "^${ssl_line//./\\.}\\." "${ssl_apt[@]}")
+mapfile -t boost_vers < <(src_versions boost1.81 .)
+key() { echo "$root/openssl-$1-boost-$2-${recipe}"; }
+
 rm -rf "$root"/work.*  # left by a build that was killed; none can be running now
 prefix=$(key "${ssl_vers[0]}" "${boost_vers[0]}")
 if [[ -f $prefix/.complete ]]; then
@@ -102,17 +108,31 @@ start=$SECONDS
 work=$(mktemp -d "$root/work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-fetch_one() { # downloads source package $1 at version $2; 1 (and no files left) when it cannot
-  if apt-get source -qq --download-only "$1=$2" >"$work/fetch-$1.log" 2>&1; then return 0; fi
-  say "warning: $1 $2 is listed but cannot be downloaded: $(grep -m1 '^E:' "$work/fetch-$1.log" || true)"
-  rm -f "$work/${1}"_*
+# A listed version that could not be downloaded is not tried again for a day (noted in
+# $root/.unavailable), so that a cached run does not fetch what fails anyway.
+recently_unavailable() {
+  [[ -f $root/.unavailable ]] &&
+    awk -v p="$1" -v v="$2" -v now="$(date +%s)" '$1 == p && $2 == v && now - $3 < 86400 { f = 1 } END { exit !f }' \
+      "$root/.unavailable"
+}
+fetch_one() { # fetch_one PKG VERSION [APT OPTION...]: downloads it; 1 (and no files left) when it cannot
+  local pkg=$1 v=$2
+  shift 2
+  if recently_unavailable "$pkg" "$v"; then
+    say "skipping $pkg $v: it could not be downloaded in the last 24 h ($root/.unavailable)"
+    return 1
+  fi
+  say "downloading Debian source $pkg $v"
+  if apt-get "$@" source -qq --download-only "$pkg=$v" >"$work/fetch-$pkg.log" 2>&1; then return 0; fi
+  say "warning: $pkg $v is listed but cannot be downloaded: $(grep -m1 '^E:' "$work/fetch-$pkg.log" || true)"
+  echo "$pkg $v $(date +%s)" >>"$root/.unavailable"
+  rm -f "$work/${pkg}"_*
   return 1
 }
 fetch() { # newest version of source package $1 that can actually be downloaded
   local pkg=$1 v
   shift
   for v in "$@"; do
-    say "downloading Debian source $pkg $v"
     fetch_one "$pkg" "$v" && { echo "$v"; return 0; }
   done
   die "no version of $pkg could be downloaded"
@@ -140,8 +160,7 @@ for v in "${ssl_vers[@]}"; do
     echo "$prefix"
     exit 0
   fi
-  say "downloading Debian source openssl $v"
-  if fetch_one openssl "$v"; then ssl_ver=$v; break; fi
+  if fetch_one openssl "$v" "${ssl_apt[@]}"; then ssl_ver=$v; break; fi
 done
 [[ -n $ssl_ver ]] || die "no version of openssl ${ssl_line} could be downloaded"
 say "OpenSSL $ssl_ver downloaded"
@@ -185,7 +204,9 @@ grep -q "OPENSSL_VERSION_TEXT.*\"OpenSSL ${ssl_ver%%-*} " "$prefix/include/opens
 lap openssl
 
 # The test client: a native `openssl` command from the same source (static, nothing loaded
-# from disk), so the tests can offer what only this line of OpenSSL knows (X25519MLKEM768).
+# from disk), so the tests can offer what only this line of OpenSSL knows (X25519MLKEM768);
+# with its headers and static libraries in host/, so the Linux build can be compiled and
+# tested against this OpenSSL too (-DOPENSSL_ROOT_DIR=<prefix>/host -DOPENSSL_USE_STATIC_LIBS=ON).
 if [[ $ssl_line != 3.0 ]]; then
   say "building the native openssl command from the same source (tests only) - about 3 min"
   mkdir ossl-host
@@ -195,6 +216,7 @@ if [[ $ssl_line != 3.0 ]]; then
       no-engine no-autoload-config no-docs >"$work/host-configure.log" 2>&1 ||
       { tail -30 "$work/host-configure.log" >&2; exit 1; }
     make -j"$jobs" build_programs >"$work/host-build.log" 2>&1 || { tail -30 "$work/host-build.log" >&2; exit 1; }
+    make install_dev >"$work/host-install.log" 2>&1 || { tail -30 "$work/host-install.log" >&2; exit 1; }
   )
   install -D -m 755 ossl-host/apps/openssl "$prefix/host/bin/openssl"
   "$prefix/host/bin/openssl" version | grep -q "^OpenSSL ${ssl_ver%%-*} " ||

@@ -1,10 +1,13 @@
-# deb-src entries for Debian's source packages (sourced by scripts/build-windows-deps.sh).
-# ensure_deb_src CODENAME: one deb-src entry per existing `deb` entry for bookworm* main (same
-# host, same keyring), security suite included, with the suite renamed to CODENAME (bookworm →
-# trixie, bookworm-updates → trixie-updates, bookworm-security → trixie-security), so the
-# sources carry the same fixes as that release's packages. Only deb-src is added: no binary
-# package of another release can be installed through it. Left alone when another file
-# already provides deb-src for CODENAME main. Needs say, die and sudo_cmd from the caller.
+# Debian source packages for scripts/build-windows-deps.sh (sourced; needs say, die, sudo_cmd
+# and root from the caller).
+# - ensure_deb_src bookworm: one deb-src entry in the system's apt per existing `deb` entry for
+#   bookworm* main (same host, same keyring), security suite included, so the sources carry the
+#   same fixes as the installed packages. Left alone when another file already provides them.
+# - private_apt CODENAME: the source packages of another release (trixie: OpenSSL 3.5) through
+#   a private apt configuration under the cache root: the same hosts and keyring with the suite
+#   renamed (bookworm → CODENAME, -updates, -security), its own index, refreshed once a day.
+#   The system's apt never sees it, so nothing else on the machine picks up another release's
+#   sources or packages. Sets apt_opts for apt-get/apt-cache.
 
 # The file of CODENAME's entries (bookworm keeps the name it always had).
 deb_src_file() {
@@ -87,5 +90,20 @@ ensure_deb_src() {
     say "writing $file (deb-src for $code, from the bookworm main entries) and running apt-get update"
     printf '%s\n' "$want" | "${sudo_cmd[@]}" tee "$file" >/dev/null
     "${sudo_cmd[@]}" apt-get update -qq >&2
+  fi
+}
+
+private_apt() {
+  local code=$1 dir="$root/apt-$1" want
+  want=$(bookworm_src_entries | sed "/^Suites:/ s/bookworm/$code/g")
+  [[ -n $want ]] || die "no 'deb' entry for bookworm main found in /etc/apt/sources.list{,.d/}"
+  mkdir -p "$dir/parts" "$dir/lists/partial" "$dir/cache"
+  apt_opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$dir/parts"
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache")
+  if [[ "$(cat "$dir/parts/$code.sources" 2>/dev/null)" != "$want" ]] ||
+    [[ -z $(find "$dir/lists" -maxdepth 1 -name '*_Sources*' -mmin -1440 2>/dev/null) ]]; then
+    printf '%s\n' "$want" >"$dir/parts/$code.sources"
+    say "refreshing the private index of $code source packages ($dir)"
+    apt-get "${apt_opts[@]}" update -qq >&2 || die "apt-get update of the private $code index failed"
   fi
 }
