@@ -212,7 +212,7 @@ if [[ $ssl_line != 3.0 ]]; then
   mkdir ossl-host
   (
     cd ossl-host
-    ../ossl/Configure linux-x86_64 --prefix="$prefix/host" no-tests no-shared no-module no-dso \
+    ../ossl/Configure linux-x86_64 --prefix="$prefix/host" --libdir=lib no-tests no-shared no-module no-dso \
       no-engine no-autoload-config no-docs >"$work/host-configure.log" 2>&1 ||
       { tail -30 "$work/host-configure.log" >&2; exit 1; }
     make -j"$jobs" build_programs >"$work/host-build.log" 2>&1 || { tail -30 "$work/host-build.log" >&2; exit 1; }
