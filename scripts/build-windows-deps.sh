@@ -233,8 +233,10 @@ if [[ -n $boost_from ]]; then
   cp -al "$boost_from/include/boost" "$prefix/include/" 2>/dev/null || cp -a "$boost_from/include/boost" "$prefix/include/"
   cp -al "$boost_from"/lib/libboost_*.a "$prefix/lib/" 2>/dev/null || cp -a "$boost_from"/lib/libboost_*.a "$prefix/lib/"
   cp -a "$boost_from"/lib/cmake/[Bb]oost* "$prefix/lib/cmake/"
-  # b2's CMake package files locate everything relative to themselves; prove it.
-  ! grep -rlF "$boost_from" "$prefix/lib/cmake" >&2 || die "Boost's CMake files name $boost_from: not relocatable"
+  # b2's CMake package files find everything relative to themselves; they name their install
+  # folder only to recognise it through a symlink. Make them name this prefix, as b2 would have.
+  grep -rlF "$boost_from" "$prefix/lib/cmake" | xargs -r sed -i "s|$boost_from|$prefix|g"
+  ! grep -rlF "$boost_from" "$prefix/lib/cmake" >&2 || die "Boost's CMake files still name $boost_from"
 else
   say "building Boost $boost_ver (log thread filesystem date_time regex atomic chrono system) - about 3 min"
   mkdir boost && tar -xf "$(orig boost1.81 "$boost_ver")" -C boost --strip-components=1
