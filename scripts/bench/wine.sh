@@ -22,7 +22,7 @@ wine_prepare() {
   WINE_EXE[wine35]=$PWD/build/windows/service/tlsbroker.exe
   local b
   for b in "${wine_builds[@]}"; do
-    [[ -f ${WINE_EXE[$b]} ]] || die "${WINE_EXE[$b]} missing (scripts/build-windows.sh${b/wine35/}${b/wine30/ --openssl 3.0})"
+    [[ -f ${WINE_EXE[$b]} ]] || die "${WINE_EXE[$b]} missing: scripts/build-windows.sh builds the 3.5 exe, --openssl 3.0 the baseline"
   done
 }
 
@@ -32,13 +32,15 @@ wine_bench() {
   for b in "${wine_builds[@]}"; do require_free_port "${wine_port[$b]}"; done
   export WINEPREFIX=$wp WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   WINEPREFIX=$wp wineserver -k >/dev/null 2>&1 || true
+  trap 'stop_started; wineserver -k >/dev/null 2>&1 || true' EXIT  # the prefix goes down on any exit
   rm -rf "$wp"
   log "wine: making a prefix"
   wineboot -i >"$out/wine-boot.log" 2>&1
   wineserver -p >/dev/null 2>&1 || true  # keep the prefix up between our commands
   declare -gA wine_pid
   for b in "${wine_builds[@]}"; do
-    sed -e "s/127.0.0.1:${port[tlsbroker]}/127.0.0.1:${wine_port[$b]}/" -e "/\"status\"/d" \
+    sed -e "s/127.0.0.1:${port[tlsbroker]}/127.0.0.1:${wine_port[$b]}/" \
+      -e "s/\"status\": {.*}/\"status\": { \"enabled\": false }/" \
       -e "s/\"file\": \"tlsbroker.log\"/\"file\": \"$b.log\"/" "$out/tlsbroker.json" >"$out/$b.json"
     wine "${WINE_EXE[$b]}" --version 2>/dev/null | tr -d '\r' | sed -n 2p >"$out/$b.openssl" || true
     start_bg "$out/$b.out" wine "${WINE_EXE[$b]}" --console --config "$(winepath -w "$out/$b.json")"
@@ -69,5 +71,6 @@ wine_bench() {
     kill -TERM "${wine_pid[$b]}" 2>/dev/null || true
   done
   wineserver -k >/dev/null 2>&1 || true
+  trap stop_started EXIT
   unset WINEPREFIX
 }
