@@ -14,6 +14,8 @@ trap '' PIPE
 cd "$(dirname "$0")/../.."
 root=$PWD
 exe=${1:-$root/build/windows/service/tlsbroker.exe}
+source scripts/packages.sh
+ensure_packages wine wine64 socat openssl
 [[ -f $exe ]] || { echo "FAIL: no $exe (scripts/build-windows.sh builds it)"; exit 1; }
 
 # The dependency prefix the exe was built with, and the test client built beside it.
