@@ -50,6 +50,8 @@ struct tls_config {
     std::string min_version = "1.2";  // "1.2" or "1.3"
     std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
     std::string ciphersuites;          // TLS 1.3 suites; empty: core's default order
+    std::string groups;                // key exchange groups in preference order; empty: core's
+                                       // default (X25519MLKEM768 where OpenSSL has it, X25519, P-256)
     bool session_tickets = true;
     std::uint32_t session_cache_size = 20480;
     std::uint32_t session_timeout_s = 7200;

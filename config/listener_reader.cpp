@@ -73,6 +73,9 @@ void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, s
     o.text("ciphersuites", t.ciphersuites);
     if (!t.ciphersuites.empty())
         if (auto p = check_ciphersuites(t.ciphersuites); !p.empty()) o.error("ciphersuites", p);
+    o.text("groups", t.groups);
+    if (!t.groups.empty())
+        if (auto p = check_groups(t.groups); !p.empty()) o.error("groups", p);
     o.boolean("session_tickets", t.session_tickets);
     o.u32("session_cache_size", t.session_cache_size, 0, 10000000);
     o.u32("session_timeout_s", t.session_timeout_s, 1, 604800);

@@ -1,10 +1,12 @@
 #include "config/tls_checks.hpp"
 
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -200,6 +202,28 @@ std::string check_ciphersuites(const std::string& list) {
     if (SSL_CTX_set_ciphersuites(ctx.get(), list.c_str()) != 1) {
         ERR_clear_error();
         return "invalid TLS 1.3 ciphersuites \"" + list + "\"";
+    }
+    return {};
+}
+
+std::string check_groups(const std::string& list) {
+    auto ctx = scratch_ctx();
+    if (!ctx) return "cannot create a TLS context: " + reason("");
+    // OpenSSL 3.5 also takes '/' between preference tuples and '*' (send a key share) or '?'
+    // (skip when unknown) before a name; each element alone must still be accepted.
+    std::string names = list;
+    std::replace(names.begin(), names.end(), '/', ':');
+    const auto each = tokens(names);
+    if (each.empty()) return "names no group";
+    for (const auto& t : each) {
+        if (SSL_CTX_set1_groups_list(ctx.get(), t.c_str()) != 1) {
+            ERR_clear_error();
+            return "unknown group \"" + t + "\" (not known to " + OpenSSL_version(OPENSSL_VERSION) + ")";
+        }
+    }
+    if (SSL_CTX_set1_groups_list(ctx.get(), list.c_str()) != 1) {
+        ERR_clear_error();
+        return "invalid group list \"" + list + "\" (names are separated by ':')";
     }
     return {};
 }

@@ -21,5 +21,7 @@ std::string check_crl_file(const std::filesystem::path& file);
 std::string check_ciphers(const std::string& tls12_list);
 // Every TLS 1.3 suite named must exist.
 std::string check_ciphersuites(const std::string& tls13_list);
+// Every key exchange group named must be known to the OpenSSL the broker runs with.
+std::string check_groups(const std::string& list);
 
 }  // namespace tlsbroker::config

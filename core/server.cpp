@@ -10,6 +10,7 @@
 #include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
+#include "core/tls_context.hpp"
 #include "version.hpp"
 
 namespace tlsbroker::core {
@@ -71,6 +72,8 @@ broker_view server::impl::view() const {
     }
     v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
     v.extra["config_file"] = cfg->source.string();
+    v.extra["openssl"] = openssl_version_text();
+    v.extra["tls_groups_default"] = default_tls_groups();
     v.extra["last_reload"] = last_reload;
     std::size_t draining = 0;
     for (const auto& l : retired) draining += l->live_sessions();

@@ -1,5 +1,6 @@
 #include "core/tls_context.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -69,6 +70,8 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
     if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
     const auto& suites = cfg.ciphersuites.empty() ? std::string(default_tls13_ciphersuites) : cfg.ciphersuites;
     if (SSL_CTX_set_ciphersuites(c, suites.c_str()) != 1) fail("invalid ciphersuites '" + suites + "'");
+    const auto& groups = cfg.groups.empty() ? std::string(default_tls_groups()) : cfg.groups;
+    if (SSL_CTX_set1_groups_list(c, groups.c_str()) != 1) fail("invalid groups '" + groups + "'");
 
     if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
         fail("cannot load certificate " + cert.string());
@@ -86,6 +89,18 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
 }
 
 }  // namespace
+
+const char* default_tls_groups() {
+    static const char* const groups = [] {
+        ssl_ctx_ptr probe(SSL_CTX_new(TLS_server_method()));
+        const bool hybrid = probe && SSL_CTX_set1_groups_list(probe.get(), hybrid_tls_groups) == 1;
+        ERR_clear_error();
+        return hybrid ? hybrid_tls_groups : classic_tls_groups;
+    }();
+    return groups;
+}
+
+std::string openssl_version_text() { return OpenSSL_version(OPENSSL_VERSION); }
 
 std::string openssl_error_text() {
     const unsigned long e = ERR_get_error();

@@ -25,6 +25,18 @@ inline constexpr const char* default_tls12_ciphers =
 inline constexpr const char* default_tls13_ciphersuites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
+// Key exchange groups when tls.groups is not set, in preference order: the hybrid
+// post-quantum X25519MLKEM768 first where the OpenSSL in use has it (3.5 and later), then
+// X25519 and P-256. One preference tuple: a client that sent a key share for any of them is
+// served without a HelloRetryRequest (a client of OpenSSL 3.0 gets X25519 at once).
+inline constexpr const char* hybrid_tls_groups = "X25519MLKEM768:X25519:P-256";
+inline constexpr const char* classic_tls_groups = "X25519:P-256";
+// The default for the OpenSSL the process runs with: known groups are probed at run time,
+// so one source serves OpenSSL 3.0 (Linux) and 3.5 (Windows).
+const char* default_tls_groups();
+// The OpenSSL the process runs with, as it names itself ("OpenSSL 3.5.7 1 Jul 2026").
+std::string openssl_version_text();
+
 struct ssl_ctx_deleter {
     void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };

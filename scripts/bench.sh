@@ -4,18 +4,21 @@
 # For each: full and resumed handshakes/s at 16 clients, RSS per idle TLS connection with
 # 3,000 held, echo relay MB/s, and the most concurrent connections held (of 9,000).
 # Writes build/bench/results.md, results.json and results.png; says plainly which targets
-# are missed. Usage: scripts/bench.sh [--quick] [--no-build] [--only NAME]
+# are missed. The Windows column: the same handshake measure for tlsbroker.exe under Wine, built
+# with OpenSSL 3.0 and with 3.5 (the shipped build), both in the same run (scripts/bench/wine-bench.sh).
+# Usage: scripts/bench.sh [--quick] [--no-build] [--only tlsbroker|haproxy|stunnel|wine] [--no-wine]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
 
-quick=0 build=1 only=""
+quick=0 build=1 only="" wine=1
 while (($#)); do
   case "$1" in
     --quick) quick=1; shift ;;
     --no-build) build=0; shift ;;
     --only) only=$2; shift 2 ;;
-    *) echo "usage: $0 [--quick] [--no-build] [--only tlsbroker|haproxy|stunnel]" >&2; exit 2 ;;
+    --no-wine) wine=0; shift ;;
+    *) echo "usage: $0 [--quick] [--no-build] [--only tlsbroker|haproxy|stunnel|wine] [--no-wine]" >&2; exit 2 ;;
   esac
 done
 
@@ -24,11 +27,11 @@ concurrency=16 threads=2 idle_conns=3000 max_conns=9000
 port_echo=19000 port_status=19100
 declare -A port=([tlsbroker]=19443 [haproxy]=19444 [stunnel]=19445)
 servers=(tlsbroker haproxy stunnel)
-[[ -n $only ]] && servers=("$only")
+if [[ $only == wine ]]; then servers=(); elif [[ -n $only ]]; then servers=("$only") wine=0; fi
 
 ((build)) && build_all --bench
-command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh --bench)"
-command -v stunnel4 >/dev/null || die "stunnel4 missing (scripts/install-deps.sh --bench)"
+[[ " ${servers[*]} " != *" haproxy "* ]] || command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh --bench)"
+[[ " ${servers[*]} " != *" stunnel "* ]] || command -v stunnel4 >/dev/null || die "stunnel4 missing (scripts/install-deps.sh --bench)"
 raise_fd_limit
 out=build/bench
 mkdir -p "$out"
@@ -91,6 +94,21 @@ CFG
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port "$port_echo" || die "echo backend did not start"
+# A rounded field of a loadgen report: jnum FILE KEY DECIMALS.
+jnum() { local v; v=$(jget "$1" "$2"); [[ -n $v ]] && printf "%.${3:-0}f" "$v"; }
+# An integer field, 0 when missing.
+jint() { local v; v=$(jget "$1" "$2"); echo "${v:-0}"; }
+loadgen() { timeout 300 "$LOADGEN" "$@" --threads 2 --json; }
+settle() { sleep 2; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+declare -A r
+
+# --- the Windows column, first, while no Linux server runs (scripts/bench/wine-bench.sh) -------
+source scripts/bench/wine-bench.sh
+((wine == 0)) || wine_bench
+
+# --- the Linux servers ---------------------------------------------------------------------
+
 declare -A pid
 for s in "${servers[@]}"; do
   case $s in
@@ -102,19 +120,10 @@ for s in "${servers[@]}"; do
   wait_port "${port[$s]}" || die "$s did not start (see $out/$s.out)"
 done
 
-# A rounded field of a loadgen report: jnum FILE KEY DECIMALS.
-jnum() { local v; v=$(jget "$1" "$2"); [[ -n $v ]] && printf "%.${3:-0}f" "$v"; }
-# An integer field, 0 when missing.
-jint() { local v; v=$(jget "$1" "$2"); echo "${v:-0}"; }
-
 # --- the measurements ----------------------------------------------------------------------
-loadgen() { timeout 300 "$LOADGEN" "$@" --threads 2 --json; }
-settle() { sleep 2; }
-declare -A r
 # Handshake rates and relay throughput are measured in interleaved rounds (the order rotates) and the median is
 # kept, so that a change in background load does not favour one server; the server's CPU
 # time over those runs gives handshakes per CPU-second as well.
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 declare -A hs_runs res_runs hs_ticks hs_ok mb_runs
 for ((round = 0; round < rounds; round++)); do
   for ((i = 0; i < ${#servers[@]}; i++)); do

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "core/tls_context.hpp"
 #include "service/default_config.hpp"
 #include "service/options.hpp"
 #include "service/platform.hpp"
@@ -44,7 +45,11 @@ int main(int argc, char** argv) {
     }
     switch (opts->what) {
     case mode::version:
-        std::cout << "tlsbroker " << TLSBROKER_VERSION << '\n';
+        // The OpenSSL this binary runs with (linked statically on Windows, the system's on
+        // Linux) and the key exchange groups it offers when tls.groups is not set.
+        std::cout << "tlsbroker " << TLSBROKER_VERSION << '\n'
+                  << tlsbroker::core::openssl_version_text() << '\n'
+                  << "default tls.groups: " << tlsbroker::core::default_tls_groups() << '\n';
         return 0;
     case mode::help:
         std::cout << usage();

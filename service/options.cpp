@@ -74,7 +74,8 @@ const char* usage() {
            "  --configure-service DIR, --install-commit DIR, --install-rollback DIR\n"
            "                       (Windows installer) the service's preshutdown timeout from\n"
            "                       DIR's config; keep / remove the config files this install wrote\n"
-           "  --version            print the version and exit\n";
+           "  --version            print the version, the OpenSSL in use and its default key\n"
+           "                       exchange groups, and exit\n";
 }
 
 }  // namespace tlsbroker::service

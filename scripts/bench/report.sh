@@ -20,13 +20,44 @@ evaluate() {
   rss_ratio=$(ratio "${r[tlsbroker.rss]:-}" "${r[haproxy.rss]:-}")
   mb_ratio=$(ratio "${r[tlsbroker.mbps]:-}" "${r[haproxy.mbps]:-}")
 
-  if [[ -z ${r[haproxy.hs]:-} || -z ${r[tlsbroker.hs]:-} ]]; then
+  evaluate_wine
+  if ((${#servers[@]} == 0)); then
+    hs_res="n/a" rss_res="n/a" mb_res="n/a" held_res="n/a"
+  elif [[ -z ${r[haproxy.hs]:-} || -z ${r[tlsbroker.hs]:-} ]]; then
     hs_res="n/a" rss_res="n/a" mb_res="n/a" held_res="n/a"
     missed+=("not evaluated: the run did not include both tlsbroker and HAProxy")
   elif cmp "$hs_ratio" ">=" 1.1; then hs_res="met, aim met"
   elif cmp "$hs_ratio" ">=" 1.0; then hs_res="met, aim (1.1×) missed"
   else hs_res="**MISSED**"; missed+=("full handshakes/s: $(times "$hs_ratio") HAProxy, required ≥ 1.0×"); fi
   [[ $hs_res == n/a ]] || evaluate_rest
+}
+
+# The Windows column: the OpenSSL 3.5 build must not do fewer handshakes than the 3.0 baseline
+# measured in the same run (it did 1.2× more in s_server); anything less is a regression.
+evaluate_wine() {
+  wine_ratio=$(ratio "${r[wine35.hs]:-}" "${r[wine30.hs]:-}")
+  wine_cpu_ratio=$(ratio "${r[wine35.hs_cpu]:-}" "${r[wine30.hs_cpu]:-}")
+  if [[ -z ${r[wine35.hs]:-} && -z ${r[wine30.hs]:-} ]]; then wine_res="not run"
+  elif cmp "$wine_ratio" ">=" 1.0 && [[ ${r[wine35.hs_failed]:-1} == 0 ]]; then wine_res="met"
+  else
+    wine_res="**REGRESSION**"
+    missed+=("Windows build under Wine: OpenSSL 3.5 build $(times "$wine_ratio") the 3.0 build's handshakes/s (${r[wine35.hs_failed]:-?} failed), required ≥ 1.0×")
+  fi
+}
+
+# The Windows section of the Markdown report (empty when the run had no Windows column).
+wine_table() {
+  [[ $wine_res == "not run" ]] && return 0
+  echo
+  echo "Windows build (tlsbroker.exe, cross-built with MinGW-w64) under Wine, same run, same load generator:"
+  echo
+  echo "| measure | OpenSSL 3.0 build | OpenSSL 3.5 build | 3.5 ÷ 3.0 | target | result |"
+  echo "|---|---:|---:|---:|---|---|"
+  echo "| full handshakes/s, 16 clients | $(fmt "${r[wine30.hs]:-}") | $(fmt "${r[wine35.hs]:-}") | $(times "$wine_ratio") | ≥ 1.0× | $wine_res |"
+  echo "| full handshakes per exe CPU-second | $(fmt "${r[wine30.hs_cpu]:-}") | $(fmt "${r[wine35.hs_cpu]:-}") | $(times "$wine_cpu_ratio") | (efficiency) | — |"
+  echo
+  echo "Per round: 3.0 build ${r[wine30.hs_runs]:-n/a}, 3.5 build ${r[wine35.hs_runs]:-n/a}; failed handshakes" \
+    "${r[wine30.hs_failed]:-n/a} / ${r[wine35.hs_failed]:-n/a}. Runtime: ${r[wine30.openssl]:-?} / ${r[wine35.openssl]:-?}."
 }
 
 evaluate_rest() {
@@ -65,6 +96,7 @@ write_report() {
     echo "Threads: tlsbroker ${r[tlsbroker.threads]:-n/a}, HAProxy ${r[haproxy.threads]:-n/a}, stunnel ${r[stunnel.threads]:-n/a}" \
       "(while holding 3,000). Failed connections in the 9,000 test: tlsbroker ${r[tlsbroker.held_failed]:-n/a}," \
       "HAProxy ${r[haproxy.held_failed]:-n/a}, stunnel ${r[stunnel.held_failed]:-n/a}."
+    wine_table
     echo
     if ((${#missed[@]})); then
       echo "Targets missed:"
@@ -94,6 +126,10 @@ write_report() {
     done
     printf '\n  },\n  "ratios_vs_haproxy": {"hs": %s, "res": %s, "rss": %s, "mbps": %s},\n' \
       "${hs_ratio:-null}" "${res_ratio:-null}" "${rss_ratio:-null}" "${mb_ratio:-null}"
+    printf '  "windows_under_wine": {"openssl30": {"hs": %s, "hs_cpu": %s, "hs_failed": %s}, ' \
+      "${r[wine30.hs]:-null}" "${r[wine30.hs_cpu]:-null}" "${r[wine30.hs_failed]:-null}"
+    printf '"openssl35": {"hs": %s, "hs_cpu": %s, "hs_failed": %s}, "ratio_hs": %s},\n' \
+      "${r[wine35.hs]:-null}" "${r[wine35.hs_cpu]:-null}" "${r[wine35.hs_failed]:-null}" "${wine_ratio:-null}"
     printf '  "missed": %d\n}\n' "${#missed[@]}"
   } >"$out/results.json"
 

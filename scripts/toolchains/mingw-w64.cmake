@@ -6,8 +6,9 @@
 #                                                 windows preset passes the environment
 #                                                 variable of that name, empty = not given)
 #   environment TLSBROKER_WIN_DEPS_PREFIX
-#   the newest complete build of the current recipe under
-#   ${TLSBROKER_WIN_DEPS:-$HOME/.cache/tlsbroker/mingw-deps}
+#   the newest complete OpenSSL 3.5 build of the current recipe under
+#   ${TLSBROKER_WIN_DEPS:-$HOME/.cache/tlsbroker/mingw-deps} (the 3.0 baseline that
+#   scripts/bench.sh compares with is only used when named)
 # Only that prefix (and the MinGW sysroot) is searched for libraries, headers and packages:
 # nothing of the Linux build (/usr/include/boost, /usr/lib/x86_64-linux-gnu) can leak in.
 set(CMAKE_SYSTEM_NAME Windows)
@@ -17,7 +18,7 @@ set(CMAKE_CXX_COMPILER x86_64-w64-mingw32-g++-posix)
 set(CMAKE_RC_COMPILER x86_64-w64-mingw32-windres)
 
 # Keep in step with `recipe=` in scripts/build-windows-deps.sh.
-set(_tb_deps_recipe v2)
+set(_tb_deps_recipe v3)
 
 if(NOT TLSBROKER_WIN_DEPS_PREFIX AND DEFINED ENV{TLSBROKER_WIN_DEPS_PREFIX})
   set(TLSBROKER_WIN_DEPS_PREFIX "$ENV{TLSBROKER_WIN_DEPS_PREFIX}")
@@ -28,7 +29,7 @@ if(NOT TLSBROKER_WIN_DEPS_PREFIX)
   else()
     set(_tb_root "$ENV{HOME}/.cache/tlsbroker/mingw-deps")
   endif()
-  file(GLOB _tb_stamps "${_tb_root}/openssl-*-boost-*-${_tb_deps_recipe}/.complete")
+  file(GLOB _tb_stamps "${_tb_root}/openssl-3.5.*-boost-*-${_tb_deps_recipe}/.complete")
   if(_tb_stamps)
     list(SORT _tb_stamps COMPARE NATURAL ORDER DESCENDING)
     list(GET _tb_stamps 0 _tb_stamp)
@@ -47,9 +48,9 @@ endif()
 file(STRINGS "${TLSBROKER_WIN_DEPS_PREFIX}/.complete" _tb_stamp_recipe REGEX "^recipe ")
 if(NOT _tb_stamp_recipe STREQUAL "recipe ${_tb_deps_recipe}")
   message(FATAL_ERROR "${TLSBROKER_WIN_DEPS_PREFIX} was built by another recipe "
-                      "('${_tb_stamp_recipe}', this toolchain needs '${_tb_deps_recipe}'; v1 baked "
-                      "user-creatable OpenSSL folders into libcrypto): run scripts/build-windows-deps.sh "
-                      "and use the prefix it prints")
+                      "('${_tb_stamp_recipe}', this toolchain needs '${_tb_deps_recipe}'; v2 has "
+                      "OpenSSL 3.0 without Debian's patches, v1 baked user-creatable OpenSSL folders "
+                      "into libcrypto): run scripts/build-windows-deps.sh and use the prefix it prints")
 endif()
 set(TLSBROKER_WIN_DEPS_PREFIX "${TLSBROKER_WIN_DEPS_PREFIX}" CACHE PATH
     "MinGW builds of OpenSSL, Boost and nlohmann/json (scripts/build-windows-deps.sh)" FORCE)

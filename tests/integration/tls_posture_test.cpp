@@ -1,11 +1,21 @@
 // TLS posture, checked with OpenSSL as the client: only TLS 1.2 and 1.3, only AEAD
-// suites, no renegotiation, no compression.
+// suites, no renegotiation, no compression; the key exchange groups offered (tls.groups and
+// its default) and the OpenSSL version named by --version and /status. Runs against whichever
+// OpenSSL 3 the build links (Debian 12's 3.0 on Linux); tests/windows/tls-posture.sh checks
+// the Windows build (OpenSSL 3.5) from outside.
 #include <gtest/gtest.h>
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <nlohmann/json.hpp>
+
+#include "core/tls_context.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
+#include "support/process.hpp"
+#include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
 
 using namespace tlsbroker;
@@ -53,6 +63,44 @@ std::string tls13_round_trip(std::uint16_t port, const char* suites, int& ticket
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     return suite;
+}
+
+// A handshake with a client offering `groups` (OpenSSL list syntax, the first gets the key
+// share) at exactly `version`; the negotiated group's name ("" when the handshake fails).
+std::string group_with(std::uint16_t port, const char* groups, int version = TLS1_3_VERSION) {
+    test::tls_client c;
+    if (!c.connect(port)) return {};
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_min_proto_version(ctx, version);
+    SSL_CTX_set_max_proto_version(ctx, version);
+    std::string name;
+    if (SSL_CTX_set1_groups_list(ctx, groups) == 1) {
+        SSL* ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, c.fd());
+        c.set_timeout(std::chrono::milliseconds(5000));
+        if (SSL_connect(ssl) == 1)
+            if (const char* n = SSL_group_to_name(ssl, SSL_get_negotiated_group(ssl))) name = n;
+        SSL_free(ssl);
+    }
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return name;
+}
+
+// Whether the OpenSSL linked into this test (and the broker) knows a group: a run-time
+// feature test, the same one the broker's default makes.
+bool library_knows_group(const char* group) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    const bool known = SSL_CTX_set1_groups_list(ctx, group) == 1;
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return known;
+}
+
+// OpenSSL names P-256 "secp256r1" and X25519 "x25519" in some versions: compare loosely.
+std::string lower(std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
 }
 
 }  // namespace
@@ -113,4 +161,58 @@ TEST(tls_posture, no_renegotiation_and_no_compression) {
     EXPECT_EQ(SSL_renegotiate_pending(ssl), 1);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
+}
+
+TEST(tls_posture, default_groups_are_x25519_then_p256) {
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port());
+    // TLS 1.3: a client with only one of them gets it; a group outside the default fails.
+    EXPECT_EQ(lower(group_with(broker.port(), "X25519")), "x25519");
+    EXPECT_EQ(lower(group_with(broker.port(), "P-256")), "secp256r1");
+    EXPECT_EQ(group_with(broker.port(), "P-384"), "");
+    EXPECT_EQ(group_with(broker.port(), "X448"), "");
+    // TLS 1.2 shows the server's order: a client preferring P-256 still gets X25519.
+    EXPECT_EQ(lower(group_with(broker.port(), "P-256:X25519", TLS1_2_VERSION)), "x25519");
+    // An OpenSSL 3.0 client's default offer (key share X25519) gets X25519, whatever the server has.
+    EXPECT_EQ(lower(group_with(broker.port(), "X25519:P-256:X448:P-521:P-384")), "x25519");
+}
+
+TEST(tls_posture, hybrid_post_quantum_group_first_where_the_library_has_it) {
+    const bool hybrid = library_knows_group("X25519MLKEM768");
+    EXPECT_STREQ(core::default_tls_groups(), hybrid ? "X25519MLKEM768:X25519:P-256" : "X25519:P-256");
+    if (!hybrid)
+        GTEST_SKIP() << OpenSSL_version(OPENSSL_VERSION)
+                     << " has no X25519MLKEM768 (OpenSSL 3.5+; tests/windows/tls-posture.sh checks it on Windows)";
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port());
+    EXPECT_EQ(group_with(broker.port(), "X25519MLKEM768:X25519"), "X25519MLKEM768");
+    // One preference tuple: a client that prefers X25519 (its key share) and also offers the
+    // hybrid group is served with its key share at once, not asked again (HelloRetryRequest).
+    EXPECT_EQ(lower(group_with(broker.port(), "X25519:X25519MLKEM768")), "x25519");
+}
+
+TEST(tls_posture, configured_groups_replace_the_default) {
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(), {{"listeners", {{{"tls", {{"groups", "P-384:P-256"}}}}}}});
+    EXPECT_EQ(group_with(broker.port(), "X25519"), "");
+    EXPECT_EQ(lower(group_with(broker.port(), "P-256")), "secp256r1");
+    EXPECT_EQ(lower(group_with(broker.port(), "P-256:P-384", TLS1_2_VERSION)), "secp384r1");
+}
+
+TEST(tls_posture, version_and_status_name_the_openssl_in_use) {
+    const std::string openssl = OpenSSL_version(OPENSSL_VERSION);
+    const auto dir = test::make_temp_dir("posture-version");
+    const auto [code, out] = test::run_to_completion({"--version"}, dir);
+    EXPECT_EQ(code, 0);
+    EXPECT_NE(out.find("\n" + openssl + "\n"), std::string::npos) << out;
+    EXPECT_NE(out.find(std::string("default tls.groups: ") + core::default_tls_groups()), std::string::npos) << out;
+
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port());
+    int status = 0;
+    const auto body = test::http_get(broker.status_port(), "/status", status);
+    ASSERT_EQ(status, 200) << body;
+    const auto j = nlohmann::json::parse(body);
+    EXPECT_EQ(j.value("openssl", ""), openssl);
+    EXPECT_EQ(j.value("tls_groups_default", ""), core::default_tls_groups());
 }

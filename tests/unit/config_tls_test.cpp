@@ -1,8 +1,11 @@
 // TLS material is loaded and checked when the configuration is: each problem names the
 // file, OpenSSL's reason, and the key it is about.
 #include <gtest/gtest.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -197,4 +200,28 @@ TEST(config_tls, required_and_empty_paths) {
     EXPECT_EQ(r.errors.size(), 2u) << all(r);
     EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: must not be empty");
     EXPECT_EQ(r.errors.at(1).to_string(), "/listeners/0/tls/private_key: is required");
+}
+
+TEST(config_tls, groups_are_checked_name_by_name) {
+    fixture f;
+    auto tls = f.pair("server.crt", "server.key");
+    tls["groups"] = "X25519:P-256:P-384";
+    EXPECT_TRUE(f.load(tls).ok()) << all(f.load(tls));
+    tls["groups"] = "X25519:NOPE";
+    auto e = only_error(f.load(tls));
+    EXPECT_EQ(e.pointer, "/listeners/0/tls/groups");
+    EXPECT_EQ(e.message, std::string("unknown group \"NOPE\" (not known to ") + OpenSSL_version(OPENSSL_VERSION) + ")");
+    tls["groups"] = ":";
+    EXPECT_EQ(only_error(f.load(tls)).to_string(), "/listeners/0/tls/groups: names no group");
+    // The hybrid post-quantum group is accepted exactly where the OpenSSL in use knows it.
+    SSL_CTX* probe = SSL_CTX_new(TLS_server_method());
+    const bool hybrid = SSL_CTX_set1_groups_list(probe, "X25519MLKEM768") == 1;
+    ERR_clear_error();
+    SSL_CTX_free(probe);
+    tls["groups"] = "X25519MLKEM768:X25519";
+    const auto r = f.load(tls);
+    EXPECT_EQ(r.ok(), hybrid) << all(r);
+    if (!hybrid) {
+        EXPECT_NE(only_error(r).message.find("\"X25519MLKEM768\""), std::string::npos) << all(r);
+    }
 }

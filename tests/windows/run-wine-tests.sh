@@ -251,5 +251,6 @@ if wait_for 30 sc_gone; then pass "service removed"; else fail "service still re
 [[ ! -e "$progfiles/tlsbroker.exe" ]] && pass "program files removed" || fail "program files left behind"
 [[ -f "$progdata/tlsbroker.json" ]] && pass "config kept after uninstall" || fail "config removed by uninstall"
 
+tests/windows/tls-posture.sh "$root/build/windows/service/tlsbroker.exe" || failures=$((failures + 1))  # TLS posture of the exe
 echo "wine suite: $failures failure(s)"
 exit $((failures > 0))
