@@ -137,7 +137,7 @@ kill $! 2>/dev/null || true
 check "64 KiB echoed byte-exact over X25519MLKEM768" cmp -s "$work/payload" "$work/payload.echo"
 
 # 4. /status names the OpenSSL the exe runs with.
-status=$({ timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" >&3; cat <&3' "$status_port" 2>/dev/null || true; })
+status=$({ timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3; cat <&3' "$status_port" 2>/dev/null || true; })
 check "/status names OpenSSL 3.5" grep -q '"openssl": *"OpenSSL 3\.5\.' <<<"$status"
 
 echo "posture: $failures failure(s)"
