@@ -12,4 +12,7 @@ ctest --preset linux -j2
 # The Windows edition: cross-built, packaged, installed and driven under Wine.
 if [[ "${TLSBROKER_SKIP_WINDOWS:-0}" != 1 ]]; then
   tests/windows/run-wine-tests.sh
+  # The site mix in short form against tlsbroker.exe under Wine (the full size, beside the
+  # Linux build: scripts/soak-site-mix.sh).
+  scripts/soak-site-mix.sh --targets windows --clients 300 --seconds 60 --idle 300 --no-build
 fi
