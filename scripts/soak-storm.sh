@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Reconnect storm: after a network blip every client comes back at once. 1,500 TLS clients
+# connect at 1,000/s to a broker with an RSA-4096 certificate and one worker thread, its
+# watchdog probing every 1,000 ms with a 500 ms timeout. The handshakes queue up; the
+# watchdog's canary waits in the accept queue behind real clients while accepts keep
+# completing. That is overload, not a stall. Checks:
+#   0 stalls, 0 recovery steps, 0 listening-socket re-creations, 0 refused connects, the
+#   broker still running and healthy, slow probes counted
+#   (tlsbroker_watchdog_probes_total{result="slow"} > 0), every client connected in the end.
+# A client whose connect or handshake fails tries again a second later (as the site clients
+# do), so a refused connect shows up in the clients' failures as "connect_refused".
+# Output in build/soak-storm/ (summary.txt, loadgen.json, metrics.txt, tlsbroker.log).
+# Usage: scripts/soak-storm.sh [--clients N (1500)] [--rate R (1000)] [--seconds S (30)] [--no-build]
+# The suite runs a short form (ctest soak.storm: the same storm, 20 s).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bench/lib.sh
+
+clients=1500 rate=1000 duration=30 build=1
+while (($#)); do
+  case "$1" in
+    --clients) clients=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
+    --seconds) duration=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    *) echo "usage: $0 [--clients N] [--rate R] [--seconds S] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+port_echo=19040 port_tls=19483 port_status=19140
+out=build/soak-storm
+
+soak_setup $build "$out" $port_echo $port_tls $port_status
+# The expensive handshake of the field report: RSA-4096 (made once, kept in the output folder).
+if [[ ! -f $out/rsa4096.key ]]; then
+  openssl req -x509 -newkey rsa:4096 -nodes -days 30 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$out/rsa4096.key" -out "$out/rsa4096.crt" 2>/dev/null
+  chmod 600 "$out/rsa4096.key"
+fi
+rm -f "$out/tlsbroker.log"
+
+cat >"$out/tlsbroker.json" <<JSON
+{
+  "threads": 1,
+  "log": { "level": "warning", "file": "tlsbroker.log" },
+  "status": { "listen": "127.0.0.1:$port_status" },
+  "watchdog": { "enabled": true, "probe_interval_ms": 1000, "probe_timeout_ms": 500, "on_unrecoverable": "exit" },
+  "listeners": [{
+    "name": "storm",
+    "listen": "127.0.0.1:$port_tls",
+    "max_connections": 10000,
+    "connection_log": false,
+    "tls": { "certificate": "rsa4096.crt", "private_key": "rsa4096.key" },
+    "backend": { "address": "127.0.0.1:$port_echo" },
+    "timeouts": { "handshake_ms": 60000 }
+  }]
+}
+JSON
+
+start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
+wait_port $port_echo || die "echo backend did not start"
+start_bg "$out/tlsbroker.out" "$TLSBROKER" --config "$out/tlsbroker.json"
+broker=$last_pid
+wait_port $port_tls || die "tlsbroker did not start (see $out/tlsbroker.out)"
+# Let the first probes pass on the idle broker.
+sleep 2
+
+log "storm: $clients clients at $rate/s, RSA-4096, threads 1, probes 1000/500 ms, for $duration s"
+lg_rc=0
+"$LOADGEN" site --target "127.0.0.1:$port_tls" --clients "$clients" --rate "$rate" --duration "$duration" \
+  --interval 5 --lifetime 100000 --stop-reading-fraction 0 --vanish-fraction 0 --message 100 \
+  --timeout 30 --progress 5 --threads 2 --json >"$out/loadgen.log" 2>&1 || lg_rc=$?
+grep '^{' "$out/loadgen.log" >"$out/loadgen.json" || true
+
+alive=yes broker_rc=""
+if ! kill -0 "$broker" 2>/dev/null; then
+  alive=no
+  wait "$broker" && broker_rc=0 || broker_rc=$?
+fi
+http_get $port_status /metrics >"$out/metrics.txt"
+m() { awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { printf "%.0f\n", s }' "$out/metrics.txt"; }
+stalls=$(m tlsbroker_accept_stalls_total)
+recreations=$(m tlsbroker_listener_recreations_total)
+steps=$(m tlsbroker_watchdog_recoveries_total)
+probes_ok=$(m 'tlsbroker_watchdog_probes_total{listener="storm",result="ok"}')
+probes_slow=$(m 'tlsbroker_watchdog_probes_total{listener="storm",result="slow"}')
+probes_failed=$(m 'tlsbroker_watchdog_probes_total{listener="storm",result="failed"}')
+healthy=$(m tlsbroker_healthy)
+lj=$out/loadgen.json
+j() { jget "$lj" "$1" || true; }
+refused=$(j connect_refused)
+refused=${refused:-0}
+connects=$(j connects)
+connect_failures=$(j connect_failures)
+failure_reasons=$(grep -o '"failures": {[^}]*}' "$lj" 2>/dev/null || true)
+
+failures=()
+[[ $alive == yes ]] || failures+=("the broker exited (code $broker_rc)")
+[[ -s $out/metrics.txt ]] || failures+=("no metrics (status endpoint unreachable)")
+[[ $stalls == 0 ]] || failures+=("$stalls accept stalls")
+[[ $recreations == 0 ]] || failures+=("$recreations listening-socket re-creations")
+[[ $steps == 0 ]] || failures+=("$steps watchdog recovery steps")
+((refused == 0)) || failures+=("$refused refused connects")
+[[ ${connect_failures:-x} == 0 ]] || failures+=("${connect_failures:-?} failed connects or handshakes ($failure_reasons)")
+[[ $healthy == 1 ]] || failures+=("the broker reports unhealthy")
+((probes_slow > 0)) || failures+=("no slow probes counted (was the broker overloaded at all?)")
+[[ ${connects:-0} == "$clients" ]] || failures+=("${connects:-0} of $clients clients connected")
+
+{
+  echo "reconnect storm, $(date -u +"%Y-%m-%d %H:%M UTC"): $clients clients at $rate/s, RSA-4096, threads 1," \
+    "probes 1000/500 ms, $duration s"
+  echo "clients: connected $connects, failed connects or handshakes $connect_failures (refused $refused)" \
+    "${failure_reasons:+$failure_reasons }handshake p50 $(j handshake_p50_ms) ms, p99 $(j handshake_p99_ms) ms," \
+    "max $(j handshake_max_ms) ms; exchanges $(j exchanges), exchange failures $(j exchange_failures); exit code $lg_rc"
+  echo "watchdog: probes ok $probes_ok, slow $probes_slow, failed $probes_failed; stalls $stalls, recovery steps" \
+    "$steps, re-creations $recreations; healthy $healthy; broker running: $alive"
+  if ((${#failures[@]})); then printf 'FAILED: %s\n' "${failures[@]}"; else echo "PASSED"; fi
+} | tee "$out/summary.txt"
+((${#failures[@]} == 0))
