@@ -12,19 +12,23 @@
 # do), so a refused connect shows up in the clients' failures as "connect_refused".
 # Output in build/soak-storm/ (summary.txt, loadgen.json, metrics.txt, tlsbroker.log).
 # Usage: scripts/soak-storm.sh [--clients N (1500)] [--rate R (1000)] [--seconds S (30)] [--no-build]
+#                              [--windows EXE]
+# --windows EXE: the broker is the Windows edition (tlsbroker.exe from scripts/build-windows.sh)
+# run with --console under Wine in a fresh prefix; the clients and the echo backend stay Linux.
 # The suite runs a short form (ctest soak.storm: the same storm, 20 s, about 25 s in all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
 
-clients=1500 rate=1000 duration=30 build=1
+clients=1500 rate=1000 duration=30 build=1 windows_exe=""
 while (($#)); do
   case "$1" in
     --clients) clients=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
     --seconds) duration=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    *) echo "usage: $0 [--clients N] [--rate R] [--seconds S] [--no-build]" >&2; exit 2 ;;
+    --windows) windows_exe=$(realpath "$2"); shift 2 ;;
+    *) echo "usage: $0 [--clients N] [--rate R] [--seconds S] [--no-build] [--windows EXE]" >&2; exit 2 ;;
   esac
 done
 port_echo=19040 port_tls=19483 port_status=19140
@@ -60,9 +64,19 @@ JSON
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"
-start_bg "$out/tlsbroker.out" "$TLSBROKER" --config "$out/tlsbroker.json"
+if [[ -n $windows_exe ]]; then
+  export WINEPREFIX=$PWD/$out/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  wineserver -k >/dev/null 2>&1 || true
+  rm -rf "$WINEPREFIX"
+  wineboot -i >/dev/null 2>&1
+  trap 'stop_started; wineserver -k >/dev/null 2>&1 || true' EXIT
+  start_bg "$out/tlsbroker.out" wine "$(winepath -w "$windows_exe")" --console \
+    --config "$(winepath -w "$PWD/$out/tlsbroker.json")"
+else
+  start_bg "$out/tlsbroker.out" "$TLSBROKER" --config "$out/tlsbroker.json"
+fi
 broker=$last_pid
-wait_port $port_tls || die "tlsbroker did not start (see $out/tlsbroker.out)"
+wait_port $port_tls 60 || die "tlsbroker did not start (see $out/tlsbroker.out)"
 # Let the first probes pass on the idle broker.
 sleep 2
 
@@ -117,7 +131,8 @@ other=$((${connect_failures:-0} - refused - reset - timeouts))
 # busy thread), not the watchdog's doing: reported, not failed.
 
 {
-  echo "reconnect storm, $(date -u +"%Y-%m-%d %H:%M UTC"): $clients clients at $rate/s, RSA-4096, threads 1," \
+  echo "reconnect storm, $(date -u +"%Y-%m-%d %H:%M UTC")${windows_exe:+, Windows edition under Wine}:" \
+    "$clients clients at $rate/s, RSA-4096, threads 1," \
     "probes 1000/500 ms, $duration s"
   echo "clients: connected $connects, failed connects or handshakes $connect_failures (refused $refused," \
     "reset $reset, timed out $timeouts)" \
