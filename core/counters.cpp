@@ -101,6 +101,8 @@ constexpr std::array<counter_info, counter_count> table{{
      "Configuration reloads, by result.", k::total, s::broker},
     {counter::reloads_failed, "reloads_failed", "tlsbroker_reloads_total", "result=\"failed\"",
      "Configuration reloads, by result.", k::total, s::broker},
+    {counter::probes_slow, "watchdog_probes_slow", "tlsbroker_watchdog_probes_total", "result=\"slow\"",
+     "Watchdog canary probes, by result.", k::total, s::listener},
 }};
 
 constexpr bool table_in_order() {

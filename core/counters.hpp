@@ -50,6 +50,7 @@ enum class counter : std::size_t {
     rejected_source_rate,
     reloads_ok,
     reloads_failed,
+    probes_slow,  // a canary not taken in time while accepts completed: overload, not a stall
     count_
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/accept_error.hpp"
+#include "core/listener_port_sharing.hpp"
 #include "core/log.hpp"
 #include "core/session.hpp"
 #include "core/socket_options.hpp"
@@ -71,6 +72,11 @@ void listener::start_adopting(std::intptr_t listening_socket) {
 }
 
 void listener::open() {
+    acceptor_ = make_acceptor(false);
+    bound_ = acceptor_.local_endpoint();
+}
+
+tcp::acceptor listener::make_acceptor(bool share_port) {
     const auto ep = bound_.port() != 0 ? bound_ : bind_endpoint(cfg_->listen);
     tcp::acceptor a(strand_);
     if (adopted_ >= 0) {
@@ -79,9 +85,7 @@ void listener::open() {
         adopted_ = -1;
         a.assign(ep.protocol(), static_cast<tcp::acceptor::native_handle_type>(fd));
         a.listen(static_cast<int>(cfg_->backlog));
-        bound_ = a.local_endpoint();
-        acceptor_ = std::move(a);
-        return;
+        return a;
     }
     a.open(ep.protocol());
 #ifndef _WIN32
@@ -89,11 +93,14 @@ void listener::open() {
     // would let another process steal the port with it, so it is left off there.
     a.set_option(asio::socket_base::reuse_address(true));
 #endif
+    if (share_port) {
+        boost::system::error_code ec;
+        if (!set_port_sharing(a, true, ec)) throw boost::system::system_error(ec, "SO_REUSEPORT");
+    }
     if (ep.address().is_v6()) a.set_option(asio::ip::v6_only(true));
     a.bind(ep);
     a.listen(static_cast<int>(cfg_->backlog));
-    bound_ = a.local_endpoint();
-    acceptor_ = std::move(a);
+    return a;
 }
 
 void listener::set_state(listener_state s) { state_.store(s); }
@@ -123,7 +130,15 @@ void listener::do_arm() {
 
 // Every path below ends with the listener accepting, backing off, paused or stopped.
 void listener::on_accept(const boost::system::error_code& ec_in, tcp::socket sock, std::uint64_t generation) {
-    if (generation != generation_) return;  // a completion from a socket since replaced
+    if (generation != generation_) {
+        // A completion from a socket since replaced: it arms nothing, but a connection it
+        // took is a client like any other.
+        if (!ec_in && sock.is_open()) {
+            accepts_.fetch_add(1);
+            take(std::move(sock));
+        }
+        return;
+    }
     accept_outstanding_ = false;
     last_completed_ms_ = unix_ms_now();
 
@@ -137,6 +152,7 @@ void listener::on_accept(const boost::system::error_code& ec_in, tcp::socket soc
 
     if (!ec) {
         backoff_.reset();
+        accepts_.fetch_add(1);
         take(std::move(sock));
         if (faults_.drop_rearm.exchange(false)) return;  // test seam: the field bug, on purpose
         return do_arm();
@@ -255,20 +271,9 @@ void listener::schedule_retry(std::chrono::milliseconds delay, bool recreate) {
         self->timer_pending_ = false;
         if (self->stopping_) return self->set_state(listener_state::stopped);
         if (recreate) {
-            boost::system::error_code ec;
-            self->acceptor_.close(ec);
-            ++self->generation_;
-            try {
-                self->open();
-                self->counters_.add(counter::listener_recreations);
-                TB_LOG_WARN("listener '", self->cfg_->name, "' listening socket re-created on ", self->bound_);
-            } catch (const boost::system::system_error& e) {
-                const auto next = self->backoff_.next();
-                log::limited(log::level::error, self->cfg_->name + ":recreate",
-                             log::str("listener '", self->cfg_->name, "' cannot re-create its socket: ",
-                                      e.code().message(), " (retrying in ", next.count(), " ms)"));
-                return self->schedule_retry(next, true);
-            }
+            // recreate_socket() logs, counts and keeps the old socket's queue; without an
+            // open socket (a reload that had to bind anew, or a failed attempt) it binds.
+            if (!self->recreate_socket()) return self->schedule_retry(self->backoff_.next(), true);
         } else {
             self->counters_.add(counter::accept_resumes);
         }

@@ -46,6 +46,7 @@ struct accept_progress {
     bool timer_pending = false;
     std::uint64_t last_armed_ms = 0;      // unix ms
     std::uint64_t last_completed_ms = 0;  // unix ms
+    std::uint64_t accepts = 0;            // accepts that yielded a connection (probes included)
     std::size_t active = 0;
     std::size_t max_connections = 0;
 };
@@ -106,11 +107,18 @@ public:
     // accept completion is observed half-way; `cb` runs on that strand.
     void inspect(std::function<void(accept_progress, std::optional<std::uint32_t>)> cb);
     void recover_rearm();     // cancel the outstanding accept (if any) and arm a new one
-    void recover_recreate();  // close the listening socket and open a new one
+    // Opens a new listening socket for the endpoint and closes the old one, keeping the
+    // connections waiting in the old socket's queue (see recreate_socket()).
+    void recover_recreate();
     // Connections from `from` are taken as canary probes: closed at once, never counted as
-    // clients; `on_taken` runs on the listener's strand when one is accepted.
+    // clients; `on_taken` runs on the listener's strand when one is accepted. A probe stays
+    // registered until it is taken or removed (a canary that waits in the queue past its
+    // timeout is still recognised); entries older than a minute are dropped.
     void add_probe(const boost::asio::ip::tcp::endpoint& from, std::function<void()> on_taken);
     void remove_probe(const boost::asio::ip::tcp::endpoint& from);
+    // The watchdog's verdict on its last probe (shown in /status).
+    void note_probe(probe_outcome o) { last_probe_.store(o); }
+    probe_outcome last_probe() const { return last_probe_.load(); }
     // Connections waiting in the kernel's accept queue, where the OS reports it.
     std::optional<std::uint32_t> accept_queue_depth() const;
 
@@ -120,6 +128,15 @@ public:
 
 private:
     void open();  // throws boost::system::system_error
+    // A bound, listening socket for the endpoint (the adopted one when there is one).
+    // `share_port`: SO_REUSEPORT (Linux), so that it can be bound beside the old socket.
+    boost::asio::ip::tcp::acceptor make_acceptor(bool share_port);  // throws system_error
+    // The re-create step (on the strand): replaces the listening socket without losing the
+    // connections in its queue. Returns false when no new socket could be opened (the old
+    // one is closed then, and the caller backs off and retries).
+    bool recreate_socket();
+    // Accepts what waits in `old`'s queue (non-blocking, until empty) and serves it.
+    std::size_t drain_queue(boost::asio::ip::tcp::acceptor& old);
     void do_arm();
     void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket sock,
                    std::uint64_t generation);
@@ -152,13 +169,20 @@ private:
     std::atomic<bool> timer_pending_{false};
     std::atomic<std::uint64_t> last_armed_ms_{0};
     std::atomic<std::uint64_t> last_completed_ms_{0};
+    std::atomic<std::uint64_t> accepts_{0};
+    std::atomic<probe_outcome> last_probe_{probe_outcome::none};
     std::shared_ptr<connection_slots> slots_ = std::make_shared<connection_slots>();
 
     mutable std::mutex sessions_mutex_;
     std::unordered_map<session*, std::weak_ptr<session>> sessions_;
 
+    struct probe_entry {
+        boost::asio::ip::tcp::endpoint from;
+        std::function<void()> on_taken;
+        std::chrono::steady_clock::time_point added;
+    };
     mutable std::mutex probes_mutex_;
-    std::vector<std::pair<boost::asio::ip::tcp::endpoint, std::function<void()>>> probes_;
+    std::vector<probe_entry> probes_;
 
     accept_faults faults_;
 };

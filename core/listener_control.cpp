@@ -96,6 +96,7 @@ accept_progress listener::progress() const {
     p.timer_pending = timer_pending_.load();
     p.last_armed_ms = last_armed_ms_.load();
     p.last_completed_ms = last_completed_ms_.load();
+    p.accepts = accepts_.load();
     p.active = slots_->active.load();
     p.max_connections = cfg_->max_connections;
     return p;
@@ -125,22 +126,22 @@ void listener::recover_recreate() {
         if (self->stopping_) return;
         self->retry_timer_.cancel();
         self->timer_pending_ = false;
-        boost::system::error_code ec;
-        self->acceptor_.close(ec);
-        self->accept_outstanding_ = false;
-        ++self->generation_;  // completions of the old socket are ignored from here on
-        self->schedule_retry(std::chrono::milliseconds(0), true);
+        if (self->recreate_socket()) return self->do_arm();
+        self->schedule_retry(self->backoff_.next(), true);
     });
 }
 
 void listener::add_probe(const tcp::endpoint& from, std::function<void()> on_taken) {
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(probes_mutex_);
-    probes_.emplace_back(from, std::move(on_taken));
+    // A canary whose connection never reached the queue (dropped at a full backlog, say).
+    std::erase_if(probes_, [&](const auto& p) { return now - p.added > std::chrono::minutes(1); });
+    probes_.push_back({from, std::move(on_taken), now});
 }
 
 void listener::remove_probe(const tcp::endpoint& from) {
     std::lock_guard lock(probes_mutex_);
-    std::erase_if(probes_, [&](const auto& p) { return p.first == from; });
+    std::erase_if(probes_, [&](const auto& p) { return p.from == from; });
 }
 
 bool listener::take_probe(const tcp::endpoint& remote) {
@@ -148,9 +149,9 @@ bool listener::take_probe(const tcp::endpoint& remote) {
     {
         std::lock_guard lock(probes_mutex_);
         if (probes_.empty()) return false;
-        const auto it = std::find_if(probes_.begin(), probes_.end(), [&](const auto& p) { return p.first == remote; });
+        const auto it = std::find_if(probes_.begin(), probes_.end(), [&](const auto& p) { return p.from == remote; });
         if (it == probes_.end()) return false;
-        cb = std::move(it->second);
+        cb = std::move(it->on_taken);
         probes_.erase(it);
     }
     if (cb) cb();

@@ -21,4 +21,37 @@ constexpr const char* to_string(listener_state s) {
     return "unknown";
 }
 
+// The verdict of the watchdog's last canary probe of a listener (shown in /status).
+//
+//   ok       the acceptor took the canary within probe_timeout_ms
+//   slow     it did not, but accepts completed meanwhile (or the queue shrank): overload,
+//            the canary waits behind real clients. Counted, logged; no recovery step
+//   stalled  no accept completed for the whole window while the canary waited: the
+//            recovery ladder runs (re-arm, re-create the socket, then report/exit)
+enum class probe_outcome { none, ok, slow, stalled };
+
+constexpr const char* to_string(probe_outcome o) {
+    switch (o) {
+    case probe_outcome::none: return "none";
+    case probe_outcome::ok: return "ok";
+    case probe_outcome::slow: return "slow";
+    case probe_outcome::stalled: return "stalled";
+    }
+    return "unknown";
+}
+
+constexpr const char* meaning(probe_outcome o) {
+    switch (o) {
+    case probe_outcome::none: return "no probe finished yet";
+    case probe_outcome::ok: return "the canary was accepted within probe_timeout_ms";
+    case probe_outcome::slow:
+        return "the canary waited longer than probe_timeout_ms behind real clients while accepts completed: "
+               "overload, not a stall; no recovery step taken";
+    case probe_outcome::stalled:
+        return "no accept completed for the whole probe window while the canary waited: "
+               "the recovery ladder runs";
+    }
+    return "";
+}
+
 }  // namespace tlsbroker::core

@@ -190,6 +190,25 @@ double age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms) {
     return static_cast<double>(now_unix_ms - stamp_unix_ms) / 1000.0;
 }
 
+namespace {
+
+// ok / slow / stalled, with the counts behind them: an operator reading /status during a
+// reconnect storm sees "slow" (overload, nothing done) rather than a puzzling failure.
+nlohmann::json watchdog_object(const listener_view& l) {
+    auto probes = nlohmann::json::object();
+    if (l.counters) {
+        probes["ok"] = l.counters->get(counter::probes_ok);
+        probes["slow"] = l.counters->get(counter::probes_slow);
+        probes["failed"] = l.counters->get(counter::probes_failed);
+    }
+    auto outcomes = nlohmann::json::object();
+    for (const auto o : {probe_outcome::ok, probe_outcome::slow, probe_outcome::stalled})
+        outcomes[to_string(o)] = meaning(o);
+    return {{"last_probe", to_string(l.last_probe)}, {"probes", std::move(probes)}, {"outcomes", std::move(outcomes)}};
+}
+
+}  // namespace
+
 nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms) {
     auto out = nlohmann::json::object();
     out["version"] = view.version;
@@ -207,6 +226,7 @@ nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms)
         j["max_connections"] = l.max_connections;
         j["counters"] = l.counters ? counters_object(*l.counters, now_unix_ms, false)
                                    : nlohmann::json::object();
+        if (l.watchdog_on) j["watchdog"] = watchdog_object(l);
         merge_extra(j, l.extra);
         listeners.push_back(std::move(j));
     }

@@ -5,6 +5,8 @@
 // Rules (names, labels, kinds and units come from counter_table()):
 // - /status shows raw values under each counter's key, except timestamps, which become an
 //   age in seconds ("last_accept_age_seconds": 1.5; -1 when it never happened).
+// - /status shows, per listener with a watchdog, "watchdog": {"last_probe": ok|slow|stalled|
+//   none, "probes": {"ok", "slow", "failed"}, "outcomes": {outcome: what it means}}.
 // - /metrics lists each family once with # HELP and # TYPE (counter for totals, gauge for
 //   gauges and ages). Listener-scope samples carry listener="name" followed by the counter's
 //   own label; broker-scope samples carry no listener label. Sources kept in µs or ms are
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "core/counters.hpp"
+#include "core/listener_state.hpp"
 
 namespace tlsbroker::core {
 
@@ -28,6 +31,10 @@ struct listener_view {
     std::string state;
     const counter_block* counters = nullptr;  // null: an empty "counters" object, no samples
     std::uint64_t max_connections = 0;
+    // The watchdog's last probe verdict; /status shows a "watchdog" object (the verdict, the
+    // probe counts by result and what each outcome means) when the watchdog is on.
+    bool watchdog_on = false;
+    probe_outcome last_probe = probe_outcome::none;
     nlohmann::json extra = nlohmann::json::object();  // merged into the listener's object
 };
 

@@ -60,6 +60,8 @@ broker_view server::impl::view() const {
         lv.state = to_string(l->state());
         lv.counters = blocks.at(l->cfg().name).get();
         lv.max_connections = l->cfg().max_connections;
+        lv.watchdog_on = dog != nullptr;
+        lv.last_probe = l->last_probe();
         auto backends = nlohmann::json::array();
         for (const auto& b : l->backends().snapshot())
             backends.push_back({{"address", b.address}, {"up", b.up}, {"consecutive_failures", b.consecutive_failures},

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <atomic>
 
 #include "core/listener.hpp"
 #include "core/log.hpp"
@@ -17,9 +18,15 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         std::shared_ptr<listener> l;
         int step = 0;                              // last recovery step taken; 0 = healthy
         clock::time_point quiet_until{};           // give the last step time to work
+        std::uint64_t ladder_accepts = 0;          // the accept count when step 1 was taken
         bool probing = false;
         bool low_pause_seen = false;
         std::uint64_t queue_seen_ms = 0;  // when a non-empty accept queue was first seen
+        std::uint64_t queue_accepts = 0;  // the accept count then
+        // What is pending for this listener, so that stop() can cancel it.
+        std::shared_ptr<tcp::socket> probe_sock;
+        std::shared_ptr<asio::steady_timer> probe_timer;
+        std::shared_ptr<asio::steady_timer> verify_timer;
     };
 
     asio::io_context& ioc;
@@ -29,7 +36,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     asio::steady_timer check_timer;
     asio::steady_timer probe_timer;
     std::vector<per_listener> ls;
-    bool stopped = false;
+    std::atomic<bool> stopped{false};
     mutable std::mutex health_mutex;
     health_state health;
     std::function<void(const std::string&)> unrecoverable;
@@ -37,10 +44,32 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     state(asio::io_context& io, const config::watchdog_config& c, std::vector<std::shared_ptr<listener>> v,
           counter_block& t)
         : ioc(io), cfg(c), total(t), strand(asio::make_strand(io)), check_timer(strand), probe_timer(strand) {
-        for (auto& l : v) ls.push_back({std::move(l)});
+        for (auto& l : v) {
+            per_listener pl;
+            pl.l = std::move(l);
+            ls.push_back(std::move(pl));
+        }
     }
 
     std::chrono::milliseconds ms(std::uint32_t v) const { return std::chrono::milliseconds(v); }
+
+    // On the strand: nothing of this watchdog acts after this (a reload replaced it).
+    void shut_down() {
+        stopped = true;
+        check_timer.cancel();
+        probe_timer.cancel();
+        for (auto& pl : ls) {
+            if (pl.probe_timer) pl.probe_timer->cancel();
+            if (pl.verify_timer) pl.verify_timer->cancel();
+            if (pl.probe_sock) {
+                boost::system::error_code ignored;
+                pl.probe_sock->close(ignored);
+            }
+            pl.probe_timer.reset();
+            pl.verify_timer.reset();
+            pl.probe_sock.reset();
+        }
+    }
 
     void schedule_check() {
         check_timer.expires_after(ms(cfg.interval_ms));
@@ -86,23 +115,39 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         }
         if (depth) {
             c.set(counter::accept_queue_depth, *depth);
-            // A stall is a queue that stays non-empty while no accept completes for
-            // probe_timeout_ms; a connection that just arrived at a quiet listener is not.
+            // A stall is a queue that stays non-empty while not one accept completes for
+            // probe_timeout_ms. Accepts are counted (read on the listener's strand), not
+            // timed: an accept that completes while the queue stays full (overload) is
+            // progress, and so is one that completes just after the queue was first seen.
             const auto now = unix_ms_now();
             if (*depth == 0 || p.state != listener_state::accepting) {
                 pl.queue_seen_ms = 0;
-            } else if (pl.queue_seen_ms == 0 || p.last_completed_ms >= pl.queue_seen_ms) {
+            } else if (pl.queue_seen_ms == 0 || p.accepts != pl.queue_accepts) {
                 pl.queue_seen_ms = now;  // first sight, or progress since: watch afresh
+                pl.queue_accepts = p.accepts;
             } else if (now - pl.queue_seen_ms > cfg.probe_timeout_ms) {
                 pl.queue_seen_ms = 0;
-                return stall(i, "accept queue not drained");
+                return stall(i, "accept queue not drained: " + std::to_string(*depth) +
+                                    " connections waiting and no accept completed");
             }
         }
     }
 
+    // A probe: the accept count and queue depth are read on the listener's strand, then a
+    // canary connects; at the timeout they are read again the same way. Accepts that
+    // completed meanwhile make a late canary "slow" (overload); none make it a stall.
     void probe(std::size_t i) {
         auto& pl = ls[i];
-        if (pl.probing || pl.l->state() != listener_state::accepting) return;
+        if (stopped || pl.probing || pl.l->state() != listener_state::accepting) return;
+        pl.probing = true;
+        pl.l->inspect([self = shared_from_this(), i](accept_progress p, std::optional<std::uint32_t> depth) {
+            asio::post(self->strand, [self, i, p, depth] { self->start_probe(i, p.accepts, depth); });
+        });
+    }
+
+    void start_probe(std::size_t i, std::uint64_t accepts0, std::optional<std::uint32_t> depth0) {
+        auto& pl = ls[i];
+        if (stopped) return;
         auto target = pl.l->local_endpoint();
         if (target.address().is_unspecified())
             target.address(target.address().is_v6() ? asio::ip::address(asio::ip::address_v6::loopback())
@@ -115,50 +160,107 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         tcp::endpoint from;
         if (!ec) from = sock->local_endpoint(ec);
         if (ec) {
+            pl.probing = false;
             log::limited(log::level::warning, "probe-socket", log::str("watchdog: cannot open a probe socket: ", ec.message()));
             return;
         }
-        pl.probing = true;
+        pl.probe_sock = sock;
+        pl.probe_timer = timer;
         const auto begun = clock::now();
         auto done = std::make_shared<bool>(false);
         auto self = shared_from_this();
         pl.l->add_probe(from, [self, i, sock, timer, done, begun] {
             asio::post(self->strand, [self, i, sock, timer, done, begun] {
-                if (*done) return;
+                if (*done || self->stopped) return;
                 *done = true;
                 timer->cancel();
-                self->probe_result(i, true, clock::now() - begun, {});
+                self->probe_finished(i);
+                self->probe_ok(i, clock::now() - begun);
             });
         });
         sock->async_connect(target, [self, i, sock, timer, done, from](const boost::system::error_code& e) {
-            if (!e || *done) return;
+            if (!e || *done || self->stopped) return;
             *done = true;
             timer->cancel();
             self->ls[i].l->remove_probe(from);
-            self->probe_result(i, false, {}, "connect: " + e.message());
+            self->probe_finished(i);
+            self->probe_failed(i, "connect: " + e.message());
         });
         timer->expires_after(ms(cfg.probe_timeout_ms));
-        timer->async_wait([self, i, sock, done, from](const boost::system::error_code& e) {
-            if (e || *done) return;
+        timer->async_wait([self, i, sock, done, from, accepts0, depth0](const boost::system::error_code& e) {
+            if (e || *done || self->stopped) return;
             *done = true;
-            self->ls[i].l->remove_probe(from);
+            // A canary that reached the queue stays registered: when the acceptor takes it
+            // later it is closed as a probe, never served as a client. One that never
+            // connected is forgotten, so that its port may serve a real client.
+            boost::system::error_code not_connected;
+            sock->remote_endpoint(not_connected);
+            if (not_connected) self->ls[i].l->remove_probe(from);
             boost::system::error_code ignored;
             sock->close(ignored);
-            self->probe_result(i, false, {}, "not accepted within probe_timeout_ms");
+            self->ls[i].l->inspect([self, i, accepts0, depth0](accept_progress p, std::optional<std::uint32_t> depth) {
+                asio::post(self->strand, [self, i, accepts0, depth0, p, depth] {
+                    if (self->stopped) return;
+                    self->probe_finished(i);
+                    self->judge_late_probe(i, accepts0, depth0, p, depth);
+                });
+            });
         });
     }
 
-    void probe_result(std::size_t i, bool ok, clock::duration latency, const std::string& why) {
+    void probe_finished(std::size_t i) {
         auto& pl = ls[i];
         pl.probing = false;
-        auto& c = pl.l->ctr();
-        if (!ok) {
-            c.add(counter::probes_failed);
-            return stall(i, "canary probe failed (" + why + ")");
+        pl.probe_sock.reset();
+        pl.probe_timer.reset();
+    }
+
+    void judge_late_probe(std::size_t i, std::uint64_t accepts0, std::optional<std::uint32_t> depth0,
+                          const accept_progress& p, std::optional<std::uint32_t> depth) {
+        const auto accepted = p.accepts - accepts0;
+        const bool draining = depth0 && depth && *depth < *depth0;
+        if (accepted > 0 || draining) {
+            return probe_slow(i, std::to_string(accepted) + " accepts completed meanwhile" +
+                                     (depth ? ", " + std::to_string(*depth) + " connections still queued" : ""));
         }
+        if (p.state != listener_state::accepting) {
+            // Paused at the limit or backing off since: the canary waits for a reason the
+            // checks cover; this probe says nothing about the accept path.
+            return probe_slow(i, std::string("the listener is ") + to_string(p.state));
+        }
+        probe_failed(i, "not accepted within probe_timeout_ms, and no accept completed meanwhile");
+    }
+
+    void probe_ok(std::size_t i, clock::duration latency) {
+        auto& pl = ls[i];
+        auto& c = pl.l->ctr();
         c.add(counter::probes_ok);
         c.set(counter::probe_latency_us,
               static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+        pl.l->note_probe(probe_outcome::ok);
+        accepts_again(i);
+    }
+
+    void probe_slow(std::size_t i, const std::string& why) {
+        auto& pl = ls[i];
+        pl.l->ctr().add(counter::probes_slow);
+        pl.l->note_probe(probe_outcome::slow);
+        log::limited(log::level::warning, pl.l->cfg().name + ":probe-slow",
+                     log::str("watchdog: listener '", pl.l->cfg().name, "' probe not accepted within ",
+                              cfg.probe_timeout_ms, " ms, but ", why, ": overload, not a stall; no recovery step"));
+        accepts_again(i);
+    }
+
+    void probe_failed(std::size_t i, const std::string& why) {
+        auto& pl = ls[i];
+        pl.l->ctr().add(counter::probes_failed);
+        pl.l->note_probe(probe_outcome::stalled);
+        stall(i, "canary probe failed (" + why + ")");
+    }
+
+    // Accepts complete again: the ladder starts from the bottom at the next stall.
+    void accepts_again(std::size_t i) {
+        auto& pl = ls[i];
         if (pl.step > 0 && pl.step < 3) {
             TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' accepts again after recovery step ", pl.step);
             pl.step = 0;
@@ -166,9 +268,19 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     }
 
     void stall(std::size_t i, const std::string& why) {
+        if (stopped) return;
         auto& pl = ls[i];
         const auto now = clock::now();
         if (pl.step >= 3 || now < pl.quiet_until) return;
+        const auto accepts = pl.l->progress().accepts;
+        if (pl.step > 0 && accepts != pl.ladder_accepts) {
+            // Accepts completed since the ladder began: this is a new stall, not the same one
+            // that the steps failed to heal. Step 3 needs a ladder with no accept at all.
+            TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' accepted ", accepts - pl.ladder_accepts,
+                        " connections since recovery step ", pl.step, "; starting the ladder again");
+            pl.step = 0;
+        }
+        if (pl.step == 0) pl.ladder_accepts = accepts;
         auto& c = pl.l->ctr();
         c.add(counter::accept_stalls);
         pl.step += 1;
@@ -183,7 +295,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         case 2:
             c.add(counter::recoveries_recreate);
             TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", why,
-                         "; step 2: re-creating the listening socket");
+                         "; step 2: re-creating the listening socket (its queued connections are kept)");
             pl.l->recover_recreate();
             break;
         default: {
@@ -194,13 +306,15 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                 health = {false, reason};
             }
             total.set(counter::healthy, 0);
-            TB_LOG_ERROR("watchdog: ", reason, "; step 3: reporting unhealthy");
+            TB_LOG_ERROR("watchdog: ", reason, "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
             if (unrecoverable) unrecoverable(reason);
             return;
         }
         }
         // Verify the step soon rather than at the next interval.
         auto t = std::make_shared<asio::steady_timer>(strand, ms(std::min(cfg.probe_timeout_ms, 200u)));
+        if (pl.verify_timer) pl.verify_timer->cancel();
+        pl.verify_timer = t;
         t->async_wait([self = shared_from_this(), t, i](const boost::system::error_code& ec) {
             if (!ec && !self->stopped) self->probe(i);
         });
@@ -228,11 +342,8 @@ void watchdog::start() {
 }
 
 void watchdog::stop() {
-    asio::post(state_->strand, [s = state_] {
-        s->stopped = true;
-        s->check_timer.cancel();
-        s->probe_timer.cancel();
-    });
+    state_->stopped = true;  // at once: a handler already queued does nothing
+    asio::post(state_->strand, [s = state_] { s->shut_down(); });
 }
 
 void watchdog::join() { heartbeat_.stop(); }

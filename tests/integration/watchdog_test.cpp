@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 #include "core/listener.hpp"
@@ -64,6 +65,31 @@ TEST(watchdog, socket_broken_under_the_listener_is_healed_by_step_2) {
     EXPECT_EQ(broker.counter(core::counter::recoveries_rearm), 1u);
     EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::listener_recreations) == 1; }, 5s));
     EXPECT_TRUE(test::wait_until([&] { return round_trip(broker.port(), "healed"); }, 5s));
+    EXPECT_EQ(broker.counter(core::counter::recoveries_unrecoverable), 0u);
+    EXPECT_TRUE(broker.server().healthy());
+}
+
+TEST(watchdog, listening_socket_destroyed_from_outside_heals_within_two_probe_intervals) {
+    // `ss -K` (sock_diag destroy) closes the listening socket under the broker: what an
+    // operator's tool, a security agent or a driver reset can do. New connects are refused
+    // until the broker has a new socket.
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(), fast_watchdog());
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
+    const int fd = static_cast<int>(broker.server().listener_at(0)->native_handle());
+    const auto cmd = "ss -K state listening src 127.0.0.1:" + std::to_string(broker.port()) + " >/dev/null 2>&1";
+    const auto t0 = std::chrono::steady_clock::now();
+    if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "ss -K is not available here";
+    int listening = 1;
+    socklen_t len = sizeof listening;
+    ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+    if (listening != 0 && broker.counter(core::counter::listener_recreations) == 0)
+        GTEST_SKIP() << "ss -K did not destroy the socket (needs CAP_NET_ADMIN and CONFIG_INET_DIAG_DESTROY)";
+    // Healed within two probe intervals (300 ms each): a new socket serves clients.
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::listener_recreations) >= 1; }, 2s));
+    ASSERT_TRUE(test::wait_until([&] { return round_trip(broker.port(), "healed"); }, 2s));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2 * 300ms);
+    for (int i = 0; i < 10; ++i) EXPECT_TRUE(round_trip(broker.port(), "after heal " + std::to_string(i)));
     EXPECT_EQ(broker.counter(core::counter::recoveries_unrecoverable), 0u);
     EXPECT_TRUE(broker.server().healthy());
 }
@@ -156,6 +182,10 @@ TEST(watchdog, accept_queue_that_is_not_drained_is_a_stall) {
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::recoveries_recreate) == 1; }, 3s));
     // The watchdog's probe after step 2 confirms the new socket (regular probes are a minute apart).
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) > probes_before; }, 3s));
+    // The client that waited in the old socket's queue was kept: it is served, not reset.
+    std::string got;
+    EXPECT_TRUE(waiting.handshake() && waiting.write_all("kept") && waiting.read_exact(4, got) && got == "kept")
+        << waiting.error();
     for (int i = 0; i < 5; ++i) EXPECT_TRUE(round_trip(broker.port(), "after heal " + std::to_string(i)));
     EXPECT_EQ(broker.counter(core::counter::recoveries_unrecoverable), 0u);
     EXPECT_TRUE(broker.server().healthy());

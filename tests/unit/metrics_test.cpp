@@ -216,3 +216,31 @@ TEST(metrics_prometheus, each_family_declared_once_before_its_samples) {
     }
     EXPECT_EQ(types["tlsbroker_build_info"], "gauge");
 }
+
+TEST(metrics_status, watchdog_object_shows_the_last_verdict_and_what_it_means) {
+    fixture f;
+    counters a(f.site, f.total);
+    a.add(counter::probes_ok, 7);
+    a.add(counter::probes_slow, 3);
+    auto v = f.view();
+    v.listeners[0].watchdog_on = true;
+    v.listeners[0].last_probe = probe_outcome::slow;
+    const auto j = render_status(v, now_ms);
+    const auto& w = j["listeners"][0]["watchdog"];
+    EXPECT_EQ(w["last_probe"], "slow");
+    EXPECT_EQ(w["probes"]["ok"], 7);
+    EXPECT_EQ(w["probes"]["slow"], 3);
+    EXPECT_EQ(w["probes"]["failed"], 0);
+    for (const char* o : {"ok", "slow", "stalled"}) EXPECT_FALSE(w["outcomes"][o].get<std::string>().empty()) << o;
+    EXPECT_NE(w["outcomes"]["slow"].get<std::string>().find("no recovery step"), std::string::npos);
+    // Without a watchdog there is no such object.
+    EXPECT_FALSE(j["listeners"][1].contains("watchdog"));
+}
+
+TEST(metrics_prometheus, slow_probes_are_a_result_of_the_probes_family) {
+    fixture f;
+    counters a(f.site, f.total);
+    a.add(counter::probes_slow, 4);
+    const auto text = render_prometheus(f.view(), now_ms);
+    EXPECT_NE(text.find("tlsbroker_watchdog_probes_total{listener=\"site\",result=\"slow\"} 4"), std::string::npos);
+}
