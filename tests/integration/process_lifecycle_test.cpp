@@ -16,6 +16,7 @@
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
+#include "support/raw_socket.hpp"
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
@@ -41,18 +42,7 @@ started start_broker(const std::filesystem::path& dir, nlohmann::json cfg, std::
     return s;
 }
 
-int raw_connect(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
+using test::raw_connect;
 
 }  // namespace
 

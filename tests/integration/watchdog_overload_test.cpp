@@ -19,24 +19,14 @@
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/wait.hpp"
+#include "support/raw_socket.hpp"
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
 
 namespace {
 
-int raw_connect(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
+using test::raw_connect;
 
 // Keeps the broker's only worker thread busy: a handler that works 25 ms and posts itself
 // again, as a stream of costly handshakes would. Accepts still complete between them.
