@@ -104,6 +104,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 declare -A r
 
 # --- the Windows column, first, while no Linux server runs (scripts/bench/wine-bench.sh) -------
+source scripts/bench/wine.sh
 source scripts/bench/wine-bench.sh
 ((wine == 0)) || wine_bench
 

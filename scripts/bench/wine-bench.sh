@@ -27,24 +27,20 @@ wine_prepare() {
 }
 
 wine_bench() {
-  local b t ticks round i wp=$PWD/$out/wine-prefix
+  local b t ticks round i
   wine_prepare
   for b in "${wine_builds[@]}"; do require_free_port "${wine_port[$b]}"; done
-  export WINEPREFIX=$wp WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  WINEPREFIX=$wp wineserver -k >/dev/null 2>&1 || true
-  trap 'stop_started; wineserver -k >/dev/null 2>&1 || true' EXIT  # the prefix goes down on any exit
-  rm -rf "$wp"
   log "wine: making a prefix"
-  wineboot -i >"$out/wine-boot.log" 2>&1
-  wineserver -p >/dev/null 2>&1 || true  # keep the prefix up between our commands
+  TARGET=windows wine_setup "$out"  # a fresh prefix, kept up, taken down on any exit
   declare -gA wine_pid
   for b in "${wine_builds[@]}"; do
     sed -e "s/127.0.0.1:${port[tlsbroker]}/127.0.0.1:${wine_port[$b]}/" \
       -e "s/\"status\": {.*}/\"status\": { \"enabled\": false }/" \
       -e "s/\"file\": \"tlsbroker.log\"/\"file\": \"$b.log\"/" "$out/tlsbroker.json" >"$out/$b.json"
     wine "${WINE_EXE[$b]}" --version 2>/dev/null | tr -d '\r' | sed -n 2p >"$out/$b.openssl" || true
-    start_bg "$out/$b.out" wine "${WINE_EXE[$b]}" --console --config "$(winepath -w "$out/$b.json")"
-    wine_pid[$b]=$last_pid
+    # The exe's own process (not the wine launcher): its CPU time is the exe's.
+    TARGET=windows WIN_EXE=${WINE_EXE[$b]} start_broker "$out/$b.out" "$out/$b.json"
+    wine_pid[$b]=$broker
     wait_port "${wine_port[$b]}" 60 || die "$b (${WINE_EXE[$b]}) did not start under Wine (see $out/$b.out)"
     r[$b.openssl]=$(cat "$out/$b.openssl")
   done
