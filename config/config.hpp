@@ -106,6 +106,10 @@ struct listener_config {
     bool connection_log = true;            // one line per closed connection
     timeouts_config timeouts;
     keepalive_config keepalive;
+    // SO_RCVBUF and SO_SNDBUF of the client and the backend socket; 0: the system's default
+    // (autotuned). A cap bounds what a peer that stops reading makes the broker move before
+    // the write stall shows, and the kernel memory each connection can pin.
+    std::uint32_t socket_buffer_bytes = 0;
 };
 
 struct watchdog_config {

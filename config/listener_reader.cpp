@@ -168,6 +168,10 @@ void read_listener(json_object o, listener_config& l, std::size_t index, const s
     k.u32("interval_s", l.keepalive.interval_s, 1, 3600);
     k.u32("count", l.keepalive.count, 1, 100);
     k.finish();
+    o.u32("socket_buffer_bytes", l.socket_buffer_bytes, 0, 16 * 1024 * 1024);
+    if (l.socket_buffer_bytes != 0 && l.socket_buffer_bytes < 4096)
+        o.error("socket_buffer_bytes", "must be 0 (the system's default) or at least 4096 (got " +
+                                           std::to_string(l.socket_buffer_bytes) + ")");
     o.finish();
 }
 

@@ -16,8 +16,17 @@ bool would_block(const boost::system::error_code& ec) {
 }  // namespace
 
 io_result channel::read(char* data, std::size_t size) {
+#ifdef _WIN32
+    // A read that came back short emptied the socket: the next one would only say "would
+    // block" (a system call, and under Wine a round trip to its server). Wait instead; the
+    // zero-byte receive completes at once when more has arrived in the meantime.
+    if (drained_) return {io_status::want_read, 0, {}};
+#endif
     boost::system::error_code ec;
     const auto n = socket_.read_some(asio::buffer(data, size), ec);
+#ifdef _WIN32
+    if (!ec && n < size) drained_ = true;
+#endif
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_read, 0, {}};
     if (ec == asio::error::eof) return {io_status::eof, 0, {}};
@@ -83,6 +92,7 @@ void channel::on_sent(const boost::system::error_code& ec) {
 }
 
 void channel::start_receive_wait(asio::windows::overlapped_ptr& op) {
+    drained_ = false;
     WSABUF none{0, nullptr};
     DWORD received = 0;
     DWORD flags = 0;

@@ -6,7 +6,8 @@
 //   socket's async_wait.
 // - Windows (I/O completion port): read() is a non-blocking recv. Waiting to read is a
 //   zero-byte overlapped WSARecv, which completes when data has arrived, so an idle
-//   connection pins no buffer. A write that the socket cannot take at once is copied and
+//   connection pins no buffer. After a short read the socket is known to be empty, so the
+//   next read() says want_read without the system call. A write that the socket cannot take at once is copied and
 //   finished by an overlapped send; waiting to write is waiting for that send. Nothing here
 //   uses async_wait, which Asio serves on Windows with a select() thread over every socket.
 //
@@ -75,6 +76,7 @@ private:
     std::weak_ptr<void> owner_;
     std::unique_ptr<char[]> out_;  // bytes taken by write() and not yet sent
     bool sending_ = false;
+    bool drained_ = false;  // the last read took everything the socket had
     std::vector<std::function<void(const boost::system::error_code&)>> write_waiters_;
 #endif
 };

@@ -212,7 +212,7 @@ void listener::take(tcp::socket sock) {
             return;
         }
     }
-    if (!ec) ec = apply_socket_options(sock, cfg_->keepalive);
+    if (!ec) ec = apply_socket_options(sock, *cfg_);
     if (ec) {
         // The client went away right after connecting: close this socket only.
         counters_.add(counter::rejected_sockopt);

@@ -89,7 +89,7 @@ void session::on_connected() {
     owner_->backends().report(connect_->backend, true);
     backend_used_ = owner_->backends().at(connect_->backend).address.text;
     connect_.reset();
-    if (const auto ec = apply_socket_options(backend_.socket(), owner_->cfg().keepalive))
+    if (const auto ec = apply_socket_options(backend_.socket(), owner_->cfg()))
         return finish(close_reason::backend_error, "backend socket options: " + ec.message());
     phase_ = phase::relaying;
     phase_deadline_ = clock::time_point::max();

@@ -54,10 +54,17 @@ boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket& s,
 }  // namespace
 
 boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
-                                               const config::keepalive_config& ka) {
+                                               const config::listener_config& cfg) {
+    const auto& ka = cfg.keepalive;
     boost::system::error_code ec;
     s.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     if (ec) return ec;
+    if (const int bytes = static_cast<int>(cfg.socket_buffer_bytes); bytes > 0) {
+        s.set_option(boost::asio::socket_base::receive_buffer_size(bytes), ec);
+        if (ec) return ec;
+        s.set_option(boost::asio::socket_base::send_buffer_size(bytes), ec);
+        if (ec) return ec;
+    }
     if (ka.enabled) {
         s.set_option(boost::asio::socket_base::keep_alive(true), ec);
         if (ec) return ec;

@@ -94,7 +94,8 @@ TEST(config_loader, every_key_is_read) {
     "proxy_protocol": "v1", "max_connections_per_source": 4, "source_rate_per_second": 3,
     "source_rate_burst": 6, "connection_log": false,
     "timeouts": { "handshake_ms": 1, "idle_ms": 2, "write_stall_ms": 3, "drain_ms": 4, "half_close_ms": 5 },
-    "keepalive": { "enabled": false, "idle_s": 6, "interval_s": 7, "count": 8 }
+    "keepalive": { "enabled": false, "idle_s": 6, "interval_s": 7, "count": 8 },
+    "socket_buffer_bytes": 65536
   }]
 })";
     test::write_file(f.dir / "broker.json", text);
@@ -166,6 +167,7 @@ TEST(config_loader, every_key_is_read) {
     EXPECT_EQ(l.keepalive.idle_s, 6u);
     EXPECT_EQ(l.keepalive.interval_s, 7u);
     EXPECT_EQ(l.keepalive.count, 8u);
+    EXPECT_EQ(l.socket_buffer_bytes, 65536u);
 }
 
 TEST(config_loader, range_and_type_errors_name_the_pointer) {
@@ -175,7 +177,9 @@ TEST(config_loader, range_and_type_errors_name_the_pointer) {
     j["listeners"][0]["max_connections"] = "many";
     j["threads"] = -1;
     j["listeners"][0]["keepalive"] = {{"enabled", "yes"}};
+    j["listeners"][0]["socket_buffer_bytes"] = 100;
     const auto r = f.load(j);
+    EXPECT_TRUE(has_error(r, "/listeners/0/socket_buffer_bytes", "at least 4096 (got 100)")) << all(r);
     EXPECT_TRUE(has_error(r, "/listeners/0/backlog", "must be an integer in 1..65535")) << all(r);
     EXPECT_TRUE(has_error(r, "/listeners/0/max_connections", "not a string")) << all(r);
     EXPECT_TRUE(has_error(r, "/threads", "0..1024")) << all(r);
