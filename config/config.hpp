@@ -107,9 +107,10 @@ struct listener_config {
     timeouts_config timeouts;
     keepalive_config keepalive;
     // SO_RCVBUF and SO_SNDBUF of the client and the backend socket; 0: the system's default
-    // (autotuned). A cap bounds what a peer that stops reading makes the broker move before
-    // the write stall shows, and the kernel memory each connection can pin.
-    std::uint32_t socket_buffer_bytes = 0;
+    // (autotuned, megabytes on a busy link). The cap bounds what a peer that stops reading
+    // makes the broker move before the write stall shows, and the kernel memory each
+    // connection can pin.
+    std::uint32_t socket_buffer_bytes = 256 * 1024;
 };
 
 struct watchdog_config {

@@ -52,6 +52,7 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(l.timeouts.handshake_ms, 10000u);
     EXPECT_EQ(l.timeouts.write_stall_ms, 60000u);
     EXPECT_EQ(l.timeouts.idle_ms, 0u);
+    EXPECT_EQ(l.socket_buffer_bytes, 256u * 1024);
     EXPECT_EQ(l.tls.min_version, "1.2");
     EXPECT_EQ(l.backends.size(), 1u);
     EXPECT_EQ(l.backend.address.port, 9000);

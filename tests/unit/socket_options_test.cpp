@@ -33,6 +33,7 @@ int receive_buffer(tcp::socket& s) {
 TEST(socket_options, sets_nodelay_keepalive_and_non_blocking) {
     socket_pair p;
     tlsbroker::config::listener_config cfg;
+    cfg.socket_buffer_bytes = 0;
     ASSERT_FALSE(tlsbroker::core::apply_socket_options(p.b, cfg));
     asio::ip::tcp::no_delay nd;
     p.b.get_option(nd);
@@ -46,7 +47,8 @@ TEST(socket_options, sets_nodelay_keepalive_and_non_blocking) {
 TEST(socket_options, zero_leaves_the_system_buffer_sizes) {
     socket_pair p;
     const int before = receive_buffer(p.b);
-    tlsbroker::config::listener_config cfg;  // socket_buffer_bytes = 0
+    tlsbroker::config::listener_config cfg;
+    cfg.socket_buffer_bytes = 0;
     ASSERT_FALSE(tlsbroker::core::apply_socket_options(p.b, cfg));
     EXPECT_EQ(receive_buffer(p.b), before);
 }
