@@ -70,6 +70,7 @@ broker_view server::impl::view() const {
         lv.extra["backends"] = std::move(backends);
         lv.extra["backend_policy"] = l->cfg().backend_policy;
         lv.extra["live_sessions"] = l->live_sessions();
+        if (certs) lv.extra["certificates"] = certs->certificates(lv.name);
         v.listeners.push_back(std::move(lv));
     }
     v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
@@ -77,6 +78,7 @@ broker_view server::impl::view() const {
     v.extra["openssl"] = openssl_version_text();
     v.extra["tls_groups_default"] = default_tls_groups();
     v.extra["last_reload"] = last_reload;
+    if (certs) v.extra["certificate_watch"] = certs->status();
     std::size_t draining = 0;
     for (const auto& l : retired) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
@@ -118,7 +120,8 @@ void server::impl::start_status(server& owner) {
     };
     h.metrics = [this] {
         return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                          render_prometheus(view(), unix_ms_now()) + backend_metrics()};
+                          render_prometheus(view(), unix_ms_now()) + backend_metrics() +
+                              (certs ? certs->metrics() : std::string())};
     };
     h.reload = [&owner] {
         const auto r = owner.reload();
@@ -156,6 +159,7 @@ void server::impl::begin_drain() {
             }
         if (dog) dog->stop();
     }
+    if (certs) certs->request_stop();
     TB_LOG_INFO("stopping: draining ", live(), " connections for up to ", longest, " ms");
     watch_drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(longest) + std::chrono::seconds(5),
                 std::chrono::steady_clock::now());
@@ -186,6 +190,7 @@ server::server(config::config_ptr cfg) : impl_(std::make_unique<impl>(std::move(
 
 server::~server() {
     if (impl_) {
+        if (impl_->certs) impl_->certs->stop();  // its hooks call into this server
         for (auto& l : impl_->listeners) l->stop();
         if (impl_->status) impl_->status->stop();
     }
@@ -204,6 +209,7 @@ void server::start() {
         }
     }
     m.start_status(*this);
+    m.start_cert_watch(*this);
     std::lock_guard lock(m.mu);
     m.dog = m.make_watchdog(*this);
 }
