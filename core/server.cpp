@@ -10,6 +10,7 @@
 #include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
+#include "core/status_page.hpp"
 #include "core/tls_context.hpp"
 #include "version.hpp"
 
@@ -107,6 +108,7 @@ std::string server::impl::backend_metrics() const {
 void server::impl::start_status(server& owner) {
     if (!cfg->status.enabled) return;
     status_handlers h;
+    h.page = [] { return http_reply{200, status_page_content_type, std::string(status_page_html())}; };
     h.healthz = [this] {
         const auto v = view();
         return http_reply{v.healthy ? 200u : 503u, "text/plain; charset=utf-8",
