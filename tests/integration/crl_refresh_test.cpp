@@ -2,6 +2,9 @@
 // revokes is refused at its next handshake, and the loads are counted.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/test_certs.hpp"
@@ -75,4 +78,40 @@ TEST(crl_refresh, crl_past_its_next_update_is_re_read_then_and_counted_stale) {
     int code = 0;
     auto st = nlohmann::json::parse(test::http_get(broker.status_port(), "/status", code));
     EXPECT_EQ(st["certificate_watch"]["crls"][0]["stale"], true);
+}
+
+TEST(crl_refresh, half_written_crl_is_refused_and_the_loaded_one_stays) {
+    const auto dir = test::make_temp_dir("crl-half");
+    const auto ca = test::make_ca(dir);
+    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
+    const auto crl = dir / "clients.crl";
+    test::make_crl(ca.cert, ca.key, {}, crl);
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    test::broker_harness broker(backend.port(),
+                                {{"tls", {{"reload_check_s", 1}}},
+                                 {"listeners",
+                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
+                                    {"tls",
+                                     {{"client_ca", ca.cert.string()},
+                                      {"verify_client", "required"},
+                                      {"crl", crl.string()}}}}}}});
+    // A CRL revoking alice, cut off half-way (a copy that was interrupted).
+    const auto full = dir / "full.crl";
+    test::make_crl(ca.cert, ca.key, {alice.cert}, full);
+    std::string text;
+    {
+        std::ifstream f(full, std::ios::binary);
+        text.assign(std::istreambuf_iterator<char>(f), {});
+    }
+    test::write_file(crl, text.substr(0, text.size() / 2));
+    ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::crl_loads_failed) == 1; }, 15s));
+    EXPECT_EQ(broker.total(core::counter::certificate_reloads_failed), 1u);
+    EXPECT_EQ(broker.total(core::counter::crl_loads_ok), 1u);
+    // The CRL loaded at start still serves: alice gets in.
+    test::tls_client c;
+    c.set_timeout(5s);
+    c.use_certificate(alice.cert.string(), alice.key.string());
+    std::string got;
+    EXPECT_TRUE(c.connect(port) && c.handshake() && c.write_all("hi") && c.read_exact(2, got));
 }
