@@ -173,7 +173,7 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
             continue;
         crl_entry c{l.tls.crl, read_crl(l.tls.crl)};
         // The listeners have just loaded it: that is the load counted here.
-        total_.add(c.facts.ok ? counter::crl_loads_ok : counter::crl_loads_failed);
+        count(c.facts.ok ? counter::crl_loads_ok : counter::crl_loads_failed);
         if (!c.facts.ok) log::limited(log::level::warning, "cert-watch:crl", "certificate watch: " + c.facts.error);
         crls.push_back(std::move(c));
     }
@@ -222,23 +222,25 @@ void cert_watch::look_for_changes(const config::config_ptr& cfg) {
         refused_ = std::move(attempt);
         return refused(changed, problems, crl_changed);
     }
-    total_.add(counter::certificate_reloads_ok);
     last_pickup_ = {{"unix_ms", unix_ms_now()}, {"ok", true}, {"files", file_list(changed)}};
     TB_LOG_WARN("certificate watch: picked up ", join(changed),
                 "; new handshakes use them, open connections keep theirs");
     if (const auto next = hooks_.current ? hooks_.current() : nullptr; next && next != seen_) take_stock(next);
+    count(counter::certificate_reloads_ok);
+    publish();
 }
 
 void cert_watch::refused(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& problems,
                          bool crl_among_them) {
-    total_.add(counter::certificate_reloads_failed);
-    if (crl_among_them) total_.add(counter::crl_loads_failed);
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
     last_pickup_ = {{"unix_ms", unix_ms_now()}, {"ok", false}, {"files", file_list(files)}, {"errors", problems}};
     log::limited(log::level::warning, "cert-watch:refused",
                  log::str("certificate watch: ", join(files), " changed but cannot be used (", all,
                           "); the running certificates stay in force"));
+    if (crl_among_them) count(counter::crl_loads_failed);
+    count(counter::certificate_reloads_failed);
+    publish();
 }
 
 void cert_watch::check_expiry(std::int64_t now) {
@@ -250,7 +252,7 @@ void cert_watch::check_expiry(std::int64_t now) {
         if (!fresh) it->second = std::min(it->second, d);
         const auto t = warnings_.check(c.file.string(), c.leaf.not_after, now);
         if (t == 0) continue;
-        total_.add(counter::certificate_expiry_warnings);
+        count(counter::certificate_expiry_warnings);
         const auto what = log::str("certificate ", c.file.string(), " (listener '", c.listener, "', ", c.name, ", ",
                                    c.leaf.subject, ", serial ", c.leaf.serial, ")");
         if (t < 0)
@@ -273,7 +275,7 @@ void cert_watch::check_crls(std::int64_t now) {
     for (auto& c : crls_) {
         if (c.facts.next_update == 0 || now < c.facts.next_update || c.stale_reported) continue;
         c.stale_reported = true;
-        total_.add(counter::crl_stale);
+        count(counter::crl_stale);
         log::limited(log::level::warning, "cert-watch:crl-stale:" + c.file.string(),
                      log::str("certificate watch: CRL ", c.file.string(), " passed its nextUpdate (",
                               format_utc(c.facts.next_update),
@@ -298,9 +300,14 @@ void cert_watch::publish() {
                         {"settling", file_list(settling_)},
                         {"last_pickup", last_pickup_},
                         {"crls", std::move(crls)}};
-    std::lock_guard lock(pub_mu_);
-    pub_certs_ = certs_;
-    pub_status_ = std::move(s);
+    {
+        std::lock_guard lock(pub_mu_);
+        pub_certs_ = certs_;
+        pub_status_ = std::move(s);
+    }
+    // Counted only now: whoever sees a count also sees what it counted in status().
+    for (const auto c : uncounted_) total_.add(c);
+    uncounted_.clear();
 }
 
 nlohmann::json cert_watch::status() const {

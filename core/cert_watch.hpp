@@ -97,7 +97,8 @@ private:
     void check_crls(std::int64_t now);
     void refused(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& problems,
                  bool crl_among_them);
-    void publish();
+    void publish();                            // then adds what count() noted
+    void count(counter c) { uncounted_.push_back(c); }
     std::chrono::seconds next_wait() const;
 
     cert_watch_hooks hooks_;
@@ -112,6 +113,7 @@ private:
     std::vector<std::filesystem::path> settling_;
     nlohmann::json last_pickup_ = nullptr;
     std::uint64_t passes_ = 0;
+    std::vector<counter> uncounted_;
 
     // What readers see, copied by publish().
     mutable std::mutex pub_mu_;
