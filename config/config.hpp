@@ -122,9 +122,17 @@ struct watchdog_config {
     std::string on_unrecoverable = "exit";    // "exit" or "report"
 };
 
+// Broker-wide TLS settings (the top-level "tls" object).
+struct tls_watch_config {
+    // Certificate, key, CA and CRL files are checked for changes this often and picked up
+    // like a reload; 0: not watched (expiry and CRL nextUpdate are still checked hourly).
+    std::uint32_t reload_check_s = 60;
+};
+
 struct broker_config {
     std::uint32_t threads = 0;  // as written; 0 means one per core
     log_config log;
+    tls_watch_config tls;
     status_config status;
     watchdog_config watchdog;
     std::vector<listener_config> listeners;

@@ -64,6 +64,9 @@ void read_document(const json& doc, broker_config& c, const std::filesystem::pat
     st.address("listen", c.status.listen, true, false);
     st.finish();
     read_watchdog(root.child("watchdog"), c.watchdog);
+    auto tls = root.child("tls");
+    tls.u32("reload_check_s", c.tls.reload_check_s, 0, 86400);
+    tls.finish();
 
     if (const auto* ls = root.array("listeners", true)) {
         if (ls->empty()) root.error("listeners", "must list at least one listener");

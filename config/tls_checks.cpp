@@ -114,8 +114,21 @@ ctx_ptr scratch_ctx() { return {SSL_CTX_new(TLS_server_method()), &SSL_CTX_free}
 
 std::string check_certificate(const std::filesystem::path& cert) {
     std::string problem;
-    read_chain(cert, problem);
+    const auto chain = read_chain(cert, problem);
+    if (!chain.empty()) problem = check_not_expired(chain.front().get(), cert);
     return problem;
+}
+
+std::string check_not_expired(const X509* leaf, const std::filesystem::path& file) {
+    const ASN1_TIME* not_after = X509_get0_notAfter(leaf);
+    if (X509_cmp_current_time(not_after) > 0) return {};
+    std::string when = "an unreadable date";
+    if (bio_ptr out(BIO_new(BIO_s_mem()), &BIO_free); out && ASN1_TIME_print(out.get(), not_after) == 1) {
+        char* data = nullptr;
+        const long n = BIO_get_mem_data(out.get(), &data);
+        when.assign(data, static_cast<std::size_t>(n));
+    }
+    return "certificate " + file.string() + " expired on " + when;
 }
 
 std::string check_private_key(const std::filesystem::path& key) {

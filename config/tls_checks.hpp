@@ -2,14 +2,19 @@
 // failure at the first handshake.
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <filesystem>
 #include <string>
 
 namespace tlsbroker::config {
 
 // Each returns "" when fine, else the problem (naming the file and OpenSSL's reason).
-// A PEM chain: the leaf first, then its intermediates; every block must parse.
+// A PEM chain: the leaf first, then its intermediates; every block must parse, and the
+// leaf must not have expired ("certificate FILE expired on Mon DD HH:MM:SS YYYY GMT").
 std::string check_certificate(const std::filesystem::path& cert);
+// "" while `leaf` (read from `file`) is valid, else the expiry message above.
+std::string check_not_expired(const X509* leaf, const std::filesystem::path& file);
 // A PEM private key without a passphrase (nothing could type one in at start-up).
 std::string check_private_key(const std::filesystem::path& key);
 // The key belongs to the chain's leaf, and OpenSSL accepts both for a server

@@ -103,6 +103,26 @@ constexpr std::array<counter_info, counter_count> table{{
      "Configuration reloads, by result.", k::total, s::broker},
     {counter::probes_slow, "watchdog_probes_slow", "tlsbroker_watchdog_probes_total", "result=\"slow\"",
      "Watchdog canary probes, by result.", k::total, s::listener},
+    {counter::certificate_expiry_days, "certificate_expiry_days", "tlsbroker_certificate_expiry_days_min", "",
+     "Whole days until the soonest of the listener's certificates expires (0 once expired); the total is the "
+     "soonest of all.",
+     k::gauge, s::listener},
+    {counter::certificate_reloads_ok, "certificate_reloads_ok", "tlsbroker_certificate_reloads_total",
+     "result=\"ok\"", "Changed certificate, key, CA or CRL files picked up without a reload, by result.", k::total,
+     s::broker},
+    {counter::certificate_reloads_failed, "certificate_reloads_failed", "tlsbroker_certificate_reloads_total",
+     "result=\"failed\"", "Changed certificate, key, CA or CRL files picked up without a reload, by result.",
+     k::total, s::broker},
+    {counter::certificate_expiry_warnings, "certificate_expiry_warnings",
+     "tlsbroker_certificate_expiry_warnings_total", "",
+     "Expiry warnings logged (30, 14, 7 and 1 days before, and at expiry; once each per certificate).", k::total,
+     s::broker},
+    {counter::crl_loads_ok, "crl_loads_ok", "tlsbroker_crl_loads_total", "result=\"loaded\"",
+     "CRL files loaded (at start, reload or when changed), by result.", k::total, s::broker},
+    {counter::crl_loads_failed, "crl_loads_failed", "tlsbroker_crl_loads_total", "result=\"failed\"",
+     "CRL files loaded (at start, reload or when changed), by result.", k::total, s::broker},
+    {counter::crl_stale, "crl_stale", "tlsbroker_crl_stale_total", "",
+     "Times a CRL in use passed its nextUpdate with no newer file to load.", k::total, s::broker},
 }};
 
 constexpr bool table_in_order() {

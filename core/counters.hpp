@@ -51,6 +51,13 @@ enum class counter : std::size_t {
     reloads_ok,
     reloads_failed,
     probes_slow,  // a canary not taken in time while accepts completed: overload, not a stall
+    certificate_expiry_days,  // whole days until the listener's soonest certificate expires
+    certificate_reloads_ok,   // changed certificate/key/CA/CRL files picked up (cert_watch)
+    certificate_reloads_failed,
+    certificate_expiry_warnings,
+    crl_loads_ok,
+    crl_loads_failed,
+    crl_stale,  // a CRL in use passed its nextUpdate with no newer file to load
     count_
 };
 

@@ -10,6 +10,7 @@
 #include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
+#include "core/status_page.hpp"
 #include "core/tls_context.hpp"
 #include "version.hpp"
 
@@ -70,6 +71,7 @@ broker_view server::impl::view() const {
         lv.extra["backends"] = std::move(backends);
         lv.extra["backend_policy"] = l->cfg().backend_policy;
         lv.extra["live_sessions"] = l->live_sessions();
+        if (certs) lv.extra["certificates"] = certs->certificates(lv.name);
         v.listeners.push_back(std::move(lv));
     }
     v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
@@ -77,6 +79,7 @@ broker_view server::impl::view() const {
     v.extra["openssl"] = openssl_version_text();
     v.extra["tls_groups_default"] = default_tls_groups();
     v.extra["last_reload"] = last_reload;
+    if (certs) v.extra["certificate_watch"] = certs->status();
     std::size_t draining = 0;
     for (const auto& l : retired) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
@@ -105,6 +108,7 @@ std::string server::impl::backend_metrics() const {
 void server::impl::start_status(server& owner) {
     if (!cfg->status.enabled) return;
     status_handlers h;
+    h.page = [] { return http_reply{200, status_page_content_type, std::string(status_page_html())}; };
     h.healthz = [this] {
         const auto v = view();
         return http_reply{v.healthy ? 200u : 503u, "text/plain; charset=utf-8",
@@ -118,7 +122,8 @@ void server::impl::start_status(server& owner) {
     };
     h.metrics = [this] {
         return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                          render_prometheus(view(), unix_ms_now()) + backend_metrics()};
+                          render_prometheus(view(), unix_ms_now()) + backend_metrics() +
+                              (certs ? certs->metrics() : std::string())};
     };
     h.reload = [&owner] {
         const auto r = owner.reload();
@@ -156,6 +161,7 @@ void server::impl::begin_drain() {
             }
         if (dog) dog->stop();
     }
+    if (certs) certs->request_stop();
     TB_LOG_INFO("stopping: draining ", live(), " connections for up to ", longest, " ms");
     watch_drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(longest) + std::chrono::seconds(5),
                 std::chrono::steady_clock::now());
@@ -186,6 +192,7 @@ server::server(config::config_ptr cfg) : impl_(std::make_unique<impl>(std::move(
 
 server::~server() {
     if (impl_) {
+        if (impl_->certs) impl_->certs->stop();  // its hooks call into this server
         for (auto& l : impl_->listeners) l->stop();
         if (impl_->status) impl_->status->stop();
     }
@@ -204,6 +211,7 @@ void server::start() {
         }
     }
     m.start_status(*this);
+    m.start_cert_watch(*this);
     std::lock_guard lock(m.mu);
     m.dog = m.make_watchdog(*this);
 }

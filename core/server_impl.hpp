@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/buffer_pool.hpp"
+#include "core/cert_watch.hpp"
 #include "core/listener.hpp"
 #include "core/metrics.hpp"
 #include "core/server.hpp"
@@ -35,6 +36,7 @@ struct server::impl {
     nlohmann::json last_reload = nullptr;
 
     std::unique_ptr<status_server> status;
+    std::unique_ptr<cert_watch> certs;  // changed TLS files, expiry (server_certs.cpp)
     boost::asio::steady_timer drain_timer{ioc};
     std::function<void(std::size_t)> drain_progress;
     std::uint64_t started_ms = 0;
@@ -46,6 +48,7 @@ struct server::impl {
     broker_view view() const;
     std::string backend_metrics() const;
     void start_status(server& owner);
+    void start_cert_watch(server& owner);  // server_certs.cpp
     std::size_t live() const;
     void begin_drain();
     void watch_drain(std::chrono::steady_clock::time_point hard_deadline,

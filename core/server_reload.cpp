@@ -118,6 +118,7 @@ reload_result server::reload(config::config_ptr next) {
     if (m.dog) m.dog->stop();
     m.dog = m.make_watchdog(*this);
     m.total.add(counter::reloads_ok);
+    if (m.certs) m.certs->config_changed();
     m.last_reload = {{"unix_ms", unix_ms_now()}, {"ok", true}, {"summary", summary}};
     TB_LOG_WARN("reload applied: ", summary);
     r.ok = true;

@@ -255,7 +255,8 @@ status_connection_owner::response endpoint_core::route(const request& req) {
         std::string_view path;
         const std::function<http_reply()>& fn;
         http::verb method;
-    } routes[] = {{"/healthz", handlers_.healthz, http::verb::get},
+    } routes[] = {{"/", handlers_.page, http::verb::get},
+                  {"/healthz", handlers_.healthz, http::verb::get},
                   {"/status", handlers_.status, http::verb::get},
                   {"/metrics", handlers_.metrics, http::verb::get},
                   {"/reload", handlers_.reload, http::verb::post}};

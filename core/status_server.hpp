@@ -1,4 +1,5 @@
-// The small HTTP status endpoint (Boost.Beast): /healthz, /status, /metrics, POST /reload.
+// The small HTTP status endpoint (Boost.Beast): / (the page for people), /healthz, /status,
+// /metrics, POST /reload.
 // It knows nothing of listeners; the server hands it callbacks that render each page.
 #pragma once
 
@@ -17,6 +18,7 @@ struct http_reply {
 };
 
 struct status_handlers {
+    std::function<http_reply()> page;     // GET / (absent: 404)
     std::function<http_reply()> healthz;  // GET /healthz
     std::function<http_reply()> status;   // GET /status
     std::function<http_reply()> metrics;  // GET /metrics

@@ -8,6 +8,7 @@ packages=(
   libssl-dev libboost1.81-dev libboost-log1.81-dev libboost-thread1.81-dev
   libboost-filesystem1.81-dev nlohmann-json3-dev libgtest-dev googletest
   procps iproute2 clang libclang-rt-14-dev
+  chromium  # headless, for the status page test (tests/browser)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(haproxy stunnel4 gnuplot-nox socat)

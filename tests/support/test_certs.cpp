@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -33,7 +34,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
     X509_EXTENSION_free(ext);
 }
 
-X509* new_cert(EVP_PKEY* key, std::string_view cn) {
+X509* new_cert(EVP_PKEY* key, std::string_view cn, std::chrono::seconds valid_for = default_validity) {
     X509* x = X509_new();
     X509_set_version(x, 2);
     unsigned char serial[16];
@@ -42,8 +43,9 @@ X509* new_cert(EVP_PKEY* key, std::string_view cn) {
     BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
     BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
     BN_free(bn);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 30L * 24 * 3600);
+    const long after = static_cast<long>(valid_for.count());
+    X509_gmtime_adj(X509_getm_notBefore(x), std::min(-3600L, after - 3600));
+    X509_gmtime_adj(X509_getm_notAfter(x), after);
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(std::string(cn).c_str()),
@@ -89,9 +91,10 @@ std::filesystem::path make_temp_dir(std::string_view tag) {
     return dir;
 }
 
-cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name, std::string_view cn, key_type kt) {
+cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name, std::string_view cn, key_type kt,
+                            std::chrono::seconds valid_for) {
     EVP_PKEY* key = new_key(kt);
-    X509* x = new_cert(key, cn);
+    X509* x = new_cert(key, cn, valid_for);
     X509_set_issuer_name(x, X509_get_subject_name(x));
     add_ext(x, x, NID_subject_alt_name, "DNS:" + std::string(cn) + ",DNS:localhost,IP:127.0.0.1,IP:::1");
     add_ext(x, x, NID_basic_constraints, "CA:FALSE");
@@ -139,6 +142,22 @@ cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::
     EVP_PKEY_free(key);
     EVP_PKEY_free(ca_key);
     return f;
+}
+
+std::string serial_hex(X509* cert) {
+    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get_serialNumber(cert), nullptr);
+    char* hex = BN_bn2hex(bn);
+    std::string out = hex != nullptr ? hex : "";
+    OPENSSL_free(hex);
+    BN_free(bn);
+    return out;
+}
+
+std::string serial_hex(const std::filesystem::path& cert_file) {
+    X509* x = read_pem<X509>(cert_file, &PEM_read_X509);
+    auto out = serial_hex(x);
+    X509_free(x);
+    return out;
 }
 
 void write_file(const std::filesystem::path& p, std::string_view text) {

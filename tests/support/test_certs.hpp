@@ -1,10 +1,13 @@
 // Certificates made at test time (nothing secret is ever committed).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <openssl/x509.h>
 
 namespace tlsbroker::test {
 
@@ -16,9 +19,18 @@ struct cert_files {
 };
 enum class key_type { ecdsa_p256, rsa2048 };
 
-// Self-signed server certificate: SAN DNS:<cn>, DNS:localhost, IP:127.0.0.1, IP:::1.
+// How long test certificates stay valid unless asked otherwise: beyond every expiry
+// warning threshold (30 days), so an ordinary test broker warns about nothing.
+inline constexpr std::chrono::seconds default_validity{std::chrono::hours(24 * 365)};
+
+// Self-signed server certificate: SAN DNS:<cn>, DNS:localhost, IP:127.0.0.1, IP:::1, with a
+// random serial, valid from an hour ago until `valid_for` from now (negative: already expired).
 cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name = "server",
-                            std::string_view cn = "localhost", key_type kt = key_type::ecdsa_p256);
+                            std::string_view cn = "localhost", key_type kt = key_type::ecdsa_p256,
+                            std::chrono::seconds valid_for = default_validity);
+// The certificate's serial number in upper-case hex, as the client sees it.
+std::string serial_hex(X509* cert);
+std::string serial_hex(const std::filesystem::path& cert_file);
 
 struct ca_files {
     std::filesystem::path cert, key;

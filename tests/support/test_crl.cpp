@@ -20,7 +20,8 @@ X509* read_cert(const std::filesystem::path& p) {
 }  // namespace
 
 void make_crl(const std::filesystem::path& ca_cert, const std::filesystem::path& ca_key,
-              const std::vector<std::filesystem::path>& revoked, const std::filesystem::path& out) {
+              const std::vector<std::filesystem::path>& revoked, const std::filesystem::path& out,
+              std::chrono::seconds next_update) {
     X509* ca = read_cert(ca_cert);
     FILE* kf = std::fopen(ca_key.c_str(), "r");
     if (kf == nullptr) throw std::runtime_error("cannot read " + ca_key.string());
@@ -30,7 +31,7 @@ void make_crl(const std::filesystem::path& ca_cert, const std::filesystem::path&
     X509_CRL_set_version(crl, 1);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca));
     ASN1_TIME* now = ASN1_TIME_adj(nullptr, time(nullptr), 0, -3600);
-    ASN1_TIME* next = ASN1_TIME_adj(nullptr, time(nullptr), 30, 0);
+    ASN1_TIME* next = ASN1_TIME_adj(nullptr, time(nullptr), 0, static_cast<long>(next_update.count()));
     X509_CRL_set1_lastUpdate(crl, now);
     X509_CRL_set1_nextUpdate(crl, next);
     for (const auto& p : revoked) {

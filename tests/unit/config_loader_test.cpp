@@ -59,6 +59,24 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:9100");
     EXPECT_EQ(r.config->watchdog.probe_interval_ms, 10000u);
     EXPECT_EQ(r.config->watchdog.on_unrecoverable, "exit");
+    EXPECT_EQ(r.config->tls.reload_check_s, 60u);
+}
+
+TEST(config_loader, tls_reload_check_s) {
+    fixture f;
+    auto j = f.valid();
+    for (const auto v : {0, 1, 86400}) {
+        j["tls"] = {{"reload_check_s", v}};
+        const auto r = f.load(j);
+        ASSERT_TRUE(r.ok()) << all(r);
+        EXPECT_EQ(r.config->tls.reload_check_s, static_cast<std::uint32_t>(v));
+    }
+    j["tls"] = {{"reload_check_s", -1}};
+    EXPECT_TRUE(has_error(f.load(j), "/tls/reload_check_s", "must be an integer in 0..86400")) << all(f.load(j));
+    j["tls"] = {{"reload_check_s", "60"}};
+    EXPECT_TRUE(has_error(f.load(j), "/tls/reload_check_s", "not a string")) << all(f.load(j));
+    j["tls"] = {{"reload_check", 5}};
+    EXPECT_TRUE(has_error(f.load(j), "/tls/reload_check", "did you mean 'reload_check_s'")) << all(f.load(j));
 }
 
 TEST(config_loader, relative_paths_resolve_against_the_config_folder) {

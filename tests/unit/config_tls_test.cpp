@@ -124,6 +124,16 @@ TEST(config_tls, a_key_that_does_not_match_is_an_error) {
     EXPECT_NE(e.message.find("does not match certificate " + f.certs.cert.string()), std::string::npos) << e.message;
 }
 
+TEST(config_tls, an_expired_certificate_is_an_error_naming_the_file) {
+    fixture f;
+    const auto old = test::make_self_signed(f.dir, "old", "old.example", test::key_type::ecdsa_p256,
+                                            std::chrono::seconds(-60));
+    const auto e = only_error(f.load(f.pair("old.crt", "old.key")));
+    EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
+    EXPECT_NE(e.message.find("certificate " + old.cert.string() + " expired on "), std::string::npos) << e.message;
+    EXPECT_NE(e.message.find("GMT"), std::string::npos) << e.message;
+}
+
 TEST(config_tls, an_encrypted_key_is_refused_without_asking_for_a_passphrase) {
     fixture f;
     EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");

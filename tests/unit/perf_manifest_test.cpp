@@ -118,3 +118,13 @@ TEST(perf_manifest, collector_set_shows_the_rates) {
             << pl::counters()[i].name;
     EXPECT_NE(xml.find("\\TLS Broker(*)\\last accept age seconds</Counter>"), std::string::npos);
 }
+
+TEST(perf_manifest, certificate_expiry_days_is_a_raw_counter_in_the_collector_set) {
+    const auto& days = pl::counters()[static_cast<std::size_t>(core::counter::certificate_expiry_days)];
+    EXPECT_EQ(days.name, "certificate expiry days");
+    EXPECT_EQ(days.type, pl::perf_type::large_rawcount);
+    EXPECT_EQ(days.from, pl::source::value);  // the listener block's atomic, set by the certificate watch
+    EXPECT_EQ(core::info(core::counter::certificate_expiry_days).kind, core::counter_kind::gauge);
+    EXPECT_NE(read_source("installer/tlsbroker-perfmon.xml").find("\\TLS Broker(*)\\certificate expiry days</Counter>"),
+              std::string::npos);
+}

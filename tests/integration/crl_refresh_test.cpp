@@ -1,0 +1,117 @@
+// A CRL replaced on disk is picked up without a signal: a client certificate it newly
+// revokes is refused at its next handshake, and the loads are counted.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "support/broker_harness.hpp"
+#include "support/echo_backend.hpp"
+#include "support/test_certs.hpp"
+#include "support/test_crl.hpp"
+#include "support/tls_client.hpp"
+#include "support/wait.hpp"
+
+using namespace tlsbroker;
+using namespace std::chrono_literals;
+
+TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
+    const auto dir = test::make_temp_dir("crl-refresh");
+    const auto ca = test::make_ca(dir);
+    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
+    const auto crl = dir / "clients.crl";
+    test::make_crl(ca.cert, ca.key, {}, crl);
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    test::broker_harness broker(backend.port(),
+                                {{"tls", {{"reload_check_s", 1}}},
+                                 {"listeners",
+                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
+                                    {"tls",
+                                     {{"client_ca", ca.cert.string()},
+                                      {"verify_client", "required"},
+                                      {"crl", crl.string()}}}}}}});
+    const auto attempt = [&] {
+        test::tls_client c;
+        c.set_timeout(5s);
+        c.use_certificate(alice.cert.string(), alice.key.string());
+        std::string got;
+        // TLS 1.3 reports a rejected client certificate on the first read, not in SSL_connect.
+        return c.connect(port) && c.handshake() && c.write_all("hi") && c.read_exact(2, got);
+    };
+    ASSERT_TRUE(attempt());
+    EXPECT_EQ(broker.total(core::counter::crl_loads_ok), 1u);
+
+    const auto tmp = dir / "clients.crl.new";
+    test::make_crl(ca.cert, ca.key, {alice.cert}, tmp);
+    std::filesystem::rename(tmp, crl);
+    ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::certificate_reloads_ok) >= 1; }, 15s));
+    EXPECT_EQ(broker.total(core::counter::crl_loads_ok), 2u);
+    EXPECT_EQ(broker.total(core::counter::crl_loads_failed), 0u);
+    EXPECT_FALSE(attempt()) << "alice is revoked now";
+    EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::handshakes_failed) >= 1; }, 5s));
+
+    int code = 0;
+    const auto st = nlohmann::json::parse(test::http_get(broker.status_port(), "/status", code));
+    EXPECT_EQ(st["certificate_watch"]["crls"][0]["revoked"], 1);
+    EXPECT_EQ(st["certificate_watch"]["crls"][0]["stale"], false);
+}
+
+TEST(crl_refresh, crl_past_its_next_update_is_re_read_then_and_counted_stale) {
+    const auto dir = test::make_temp_dir("crl-stale");
+    const auto ca = test::make_ca(dir);
+    const auto crl = dir / "clients.crl";
+    test::make_crl(ca.cert, ca.key, {}, crl, std::chrono::seconds(3));
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    // A long check period: the CRL is re-read at its nextUpdate all the same.
+    test::broker_harness broker(backend.port(),
+                                {{"tls", {{"reload_check_s", 3600}}},
+                                 {"listeners",
+                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
+                                    {"tls",
+                                     {{"client_ca", ca.cert.string()},
+                                      {"verify_client", "optional"},
+                                      {"crl", crl.string()}}}}}}});
+    EXPECT_EQ(broker.total(core::counter::crl_stale), 0u);
+    ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::crl_stale) == 1; }, 10s));
+    int code = 0;
+    auto st = nlohmann::json::parse(test::http_get(broker.status_port(), "/status", code));
+    EXPECT_EQ(st["certificate_watch"]["crls"][0]["stale"], true);
+}
+
+TEST(crl_refresh, half_written_crl_is_refused_and_the_loaded_one_stays) {
+    const auto dir = test::make_temp_dir("crl-half");
+    const auto ca = test::make_ca(dir);
+    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
+    const auto crl = dir / "clients.crl";
+    test::make_crl(ca.cert, ca.key, {}, crl);
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    test::broker_harness broker(backend.port(),
+                                {{"tls", {{"reload_check_s", 1}}},
+                                 {"listeners",
+                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
+                                    {"tls",
+                                     {{"client_ca", ca.cert.string()},
+                                      {"verify_client", "required"},
+                                      {"crl", crl.string()}}}}}}});
+    // A CRL revoking alice, cut off half-way (a copy that was interrupted).
+    const auto full = dir / "full.crl";
+    test::make_crl(ca.cert, ca.key, {alice.cert}, full);
+    std::string text;
+    {
+        std::ifstream f(full, std::ios::binary);
+        text.assign(std::istreambuf_iterator<char>(f), {});
+    }
+    test::write_file(crl, text.substr(0, text.size() / 2));
+    ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::crl_loads_failed) == 1; }, 15s));
+    EXPECT_EQ(broker.total(core::counter::certificate_reloads_failed), 1u);
+    EXPECT_EQ(broker.total(core::counter::crl_loads_ok), 1u);
+    // The CRL loaded at start still serves: alice gets in.
+    test::tls_client c;
+    c.set_timeout(5s);
+    c.use_certificate(alice.cert.string(), alice.key.string());
+    std::string got;
+    EXPECT_TRUE(c.connect(port) && c.handshake() && c.write_all("hi") && c.read_exact(2, got));
+}
