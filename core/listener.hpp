@@ -117,6 +117,9 @@ public:
     // The watchdog's verdict on its last probe (shown in /status).
     void note_probe(probe_outcome o) { last_probe_.store(o); }
     probe_outcome last_probe() const { return last_probe_.load(); }
+    // The watchdog's verdict: at the limit with every slot held by no live session.
+    void note_orphaned_slots(bool on) { orphaned_slots_.store(on); }
+    bool orphaned_slots() const { return orphaned_slots_.load(); }
     // Connections waiting in the kernel's accept queue, where the OS reports it.
     std::optional<std::uint32_t> accept_queue_depth() const;
 
@@ -169,6 +172,7 @@ private:
     std::atomic<std::uint64_t> last_completed_ms_{0};
     std::atomic<std::uint64_t> accepts_{0};
     std::atomic<probe_outcome> last_probe_{probe_outcome::none};
+    std::atomic<bool> orphaned_slots_{false};
 
     accept_faults faults_;
 };

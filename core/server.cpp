@@ -89,6 +89,9 @@ broker_view server::impl::view() const {
         lv.extra["backends"] = std::move(backends);
         lv.extra["backend_policy"] = l->cfg().backend_policy;
         lv.extra["live_sessions"] = l->live_sessions();
+        lv.extra["slots"] = {{"held", l->admission().active()},
+                             {"max_connections", l->admission().max_connections()},
+                             {"held_without_sessions", l->orphaned_slots()}};
         v.listeners.push_back(std::move(lv));
     }
     v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
