@@ -261,8 +261,12 @@ void listener::resume_below_limit() {
 void listener::schedule_retry(std::chrono::milliseconds delay, bool recreate) {
     set_state(listener_state::backing_off);
     timer_pending_ = true;
+    const auto seq = ++retry_seq_;
     retry_timer_.expires_after(delay);
-    retry_timer_.async_wait([self = shared_from_this(), recreate](const boost::system::error_code&) {
+    retry_timer_.async_wait([self = shared_from_this(), recreate, seq](const boost::system::error_code& ec) {
+        // A cancelled retry does nothing: whoever cancelled it (stop, hand-over, a watchdog
+        // step) decides what comes next. Only the retry scheduled last may arm.
+        if (ec == asio::error::operation_aborted || seq != self->retry_seq_) return;
         self->timer_pending_ = false;
         if (self->stopping_) return self->set_state(listener_state::stopped);
         if (recreate) {

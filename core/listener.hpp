@@ -163,6 +163,7 @@ private:
     boost::asio::ip::tcp::endpoint bound_;
     backoff backoff_;
     std::uint64_t generation_ = 0;  // bumped when the socket is re-created
+    std::uint64_t retry_seq_ = 0;   // bumped when a retry is scheduled or cancelled
     bool stopping_ = false;
 
     std::atomic<listener_state> state_{listener_state::stopped};

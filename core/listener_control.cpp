@@ -22,7 +22,9 @@ void listener::stop() {
         self->stopping_ = true;
         boost::system::error_code ec;
         self->acceptor_.close(ec);
+        ++self->retry_seq_;
         self->retry_timer_.cancel();
+        self->timer_pending_ = false;
         self->backends_->stop_checks();
         self->set_state(listener_state::stopped);
         TB_LOG_INFO("listener '", self->cfg_->name, "' stopped accepting (", self->live_sessions(),
@@ -33,7 +35,9 @@ void listener::stop() {
 void listener::hand_over(std::function<void(std::intptr_t)> then) {
     asio::post(strand_, [self = shared_from_this(), then = std::move(then)] {
         self->stopping_ = true;
+        ++self->retry_seq_;
         self->retry_timer_.cancel();
+        self->timer_pending_ = false;
         self->backends_->stop_checks();
         boost::system::error_code ec;
         self->acceptor_.cancel(ec);
@@ -108,6 +112,7 @@ void listener::recover_rearm() {
 void listener::recover_recreate() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->stopping_) return;
+        ++self->retry_seq_;  // a retry already queued is stale too
         self->retry_timer_.cancel();
         self->timer_pending_ = false;
         if (self->recreate_socket()) return self->do_arm();
