@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/exit_codes.hpp"
 #include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
@@ -54,7 +55,7 @@ std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
         if (owner.current_config()->watchdog.on_unrecoverable != "exit") return;
         TB_LOG_ERROR("watchdog: accept path unrecoverable (", reason,
                      "); exiting so the service manager restarts the broker");
-        m.exit_code = 3;
+        m.exit_code = tlsbroker::exit_code::unrecoverable;
         asio::post(m.ioc, [&m] { m.begin_drain(); });
     });
     d->start();
