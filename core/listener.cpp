@@ -23,15 +23,16 @@ tcp::endpoint bind_endpoint(const config::endpoint& e) {
 }
 
 listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t index,
-                   counter_block& own, counter_block& total, buffer_pool& pool)
+                   counter_block& own, counter_block& total, buffer_pool& pool,
+                   std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry)
     : ioc_(ioc),
       root_(std::move(root)),
       cfg_(&root_->listeners.at(index)),
       counters_(own, total),
       pool_(pool),
       backends_(std::make_shared<backend_set>(*cfg_)),
-      limiter_(cfg_->source_limits.max_connections_per_source, cfg_->source_limits.rate_per_source,
-               cfg_->source_limits.rate_burst),
+      admission_(std::move(admission)),
+      registry_(std::move(registry)),
       strand_(asio::make_strand(ioc)),
       acceptor_(strand_),
       retry_timer_(strand_),
@@ -40,10 +41,6 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
 listener::~listener() = default;
 
 void listener::prepare() {
-    {
-        std::lock_guard lock(slots_->mu);
-        if (slots_->owner.expired()) slots_->owner = weak_from_this();
-    }
     if (tls_) return;
     try {
         tls_ = std::make_shared<tls_context>(cfg_->tls);
@@ -52,8 +49,16 @@ void listener::prepare() {
     }
 }
 
+void listener::claim_admission() {
+    admission_->configure(endpoint_admission::limits_of(*cfg_));
+    admission_->on_slot_freed([w = weak_from_this()] {
+        if (auto self = w.lock()) self->resume_below_limit();
+    });
+}
+
 void listener::start() {
     prepare();
+    claim_admission();
     try {
         open();
     } catch (const boost::system::system_error& e) {
@@ -107,11 +112,11 @@ void listener::set_state(listener_state s) { state_.store(s); }
 
 void listener::do_arm() {
     if (stopping_) return set_state(listener_state::stopped);
-    if (slots_->active.load() >= cfg_->max_connections) {
+    if (admission_->at_limit()) {
         if (state_.load() != listener_state::paused_at_limit) {
             counters_.add(counter::accept_pauses);
             log::limited(log::level::warning, cfg_->name + ":paused",
-                         log::str("listener '", cfg_->name, "' paused: ", slots_->active.load(),
+                         log::str("listener '", cfg_->name, "' paused: ", admission_->active(),
                                   " connections reached max_connections; the backlog holds new ones"));
         }
         return set_state(listener_state::paused_at_limit);
@@ -196,67 +201,57 @@ void listener::take(tcp::socket sock) {
     boost::system::error_code ec;
     const auto remote = sock.remote_endpoint(ec);
     counters_.set(counter::last_accept_unix_ms, unix_ms_now());
-    if (!ec && take_probe(remote)) {
-        sock.close(ec);
-        return;
-    }
-    if (!ec && limiter_.enabled()) {
-        const auto v = limiter_.admit(remote.address(), source_limiter::clock::now());
-        if (v != source_limiter::verdict::ok) {
-            const bool many = v == source_limiter::verdict::too_many;
-            counters_.add(many ? counter::rejected_source_limit : counter::rejected_source_rate);
-            log::limited(log::level::warning, cfg_->name + (many ? ":source-limit" : ":source-rate"),
-                         log::str("listener '", cfg_->name, "' refused ", remote, ": ",
-                                  many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
-            sock.close(ec);
-            return;
-        }
-    }
-    if (!ec) ec = apply_socket_options(sock, *cfg_);
     if (ec) {
         // The client went away right after connecting: close this socket only.
         counters_.add(counter::rejected_sockopt);
         log::limited(log::level::info, cfg_->name + ":sockopt",
+                     log::str("listener '", cfg_->name, "': new connection gone before it was served (", ec.message(),
+                              "); closed it, accepting on"));
+        sock.close(ec);
+        return;
+    }
+    if (admission_->take_probe(remote)) {
+        sock.close(ec);
+        return;
+    }
+    auto a = admission_->admit(remote.address());
+    if (!a.slot) {
+        const bool many = a.outcome == endpoint_admission::verdict::too_many_from_source;
+        counters_.add(many ? counter::rejected_source_limit : counter::rejected_source_rate);
+        log::limited(log::level::warning, cfg_->name + (many ? ":source-limit" : ":source-rate"),
+                     log::str("listener '", cfg_->name, "' refused ", remote, ": ",
+                              many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
+        sock.close(ec);
+        return;
+    }
+    ec = apply_socket_options(sock, *cfg_);
+    if (ec) {
+        // The client went away right after connecting: close this socket only (the slot
+        // goes back when `a` goes out of scope).
+        counters_.add(counter::rejected_sockopt);
+        log::limited(log::level::info, cfg_->name + ":sockopt",
                      log::str("listener '", cfg_->name, "': new connection unusable (", ec.message(),
                               "); closed it, accepting on"));
-        if (limiter_.enabled()) limiter_.release(remote.address());
         sock.close(ec);
         return;
     }
     counters_.add(counter::connections_accepted);
-    counters_.add(counter::connections_active);
-    slots_->active.fetch_add(1);
-    auto s = std::make_shared<session>(shared_from_this(), std::move(sock), remote);
-    {
-        std::lock_guard lock(sessions_mutex_);
-        sessions_.emplace(s.get(), s);
-    }
+    a.slot.track(counters_);
+    // If anything below throws (out of memory), the slot in the context is given back as
+    // the exception unwinds.
+    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(a.slot), registry_, {}};
+    auto s = std::make_shared<session>(std::move(ctx), std::move(sock), remote);
+    registry_->add(s);
     // The handshake's crypto runs on the session's strand, never in the accept path.
     asio::post(s->executor(), [s] { s->start(); });
-}
-
-void listener::session_closed(session* s) {
-    if (limiter_.enabled()) limiter_.release(s->peer().address());
-    {
-        std::lock_guard lock(sessions_mutex_);
-        sessions_.erase(s);
-    }
-    counters_.sub(counter::connections_active);
-    slots_->active.fetch_sub(1);
-    std::shared_ptr<listener> owner;
-    {
-        std::lock_guard lock(slots_->mu);
-        owner = slots_->owner.lock();
-    }
-    if (owner) owner->resume_below_limit();
 }
 
 void listener::resume_below_limit() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->state_.load() == listener_state::paused_at_limit && !self->stopping_ &&
-            self->slots_->active.load() < self->cfg_->max_connections) {
+            !self->admission_->at_limit()) {
             self->counters_.add(counter::accept_resumes);
-            TB_LOG_INFO("listener '", self->cfg_->name, "' resumed accepting (", self->slots_->active.load(),
+            TB_LOG_INFO("listener '", self->cfg_->name, "' resumed accepting (", self->admission_->active(),
                         " connections)");
             self->do_arm();
         }
@@ -266,8 +261,12 @@ void listener::resume_below_limit() {
 void listener::schedule_retry(std::chrono::milliseconds delay, bool recreate) {
     set_state(listener_state::backing_off);
     timer_pending_ = true;
+    const auto seq = ++retry_seq_;
     retry_timer_.expires_after(delay);
-    retry_timer_.async_wait([self = shared_from_this(), recreate](const boost::system::error_code&) {
+    retry_timer_.async_wait([self = shared_from_this(), recreate, seq](const boost::system::error_code& ec) {
+        // A cancelled retry does nothing: whoever cancelled it (stop, hand-over, a watchdog
+        // step) decides what comes next. Only the retry scheduled last may arm.
+        if (ec == asio::error::operation_aborted || seq != self->retry_seq_) return;
         self->timer_pending_ = false;
         if (self->stopping_) return self->set_state(listener_state::stopped);
         if (recreate) {

@@ -22,7 +22,8 @@
 #include "core/buffer_pool.hpp"
 #include "core/counters.hpp"
 #include "core/listener_state.hpp"
-#include "core/source_limiter.hpp"
+#include "core/connection_registry.hpp"
+#include "core/endpoint_admission.hpp"
 #include "core/tls_context.hpp"
 
 namespace tlsbroker::core {
@@ -47,24 +48,18 @@ struct accept_progress {
     std::uint64_t last_armed_ms = 0;      // unix ms
     std::uint64_t last_completed_ms = 0;  // unix ms
     std::uint64_t accepts = 0;            // accepts that yielded a connection (probes included)
-    std::size_t active = 0;
+    std::size_t active = 0;           // slots held on the endpoint
     std::size_t max_connections = 0;
-};
-
-// The live connections of one endpoint, shared by the listeners that serve it one after
-// another across reloads: sessions of a replaced listener still hold their slots against
-// max_connections, and when one closes, the listener serving the endpoint now may resume.
-class listener;
-struct connection_slots {
-    std::atomic<std::size_t> active{0};
-    std::mutex mu;
-    std::weak_ptr<listener> owner;  // the listener that accepts for these slots
+    std::size_t live_sessions = 0;    // sessions registered on the endpoint
 };
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
+    // `admission` and `registry` belong to the endpoint and outlive this listener across
+    // reloads (the server keeps one of each per endpoint).
     listener(boost::asio::io_context& ioc, config::config_ptr root, std::size_t index,
-             counter_block& own, counter_block& total, buffer_pool& pool);
+             counter_block& own, counter_block& total, buffer_pool& pool,
+             std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry);
     ~listener();
 
     // Builds the TLS context, binds, listens and arms the first accept. Throws
@@ -81,9 +76,10 @@ public:
     // Binds and arms like start(), but never throws: while the endpoint cannot be bound it
     // backs off and retries (counted and logged), as after a broken listening socket.
     void start_with_retry();
-    // Before start: this listener takes over `from`'s endpoint, so the connections `from`
-    // still serves keep counting against this listener's max_connections.
-    void inherit_slots(listener& from);
+    // This listener accepts for its endpoint from now on: its limits apply, and a slot
+    // given back wakes it (not its predecessor). start() does it; a reload does it when it
+    // hands the socket over.
+    void claim_admission();
     // Thread-safe. Stops accepting; live sessions go on.
     void stop();
     // Thread-safe. Stops accepting and closes sessions still open after `grace`.
@@ -98,8 +94,8 @@ public:
     listener_state state() const { return state_.load(); }
     std::size_t live_sessions() const;
 
-    // Called by a session once, when it closes (any thread).
-    void session_closed(session* s);
+    endpoint_admission& admission() { return *admission_; }
+    const std::shared_ptr<connection_registry>& registry() const { return registry_; }
 
     // Watchdog interface (thread-safe).
     accept_progress progress() const;
@@ -114,11 +110,16 @@ public:
     // clients; `on_taken` runs on the listener's strand when one is accepted. A probe stays
     // registered until it is taken or removed (a canary that waits in the queue past its
     // timeout is still recognised); entries older than a minute are dropped.
-    void add_probe(const boost::asio::ip::tcp::endpoint& from, std::function<void()> on_taken);
-    void remove_probe(const boost::asio::ip::tcp::endpoint& from);
+    void add_probe(const boost::asio::ip::tcp::endpoint& from, std::function<void()> on_taken) {
+        admission_->add_probe(from, std::move(on_taken));
+    }
+    void remove_probe(const boost::asio::ip::tcp::endpoint& from) { admission_->remove_probe(from); }
     // The watchdog's verdict on its last probe (shown in /status).
     void note_probe(probe_outcome o) { last_probe_.store(o); }
     probe_outcome last_probe() const { return last_probe_.load(); }
+    // The watchdog's verdict: at the limit with every slot held by no live session.
+    void note_orphaned_slots(bool on) { orphaned_slots_.store(on); }
+    bool orphaned_slots() const { return orphaned_slots_.load(); }
     // Connections waiting in the kernel's accept queue, where the OS reports it.
     std::optional<std::uint32_t> accept_queue_depth() const;
 
@@ -143,7 +144,6 @@ private:
     void take(boost::asio::ip::tcp::socket sock);
     void schedule_retry(std::chrono::milliseconds delay, bool recreate);
     void set_state(listener_state s);
-    bool take_probe(const boost::asio::ip::tcp::endpoint& remote);
     void resume_below_limit();  // posts: a paused listener below its limit accepts again
 
     boost::asio::io_context& ioc_;
@@ -153,7 +153,8 @@ private:
     buffer_pool& pool_;
     std::shared_ptr<tls_context> tls_;
     std::shared_ptr<backend_set> backends_;
-    source_limiter limiter_;
+    std::shared_ptr<endpoint_admission> admission_;
+    std::shared_ptr<connection_registry> registry_;
     std::intptr_t adopted_ = -1;
     boost::asio::strand<boost::asio::io_context::executor_type> strand_;
     boost::asio::ip::tcp::acceptor acceptor_;
@@ -162,6 +163,7 @@ private:
     boost::asio::ip::tcp::endpoint bound_;
     backoff backoff_;
     std::uint64_t generation_ = 0;  // bumped when the socket is re-created
+    std::uint64_t retry_seq_ = 0;   // bumped when a retry is scheduled or cancelled
     bool stopping_ = false;
 
     std::atomic<listener_state> state_{listener_state::stopped};
@@ -171,18 +173,7 @@ private:
     std::atomic<std::uint64_t> last_completed_ms_{0};
     std::atomic<std::uint64_t> accepts_{0};
     std::atomic<probe_outcome> last_probe_{probe_outcome::none};
-    std::shared_ptr<connection_slots> slots_ = std::make_shared<connection_slots>();
-
-    mutable std::mutex sessions_mutex_;
-    std::unordered_map<session*, std::weak_ptr<session>> sessions_;
-
-    struct probe_entry {
-        boost::asio::ip::tcp::endpoint from;
-        std::function<void()> on_taken;
-        std::chrono::steady_clock::time_point added;
-    };
-    mutable std::mutex probes_mutex_;
-    std::vector<probe_entry> probes_;
+    std::atomic<bool> orphaned_slots_{false};
 
     accept_faults faults_;
 };

@@ -22,7 +22,9 @@ void listener::stop() {
         self->stopping_ = true;
         boost::system::error_code ec;
         self->acceptor_.close(ec);
+        ++self->retry_seq_;
         self->retry_timer_.cancel();
+        self->timer_pending_ = false;
         self->backends_->stop_checks();
         self->set_state(listener_state::stopped);
         TB_LOG_INFO("listener '", self->cfg_->name, "' stopped accepting (", self->live_sessions(),
@@ -33,7 +35,9 @@ void listener::stop() {
 void listener::hand_over(std::function<void(std::intptr_t)> then) {
     asio::post(strand_, [self = shared_from_this(), then = std::move(then)] {
         self->stopping_ = true;
+        ++self->retry_seq_;
         self->retry_timer_.cancel();
+        self->timer_pending_ = false;
         self->backends_->stop_checks();
         boost::system::error_code ec;
         self->acceptor_.cancel(ec);
@@ -51,12 +55,6 @@ void listener::hand_over(std::function<void(std::intptr_t)> then) {
     });
 }
 
-void listener::inherit_slots(listener& from) {
-    slots_ = from.slots_;
-    std::lock_guard lock(slots_->mu);
-    slots_->owner = weak_from_this();
-}
-
 void listener::start_with_retry() {
     prepare();
     asio::post(strand_, [self = shared_from_this()] { self->schedule_retry(std::chrono::milliseconds(0), true); });
@@ -68,26 +66,15 @@ void listener::drain(std::chrono::milliseconds grace) {
         self->drain_timer_.expires_after(grace);
         self->drain_timer_.async_wait([self](const boost::system::error_code& ec) {
             if (ec) return;
-            std::vector<std::shared_ptr<session>> left;
-            {
-                std::lock_guard lock(self->sessions_mutex_);
-                for (auto& [p, w] : self->sessions_)
-                    if (auto s = w.lock()) left.push_back(std::move(s));
-            }
-            if (!left.empty())
-                TB_LOG_WARN("listener '", self->cfg_->name, "': drain period over, closing ", left.size(),
-                            " connections");
-            for (auto& s : left) s->abort(close_reason::drain);
+            if (const auto n = self->registry_->abort_all(close_reason::drain); n != 0)
+                TB_LOG_WARN("listener '", self->cfg_->name, "': drain period over, closing ", n, " connections");
         });
     });
 }
 
 tcp::endpoint listener::local_endpoint() const { return bound_; }
 
-std::size_t listener::live_sessions() const {
-    std::lock_guard lock(sessions_mutex_);
-    return sessions_.size();
-}
+std::size_t listener::live_sessions() const { return registry_->size(); }
 
 accept_progress listener::progress() const {
     accept_progress p;
@@ -97,8 +84,9 @@ accept_progress listener::progress() const {
     p.last_armed_ms = last_armed_ms_.load();
     p.last_completed_ms = last_completed_ms_.load();
     p.accepts = accepts_.load();
-    p.active = slots_->active.load();
-    p.max_connections = cfg_->max_connections;
+    p.active = admission_->active();
+    p.max_connections = admission_->max_connections();
+    p.live_sessions = registry_->size();
     return p;
 }
 
@@ -124,38 +112,12 @@ void listener::recover_rearm() {
 void listener::recover_recreate() {
     asio::post(strand_, [self = shared_from_this()] {
         if (self->stopping_) return;
+        ++self->retry_seq_;  // a retry already queued is stale too
         self->retry_timer_.cancel();
         self->timer_pending_ = false;
         if (self->recreate_socket()) return self->do_arm();
         self->schedule_retry(self->backoff_.next(), true);
     });
-}
-
-void listener::add_probe(const tcp::endpoint& from, std::function<void()> on_taken) {
-    const auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(probes_mutex_);
-    // A canary whose connection never reached the queue (dropped at a full backlog, say).
-    std::erase_if(probes_, [&](const auto& p) { return now - p.added > std::chrono::minutes(1); });
-    probes_.push_back({from, std::move(on_taken), now});
-}
-
-void listener::remove_probe(const tcp::endpoint& from) {
-    std::lock_guard lock(probes_mutex_);
-    std::erase_if(probes_, [&](const auto& p) { return p.from == from; });
-}
-
-bool listener::take_probe(const tcp::endpoint& remote) {
-    std::function<void()> cb;
-    {
-        std::lock_guard lock(probes_mutex_);
-        if (probes_.empty()) return false;
-        const auto it = std::find_if(probes_.begin(), probes_.end(), [&](const auto& p) { return p.from == remote; });
-        if (it == probes_.end()) return false;
-        cb = std::move(it->on_taken);
-        probes_.erase(it);
-    }
-    if (cb) cb();
-    return true;
 }
 
 std::optional<std::uint32_t> listener::accept_queue_depth() const {

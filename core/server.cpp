@@ -4,9 +4,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "core/exit_codes.hpp"
 #include "core/io_report.hpp"
 #include "core/log.hpp"
 #include "core/server_impl.hpp"
@@ -28,6 +30,24 @@ counter_block& server::impl::block_for(const std::string& name) {
     return *b;
 }
 
+server::impl::endpoint_shared server::impl::endpoint_for(const config::listener_config& lc, bool reuse) {
+    // The limits of a reused endpoint change when the new listener claims it (a reload that
+    // fails half-way leaves them as they are).
+    if (reuse && lc.listen.port != 0)
+        if (const auto it = endpoints.find(lc.listen.text); it != endpoints.end()) return it->second;
+    endpoint_shared e{std::make_shared<endpoint_admission>(endpoint_admission::limits_of(lc)),
+                      std::make_shared<connection_registry>()};
+    if (lc.listen.port != 0) endpoints[lc.listen.text] = e;
+    return e;
+}
+
+std::shared_ptr<listener> server::impl::make_listener(const config::config_ptr& c, std::size_t i, bool reuse) {
+    const auto& lc = c->listeners.at(i);
+    auto e = endpoint_for(lc, reuse);
+    return std::make_shared<listener>(ioc, c, i, block_for(lc.name), total, pool, std::move(e.admission),
+                                      std::move(e.registry));
+}
+
 std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
     if (!cfg->watchdog.enabled) return nullptr;
     auto d = std::make_unique<watchdog>(ioc, cfg->watchdog, listeners, total);
@@ -36,7 +56,7 @@ std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
         if (owner.current_config()->watchdog.on_unrecoverable != "exit") return;
         TB_LOG_ERROR("watchdog: accept path unrecoverable (", reason,
                      "); exiting so the service manager restarts the broker");
-        m.exit_code = 3;
+        m.exit_code = tlsbroker::exit_code::unrecoverable;
         asio::post(m.ioc, [&m] { m.begin_drain(); });
     });
     d->start();
@@ -72,6 +92,9 @@ broker_view server::impl::view() const {
         lv.extra["backend_policy"] = l->cfg().backend_policy;
         lv.extra["live_sessions"] = l->live_sessions();
         if (certs) lv.extra["certificates"] = certs->certificates(lv.name);
+        lv.extra["slots"] = {{"held", l->admission().active()},
+                             {"max_connections", l->admission().max_connections()},
+                             {"held_without_sessions", l->orphaned_slots()}};
         v.listeners.push_back(std::move(lv));
     }
     v.extra["relay_buffers"] = {{"in_use", pool.in_use()}, {"cached", pool.cached()}};
@@ -80,8 +103,12 @@ broker_view server::impl::view() const {
     v.extra["tls_groups_default"] = default_tls_groups();
     v.extra["last_reload"] = last_reload;
     if (certs) v.extra["certificate_watch"] = certs->status();
+    // Sessions of removed endpoints (a replaced listener's sessions count on its endpoint).
+    std::set<const connection_registry*> seen;
+    for (const auto& l : listeners) seen.insert(l->registry().get());
     std::size_t draining = 0;
-    for (const auto& l : retired) draining += l->live_sessions();
+    for (const auto& l : retired)
+        if (seen.insert(l->registry().get()).second) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
     v.extra["io"] = io_report(const_cast<boost::asio::io_context&>(ioc));  // a read-only query
     return v;
@@ -142,9 +169,12 @@ void server::impl::start_status(server& owner) {
 
 std::size_t server::impl::live() const {
     std::lock_guard lock(mu);
+    // Listeners of one endpoint share its registry: count each registry once.
+    std::set<const connection_registry*> seen;
     std::size_t n = 0;
-    for (const auto& l : listeners) n += l->live_sessions();
-    for (const auto& l : retired) n += l->live_sessions();
+    for (const auto* set : {&listeners, &retired})
+        for (const auto& l : *set)
+            if (seen.insert(l->registry().get()).second) n += l->live_sessions();
     return n;
 }
 
@@ -204,8 +234,7 @@ void server::start() {
     {
         std::lock_guard lock(m.mu);
         for (std::size_t i = 0; i < m.cfg->listeners.size(); ++i) {
-            const auto& name = m.cfg->listeners[i].name;
-            auto l = std::make_shared<listener>(m.ioc, m.cfg, i, m.block_for(name), m.total, m.pool);
+            auto l = m.make_listener(m.cfg, i, false);
             l->start();  // throws; listeners already bound are closed by their destructors
             m.listeners.push_back(std::move(l));
         }

@@ -32,6 +32,14 @@ struct server::impl {
     std::map<std::string, std::unique_ptr<counter_block>> blocks;
     std::vector<std::shared_ptr<listener>> listeners;
     std::vector<std::shared_ptr<listener>> retired;  // replaced or removed; still draining
+    // One admission policy and one session registry per endpoint (by its listen text), kept
+    // across reloads: the per-source limits and slots of a replaced listener's connections
+    // still count for its successor.
+    struct endpoint_shared {
+        std::shared_ptr<endpoint_admission> admission;
+        std::shared_ptr<connection_registry> registry;
+    };
+    std::map<std::string, endpoint_shared> endpoints;
     std::unique_ptr<watchdog> dog;
     nlohmann::json last_reload = nullptr;
 
@@ -44,6 +52,9 @@ struct server::impl {
     int exit_code = 0;
 
     counter_block& block_for(const std::string& name);
+    // The endpoint's shared state; `reuse` false (port 0, or a new endpoint) makes a fresh one.
+    endpoint_shared endpoint_for(const config::listener_config& lc, bool reuse);
+    std::shared_ptr<listener> make_listener(const config::config_ptr& c, std::size_t i, bool reuse);
     std::unique_ptr<watchdog> make_watchdog(server& owner);  // with mu held
     broker_view view() const;
     std::string backend_metrics() const;

@@ -52,10 +52,10 @@ reload_result server::reload(config::config_ptr next) {
     std::vector<std::shared_ptr<listener>> predecessor;  // same endpoint in the running config
     for (std::size_t i = 0; i < next->listeners.size(); ++i) {
         const auto& lc = next->listeners[i];
-        auto l = std::make_shared<listener>(m.ioc, next, i, m.block_for(lc.name), m.total, m.pool);
         std::shared_ptr<listener> old;
         for (const auto& o : m.listeners)
             if (o->cfg().listen.text == lc.listen.text && o->cfg().listen.port != 0) old = o;
+        auto l = m.make_listener(next, i, old != nullptr);
         try {
             l->prepare();
         } catch (const std::exception& e) {
@@ -83,7 +83,7 @@ reload_result server::reload(config::config_ptr next) {
             continue;
         }
         summary += "reloaded " + describe(fresh[i]->cfg()) + "; ";
-        fresh[i]->inherit_slots(*predecessor[i]);
+        fresh[i]->claim_admission();
         predecessor[i]->hand_over([l = fresh[i]](std::intptr_t fd) {
             try {
                 if (fd >= 0) return l->start_adopting(fd);

@@ -4,7 +4,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 
-#include "core/listener.hpp"
 #include "core/log.hpp"
 #include "core/peer_identity.hpp"
 #include "core/socket_options.hpp"
@@ -30,30 +29,59 @@ const char* to_string(close_reason r) {
     return "unknown";
 }
 
-session::session(std::shared_ptr<listener> owner, tcp::socket client, tcp::endpoint peer)
-    : owner_(std::move(owner)),
+session::session(session_context ctx, tcp::socket client, tcp::endpoint peer)
+    : ctx_(std::move(ctx)),
       client_(std::move(client)),
       backend_(client_.socket().get_executor()),
       timer_(client_.socket().get_executor()),
       peer_(std::move(peer)),
       started_(clock::now()) {}
 
-session::~session() = default;
+session::~session() { close_out(); }
+
+void session::abandon() noexcept {
+    if (phase_ == phase::handshake) ctx_.ctr.sub(counter::handshakes_in_progress);
+    phase_ = phase::closed;
+    try {
+        timer_.cancel();
+    } catch (...) {
+    }
+    try {
+        client_.close(true);
+        backend_.close(true);
+    } catch (...) {
+    }
+    up_.buf.reset();
+    down_.buf.reset();
+    close_out();
+}
+
+void session::close_out() noexcept {
+    if (ctx_.registry) ctx_.registry->remove(this);
+    ctx_.slot.release();
+}
+
+void session::notify(session_event e) {
+    if (ctx_.observe) ctx_.observe(e);
+}
 
 void session::start() {
-    auto& c = owner_->ctr();
-    c.add(counter::handshakes_in_progress);
-    client_.set_owner(weak_from_this());
-    backend_.set_owner(weak_from_this());
-    ssl_ = make_server_ssl(owner_->tls(), client_);
-    if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
-    phase_deadline_ = started_ + std::chrono::milliseconds(owner_->cfg().timeouts.handshake_ms);
-    arm_timer();
-    do_handshake();
+    guarded([&] {
+        ctx_.ctr.add(counter::handshakes_in_progress);
+        client_.set_owner(weak_from_this());
+        backend_.set_owner(weak_from_this());
+        if (ctx_.registry) ctx_.registry->add(shared_from_this());
+        notify(session_event::started);
+        ssl_ = make_server_ssl(ctx_.tls->native(), client_);
+        if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
+        phase_deadline_ = started_ + std::chrono::milliseconds(cfg().timeouts.handshake_ms);
+        arm_timer();
+        do_handshake();
+    });
 }
 
 void session::abort(close_reason why) {
-    asio::post(executor(), [self = shared_from_this(), why] { self->finish(why); });
+    asio::post(executor(), [self = shared_from_this(), why] { self->guarded([&] { self->finish(why); }); });
 }
 
 void session::do_handshake() {
@@ -68,23 +96,24 @@ void session::do_handshake() {
 }
 
 void session::on_handshake_done() {
-    auto& c = owner_->ctr();
+    auto& c = ctx_.ctr;
     c.sub(counter::handshakes_in_progress);
     c.add(counter::handshakes_ok);
     if (const auto id = peer_identity(ssl_.get()); id.presented) {
         std::string sans;
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
-        TB_LOG_INFO("listener '", owner_->cfg().name, "' client ", peer_, " certificate subject=", id.subject,
+        TB_LOG_INFO("listener '", cfg().name, "' client ", peer_, " certificate subject=", id.subject,
                     " sans=", sans.empty() ? "-" : sans, id.verified ? " (verified)" : " (not verified)");
         if (!id.problem.empty())
-            log::limited(log::level::warning, log::str(owner_->cfg().name, ":client-identity"),
-                         log::str("listener '", owner_->cfg().name, "' client ", peer_, ": certificate name refused (",
+            log::limited(log::level::warning, log::str(cfg().name, ":client-identity"),
+                         log::str("listener '", cfg().name, "' client ", peer_, ": certificate name refused (",
                                   id.problem, "); it is not logged as a name nor passed to the backend"));
     }
     phase_ = phase::connecting;
+    notify(session_event::handshake_done);
     connect_ = std::make_unique<connect_state>();
-    connect_->order = owner_->backends().order();
-    connect_->walk_deadline = clock::now() + std::chrono::milliseconds(owner_->cfg().timeouts.connect_total_ms);
+    connect_->order = ctx_.backends->order();
+    connect_->walk_deadline = clock::now() + std::chrono::milliseconds(cfg().timeouts.connect_total_ms);
     next_backend();
 }
 
@@ -129,19 +158,19 @@ void session::step(pump& p) {
                 return finish(close_reason::done);
             return;
         }
-        if (!p.buf) p.buf = owner_->pool().take();
+        if (!p.buf) p.buf = (*ctx_.pool).take();
         const auto r = read(p.from, p.buf.get(), buffer_pool::buffer_size);
         switch (r.status) {
         case io_status::ok:
             p.len = r.bytes;
             p.off = 0;
-            owner_->ctr().add(p.bytes, r.bytes);
+            ctx_.ctr.add(p.bytes, r.bytes);
             (p.from == side::client ? bytes_up_ : bytes_down_) += r.bytes;
             last_activity_ = clock::now();
             // Fairness: a peer that always has more to send gets a turn of step_budget
             // bytes, then waits behind the other connections on this thread.
             if ((moved += r.bytes) >= step_budget) {
-                asio::post(executor(), [self = shared_from_this(), &p] { self->step(p); });
+                asio::post(executor(), [self = shared_from_this(), &p] { self->guarded([&] { self->step(p); }); });
                 return;
             }
             continue;
@@ -154,7 +183,7 @@ void session::step(pump& p) {
             p.read_eof = true;
             p.close_pending = true;
             half_close_deadline_ =
-                clock::now() + std::chrono::milliseconds(owner_->cfg().timeouts.half_close_ms);
+                clock::now() + std::chrono::milliseconds(cfg().timeouts.half_close_ms);
             arm_timer();
             continue;
         case io_status::error:
@@ -189,19 +218,21 @@ bool session::pass_end(pump& p) {
 void session::wait(side s, io_status want, pump* p) {
     io(s).wait(want, [self = shared_from_this(), p, s](const boost::system::error_code& ec) {
         if (self->phase_ == phase::closed) return;
-        if (ec)
-            return self->finish(s == side::client ? close_reason::client_error : close_reason::backend_error,
-                                "wait: " + ec.message());
-        if (p == nullptr)
-            self->do_handshake();
-        else
-            self->step(*p);
+        self->guarded([&] {
+            if (ec)
+                return self->finish(s == side::client ? close_reason::client_error : close_reason::backend_error,
+                                    "wait: " + ec.message());
+            if (p == nullptr)
+                self->do_handshake();
+            else
+                self->step(*p);
+        });
     });
 }
 
 session::clock::time_point session::next_deadline() const {
     auto t = std::min(phase_deadline_, half_close_deadline_);
-    const auto& to = owner_->cfg().timeouts;
+    const auto& to = cfg().timeouts;
     if (phase_ == phase::relaying) {
         if (to.idle_ms > 0) t = std::min(t, last_activity_ + std::chrono::milliseconds(to.idle_ms));
         for (const pump* p : {&up_, &down_})
@@ -219,7 +250,7 @@ void session::arm_timer() {
     timer_.expires_at(next);
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
         if (ec == asio::error::operation_aborted || self->phase_ == phase::closed) return;
-        self->on_timer();
+        self->guarded([&] { self->on_timer(); });
     });
 }
 
@@ -229,7 +260,7 @@ void session::on_timer() {
     timer_armed_ = false;
     timer_expiry_ = clock::time_point::max();
     const auto now = clock::now();
-    const auto& to = owner_->cfg().timeouts;
+    const auto& to = cfg().timeouts;
     if (phase_deadline_ <= now) {
         if (phase_ == phase::connecting) return on_connect_timeout();
         return finish(close_reason::handshake_timeout, "no handshake within handshake_ms");
@@ -250,8 +281,8 @@ void session::on_timer() {
 
 void session::finish(close_reason why, const std::string& detail) {
     if (phase_ == phase::closed) return;
-    auto& c = owner_->ctr();
-    const auto& name = owner_->cfg().name;
+    auto& c = ctx_.ctr;
+    const auto& name = cfg().name;
     const auto who = log::str("listener '", name, "' client ", peer_, ": ");
 
     if (phase_ == phase::handshake) {
@@ -298,7 +329,8 @@ void session::finish(close_reason why, const std::string& detail) {
     backend_.close(why == close_reason::write_stall);
     up_.buf.reset();
     down_.buf.reset();
-    owner_->session_closed(this);
+    close_out();
+    notify(session_event::closed);
 }
 
 }  // namespace tlsbroker::core

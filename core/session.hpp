@@ -1,7 +1,9 @@
 // One client connection: TLS handshake under a deadline, backend connect, then a
 // full-duplex relay with back-pressure and half-close. All of its state changes on its own
 // strand (the executor its sockets were created with). It is owned by its pending
-// operations; the listener's registry holds only a weak reference for drain.
+// operations; the endpoint's connection_registry holds only a weak reference for drain.
+// Everything it needs from the endpoint comes in its session_context; it never sees a
+// listener.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,11 +14,10 @@
 #include "core/buffer_pool.hpp"
 #include "core/channel.hpp"
 #include "core/counters.hpp"
+#include "core/session_context.hpp"
 #include "core/tls_io.hpp"
 
 namespace tlsbroker::core {
-
-class listener;
 
 enum class close_reason {
     done,               // both directions ended normally
@@ -38,8 +39,7 @@ public:
     using clock = std::chrono::steady_clock;
 
     // `client` must already have its socket options applied and use its own strand.
-    session(std::shared_ptr<listener> owner, boost::asio::ip::tcp::socket client,
-            boost::asio::ip::tcp::endpoint peer);
+    session(session_context ctx, boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::endpoint peer);
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -85,8 +85,24 @@ private:
     void on_timer();
     clock::time_point next_deadline() const;
     void finish(close_reason why, const std::string& detail = {});
+    // Runs one completion's work. An exception that escapes it (bad_alloc, a sink or an
+    // observer that throws) closes the session at once and gives its slot back, then goes
+    // on to the event loop (server::run logs it and runs on).
+    template <class F>
+    void guarded(F&& work) {
+        try {
+            work();
+        } catch (...) {
+            abandon();
+            throw;
+        }
+    }
+    void abandon() noexcept;
+    void close_out() noexcept;  // leaves the registry, gives the slot back
+    void notify(session_event e);
+    const config::listener_config& cfg() const { return *ctx_.cfg; }
 
-    std::shared_ptr<listener> owner_;
+    session_context ctx_;
     channel client_;
     channel backend_;
     boost::asio::steady_timer timer_;

@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/backend_set.hpp"
-#include "core/listener.hpp"
 #include "core/log.hpp"
 #include "core/peer_identity.hpp"
 #include "core/proxy_protocol.hpp"
@@ -26,7 +25,7 @@ void session::next_backend() {
     c.addresses.clear();
     c.address = 0;
     const auto attempt = ++c.attempt;
-    const auto& b = owner_->backends().at(c.backend);
+    const auto& b = ctx_.backends->at(c.backend);
     c.backend_deadline = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
     phase_deadline_ = std::min(c.backend_deadline, c.walk_deadline);
     arm_timer();
@@ -41,16 +40,19 @@ void session::next_backend() {
                             [self = shared_from_this(), resolver, attempt](
                                 const boost::system::error_code& e, const tcp::resolver::results_type& results) {
                                 if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
-                                if (!e)
-                                    for (const auto& r : results) self->connect_->addresses.push_back(r.endpoint());
-                                self->try_address();
+                                self->guarded([&] {
+                                    if (!e)
+                                        for (const auto& r : results)
+                                            self->connect_->addresses.push_back(r.endpoint());
+                                    self->try_address();
+                                });
                             });
 }
 
 void session::try_address() {
     auto& c = *connect_;
     if (c.address >= c.addresses.size()) {
-        owner_->backends().report(c.backend, false);
+        ctx_.backends->report(c.backend, false);
         return next_backend();
     }
     backend_.close();
@@ -58,12 +60,14 @@ void session::try_address() {
     const auto attempt = ++c.attempt;
     backend_.socket().async_connect(ep, [self = shared_from_this(), ep, attempt](const boost::system::error_code& e) {
         if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
-        if (e) {
-            log::limited(log::level::debug, "backend-connect-address",
-                         log::str("backend ", ep, ": ", e.message()));
-            return self->try_address();
-        }
-        self->on_connected();
+        self->guarded([&] {
+            if (e) {
+                log::limited(log::level::debug, "backend-connect-address",
+                             log::str("backend ", ep, ": ", e.message()));
+                return self->try_address();
+            }
+            self->on_connected();
+        });
     });
 }
 
@@ -72,12 +76,12 @@ void session::on_connect_timeout() {
     auto& c = *connect_;
     ++c.attempt;  // the connect or lookup still pending is stale now
     backend_.close();
-    const auto& b = owner_->backends().at(c.backend);
+    const auto& b = ctx_.backends->at(c.backend);
     const auto now = clock::now();
     if (c.backend_deadline <= now) {
-        owner_->backends().report(c.backend, false);
-        log::limited(log::level::warning, log::str(owner_->cfg().name, ":backend-timeout:", b.address.text),
-                     log::str("listener '", owner_->cfg().name, "' backend ", b.address.text, ": no connect within ",
+        ctx_.backends->report(c.backend, false);
+        log::limited(log::level::warning, log::str(cfg().name, ":backend-timeout:", b.address.text),
+                     log::str("listener '", cfg().name, "' backend ", b.address.text, ": no connect within ",
                               b.connect_timeout_ms, " ms (counted as a failure of this backend)"));
     }
     if (c.walk_deadline <= now)
@@ -86,12 +90,13 @@ void session::on_connect_timeout() {
 }
 
 void session::on_connected() {
-    owner_->backends().report(connect_->backend, true);
-    backend_used_ = owner_->backends().at(connect_->backend).address.text;
+    ctx_.backends->report(connect_->backend, true);
+    backend_used_ = ctx_.backends->at(connect_->backend).address.text;
     connect_.reset();
-    if (const auto ec = apply_socket_options(backend_.socket(), owner_->cfg()))
+    if (const auto ec = apply_socket_options(backend_.socket(), cfg()))
         return finish(close_reason::backend_error, "backend socket options: " + ec.message());
     phase_ = phase::relaying;
+    notify(session_event::connected);
     phase_deadline_ = clock::time_point::max();
     last_activity_ = clock::now();
     arm_timer();
@@ -102,7 +107,7 @@ void session::on_connected() {
 
 // The PROXY header goes out first, as pending output of the client-to-backend pump.
 void session::queue_proxy_header() {
-    const auto& mode = owner_->cfg().proxy_protocol;
+    const auto& mode = cfg().proxy_protocol;
     if (mode == "none") return;
     proxy_info info;
     info.source = peer_;
@@ -116,19 +121,19 @@ void session::queue_proxy_header() {
     info.client_verified = id.verified;
     info.client_cn = id.common_name;
     const auto header = build_proxy_header(mode == "v1" ? proxy_version::v1 : proxy_version::v2, info);
-    up_.buf = owner_->pool().take();
+    up_.buf = (*ctx_.pool).take();
     std::copy(header.begin(), header.end(), up_.buf.get());
     up_.len = header.size();
     up_.off = 0;
 }
 
 void session::log_connection(close_reason why) const {
-    if (!owner_->cfg().connection_log) return;
+    if (!cfg().connection_log) return;
     std::string sni = "-";
     if (ssl_)
         if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
-    TB_LOG_INFO("connection listener=", owner_->cfg().name, " client=", peer_, " sni=", sni,
+    TB_LOG_INFO("connection listener=", cfg().name, " client=", peer_, " sni=", sni,
                 " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms,
                 " bytes_in=", bytes_up_, " bytes_out=", bytes_down_, " end=", to_string(why));
 }

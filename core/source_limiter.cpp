@@ -20,6 +20,18 @@ std::size_t source_limiter::hasher::operator()(const boost::asio::ip::address& a
 source_limiter::source_limiter(std::uint32_t max_per_source, std::uint32_t rate_per_second, std::uint32_t burst)
     : max_(max_per_source), rate_(rate_per_second), burst_(std::max<std::uint32_t>(1, burst)) {}
 
+bool source_limiter::enabled() const {
+    std::lock_guard lock(mutex_);
+    return max_ != 0 || rate_ != 0;
+}
+
+void source_limiter::set_limits(std::uint32_t max_per_source, std::uint32_t rate_per_second, std::uint32_t burst) {
+    std::lock_guard lock(mutex_);
+    max_ = max_per_source;
+    rate_ = rate_per_second;
+    burst_ = std::max<std::uint32_t>(1, burst);
+}
+
 source_limiter::verdict source_limiter::admit(const boost::asio::ip::address& a, clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (sources_.size() > prune_above) prune(now);

@@ -17,7 +17,9 @@ public:
     // 0 turns the respective limit off.
     source_limiter(std::uint32_t max_per_source, std::uint32_t rate_per_second, std::uint32_t burst);
 
-    bool enabled() const { return max_ != 0 || rate_ != 0; }
+    bool enabled() const;
+    // New limits (a reload); live counts and buckets are kept.
+    void set_limits(std::uint32_t max_per_source, std::uint32_t rate_per_second, std::uint32_t burst);
     // On ok the connection is counted against `a` until release(a).
     verdict admit(const boost::asio::ip::address& a, clock::time_point now);
     void release(const boost::asio::ip::address& a);

@@ -147,7 +147,8 @@ void endpoint_core::on_accept(boost::system::error_code ec, tcp::socket socket) 
 
 void endpoint_core::schedule_retry(std::chrono::milliseconds delay, bool reopen) {
     timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this(), reopen](const boost::system::error_code&) {
+    timer_.async_wait([self = shared_from_this(), reopen](const boost::system::error_code& ec) {
+        if (ec == net::error::operation_aborted) return;  // cancelled (stop): nothing to arm
         self->on_retry(reopen);
     });
 }

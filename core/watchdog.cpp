@@ -21,6 +21,8 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         std::uint64_t ladder_accepts = 0;          // the accept count when step 1 was taken
         bool probing = false;
         bool low_pause_seen = false;
+        std::uint64_t orphaned_since_ms = 0;  // when the limit was first seen held by no session
+        bool orphaned_reported = false;
         std::uint64_t queue_seen_ms = 0;  // when a non-empty accept queue was first seen
         std::uint64_t queue_accepts = 0;  // the accept count then
         // What is pending for this listener, so that stop() can cancel it.
@@ -113,6 +115,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
             c.add(counter::invariant_violations);
             return stall(i, broken);
         }
+        check_orphaned_slots(i, p);
         if (depth) {
             c.set(counter::accept_queue_depth, *depth);
             // A stall is a queue that stays non-empty while not one accept completes for
@@ -131,6 +134,40 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                                     " connections waiting and no accept completed");
             }
         }
+    }
+
+    // The signature of leaked slots: the listener stays paused at its connection limit while
+    // no session is live on its endpoint, so nothing will ever give a slot back. Re-arming or
+    // re-creating the socket cannot help; it is counted (as an invariant violation, once per
+    // episode), logged, and shown in /status ("slots_held_without_sessions").
+    void check_orphaned_slots(std::size_t i, const accept_progress& p) {
+        auto& pl = ls[i];
+        const bool orphaned = p.state == listener_state::paused_at_limit && p.active > 0 &&
+                              p.active >= p.max_connections && p.live_sessions == 0;
+        if (!orphaned) {
+            if (pl.orphaned_reported) {
+                TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' slots are free again (", p.active, " held, ",
+                            p.live_sessions, " live sessions)");
+                pl.l->note_orphaned_slots(false);
+            }
+            pl.orphaned_since_ms = 0;
+            pl.orphaned_reported = false;
+            return;
+        }
+        const auto now = unix_ms_now();
+        if (pl.orphaned_since_ms == 0) pl.orphaned_since_ms = now;
+        // A closing session leaves the registry just before it gives its slot back: only a
+        // state that lasts a probe timeout counts.
+        if (now - pl.orphaned_since_ms < cfg.probe_timeout_ms) return;
+        if (!pl.orphaned_reported) {
+            pl.orphaned_reported = true;
+            pl.l->ctr().add(counter::invariant_violations);
+            pl.l->note_orphaned_slots(true);
+        }
+        log::limited(log::level::error, pl.l->cfg().name + ":orphaned-slots",
+                     log::str("watchdog: listener '", pl.l->cfg().name, "' paused at its limit: ", p.active,
+                              " of ", p.max_connections, " slots held but no session is live (leaked slots?); "
+                              "it accepts nobody until a slot is given back"));
     }
 
     // A probe: the accept count and queue depth are read on the listener's strand, then a

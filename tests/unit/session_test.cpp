@@ -1,0 +1,242 @@
+// The session on its own: a context built by the test (no listener, no server), a real TLS
+// client and an echo backend on loopback. Relay, half-close, timeouts, and the slot given
+// back on every path, an exception escaping a handler included.
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+#include "config/loader.hpp"
+#include "core/session.hpp"
+#include "core/session_context.hpp"
+#include "core/socket_options.hpp"
+#include "support/broker_harness.hpp"
+#include "support/echo_backend.hpp"
+#include "support/test_certs.hpp"
+#include "support/tls_client.hpp"
+#include "support/wait.hpp"
+
+using namespace tlsbroker;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Runs an io_context on two threads; like server::run, an exception that escapes a handler
+// is counted and the loop goes on.
+class loop {
+public:
+    loop() {
+        for (int i = 0; i < 2; ++i)
+            threads_.emplace_back([this] {
+                for (;;) {
+                    try {
+                        ioc.run();
+                        return;
+                    } catch (const std::exception&) {
+                        escaped.fetch_add(1);
+                    }
+                }
+            });
+    }
+    ~loop() {
+        work_.reset();
+        ioc.stop();
+        for (auto& t : threads_) t.join();
+    }
+    asio::io_context ioc;
+    std::atomic<int> escaped{0};
+
+private:
+    asio::executor_work_guard<asio::io_context::executor_type> work_{ioc.get_executor()};
+    std::vector<std::thread> threads_;
+};
+
+class session_test : public ::testing::Test {
+protected:
+    void SetUp() override { dir_ = test::make_temp_dir("session"); }
+    // The loop goes first: sessions still pending are destroyed while what they point at lives.
+    void TearDown() override {
+        acceptor_.reset();
+        loop_.reset();
+    }
+
+    // Builds the config and the context parts for a backend on `backend_port`.
+    void configure(std::uint16_t backend_port, const nlohmann::json& patch = nlohmann::json::object()) {
+        auto j = test::base_config(dir_, backend_port);
+        test::merge(j, patch);
+        const auto loaded = config::load_text(j.dump(), dir_);
+        ASSERT_TRUE(loaded.ok());
+        root_ = loaded.config;
+        const auto& lc = root_->listeners.at(0);
+        admission_ = std::make_shared<core::endpoint_admission>(core::endpoint_admission::limits_of(lc));
+        tls_ = std::make_shared<core::tls_context>(lc.tls);
+        backends_ = std::make_shared<core::backend_set>(lc);
+        acceptor_.emplace(loop_->ioc, tcp::endpoint{asio::ip::address_v4::loopback(), 0});
+    }
+
+    // Connects `client` (TCP only) and starts a session for the accepted socket.
+    void start_session(test::tls_client& client, std::function<void(core::session_event)> observe = {}) {
+        ASSERT_TRUE(client.connect(acceptor_->local_endpoint().port())) << client.error();
+        tcp::socket s = acceptor_->accept(asio::make_strand(loop_->ioc));
+        const auto peer = s.remote_endpoint();
+        ASSERT_FALSE(core::apply_socket_options(s, root_->listeners.at(0)));  // non-blocking, as the listener does
+        auto a = admission_->admit(peer.address());
+        ASSERT_TRUE(a.slot);
+        a.slot.track(ctr_);
+        core::session_context ctx{root_,       &root_->listeners.at(0), tls_, backends_, &pool_, ctr_,
+                                  std::move(a.slot), registry_, std::move(observe)};
+        auto sess = std::make_shared<core::session>(std::move(ctx), std::move(s), peer);
+        asio::post(sess->executor(), [sess] { sess->start(); });
+    }
+
+    bool all_given_back() {
+        return test::wait_until(
+            [&] {
+                return admission_->active() == 0 && registry_->size() == 0 &&
+                       own_.get(core::counter::connections_active) == 0;
+            },
+            5s);
+    }
+
+    std::filesystem::path dir_;
+    std::unique_ptr<loop> loop_ = std::make_unique<loop>();
+    config::config_ptr root_;
+    std::shared_ptr<core::endpoint_admission> admission_;
+    std::shared_ptr<core::tls_context> tls_;
+    std::shared_ptr<core::backend_set> backends_;
+    std::shared_ptr<core::connection_registry> registry_ = std::make_shared<core::connection_registry>();
+    core::buffer_pool pool_;
+    core::counter_block own_, total_;
+    core::counters ctr_{own_, total_};
+    std::optional<tcp::acceptor> acceptor_;
+};
+
+}  // namespace
+
+TEST_F(session_test, relays_both_ways_and_gives_the_slot_back) {
+    test::echo_backend backend;
+    configure(backend.port());
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    EXPECT_EQ(admission_->active(), 1u);
+    EXPECT_EQ(registry_->size(), 1u);
+    const auto payload = test::random_bytes(300000, 3);
+    ASSERT_TRUE(c.write_all(payload));
+    std::string got;
+    ASSERT_TRUE(c.read_exact(payload.size(), got));
+    EXPECT_TRUE(got == payload);
+    c.close();
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::bytes_client_to_backend), payload.size());
+    EXPECT_EQ(own_.get(core::counter::bytes_backend_to_client), payload.size());
+    EXPECT_EQ(own_.get(core::counter::handshakes_ok), 1u);
+}
+
+TEST_F(session_test, client_half_close_reaches_the_backend_and_the_echo_still_arrives) {
+    test::echo_backend backend;
+    configure(backend.port());
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    const auto payload = test::random_bytes(100000, 5);
+    ASSERT_TRUE(c.write_all(payload));
+    c.shutdown_write();
+    std::string got;
+    ASSERT_TRUE(c.read_to_eof(got)) << c.error();
+    EXPECT_TRUE(got == payload);
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::timeouts_half_close), 0u);
+}
+
+TEST_F(session_test, half_close_timeout_cuts_the_other_side) {
+    test::echo_backend::options o;
+    o.greet_then_close = 10;
+    test::echo_backend backend(o);
+    configure(backend.port(), {{"listeners", {{{"timeouts", {{"half_close_ms", 200}}}}}}});
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    std::string got;
+    ASSERT_TRUE(c.read_to_eof(got));
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::timeouts_half_close), 1u);
+}
+
+TEST_F(session_test, handshake_timeout_closes_and_gives_the_slot_back) {
+    test::echo_backend backend;
+    configure(backend.port(), {{"listeners", {{{"timeouts", {{"handshake_ms", 200}}}}}}});
+    test::tls_client c;
+    start_session(c);  // TCP only: no ClientHello ever comes
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::handshakes_timeout), 1u);
+    EXPECT_EQ(own_.get(core::counter::handshakes_in_progress), 0u);
+}
+
+TEST_F(session_test, idle_timeout_closes_a_quiet_connection) {
+    test::echo_backend backend;
+    configure(backend.port(), {{"listeners", {{{"timeouts", {{"idle_ms", 200}}}}}}});
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    ASSERT_TRUE(c.write_all("ping"));
+    std::string got;
+    ASSERT_TRUE(c.read_exact(4, got));
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::timeouts_idle), 1u);
+}
+
+TEST_F(session_test, backend_unreachable_closes_and_gives_the_slot_back) {
+    configure(test::unused_port());
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(own_.get(core::counter::backend_connect_failures), 1u);
+}
+
+TEST_F(session_test, exception_escaping_a_handler_gives_the_slot_back) {
+    // The throw stands for bad_alloc (or any failure) inside a completion handler: it
+    // escapes to the event loop, and the session must still close and free its slot.
+    test::echo_backend backend;
+    configure(backend.port());
+    test::tls_client c;
+    start_session(c, [](core::session_event e) {
+        if (e == core::session_event::connected) throw std::runtime_error("injected");
+    });
+    ASSERT_TRUE(c.handshake()) << c.error();
+    EXPECT_TRUE(test::wait_until([&] { return loop_->escaped.load() == 1; }, 5s));
+    EXPECT_TRUE(all_given_back()) << admission_->active() << " slots held";
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_EQ(pool_.in_use(), 0u);
+}
+
+TEST_F(session_test, exception_during_the_handshake_gives_the_slot_back) {
+    test::echo_backend backend;
+    configure(backend.port());
+    test::tls_client c;
+    start_session(c, [](core::session_event e) {
+        if (e == core::session_event::handshake_done) throw std::bad_alloc();
+    });
+    c.handshake();  // the server side throws as the handshake completes
+    EXPECT_TRUE(test::wait_until([&] { return loop_->escaped.load() == 1; }, 5s));
+    EXPECT_TRUE(all_given_back()) << admission_->active() << " slots held";
+    EXPECT_EQ(own_.get(core::counter::handshakes_in_progress), 0u);
+    EXPECT_TRUE(c.wait_closed(5s));
+}
+
