@@ -20,7 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "rate_limiter.hpp"
+#include "log_folding.hpp"
 
 namespace tlsbroker::log {
 
@@ -80,8 +80,8 @@ struct state {
     boost::shared_ptr<console_sink> console;
     boost::shared_ptr<file_sink> file;
 
-    std::mutex limiter_mutex;
-    rate_limiter limiter;
+    std::mutex folder_mutex;
+    line_folder folder;
 
     state() {
         auto core = bl::core::get();
@@ -326,10 +326,10 @@ void write(level l, std::string_view message) {
 bool limited(level l, std::string_view key, std::string_view message) {
     auto& s = st();
     if (!enabled(l)) return false;
-    rate_limiter::decision d;
+    line_folder::decision d;
     {
-        std::lock_guard lock(s.limiter_mutex);
-        d = s.limiter.check(key, rate_limiter::clock::now());
+        std::lock_guard lock(s.folder_mutex);
+        d = s.folder.check(key, line_folder::clock::now());
     }
     if (!d.write) return false;
     if (d.suppressed == 0)
@@ -343,8 +343,8 @@ std::uint64_t failed_lines() { return failed_records.load(std::memory_order_rela
 
 void set_rate_limit(std::chrono::milliseconds window) {
     auto& s = st();
-    std::lock_guard lock(s.limiter_mutex);
-    s.limiter.set_window(window);
+    std::lock_guard lock(s.folder_mutex);
+    s.folder.set_window(window);
 }
 
 void add_sink(boost::shared_ptr<bl::sinks::sink> sink) {

@@ -1,6 +1,6 @@
 // Logging: Boost.Log underneath; console in the foreground, a rotating file per config,
 // and (on Windows) the Event Log for warnings and errors. Repeated identical messages are
-// folded by a rate limiter so a failing path can never flood the log.
+// folded (core/log_folding.hpp) so a failing path can never flood the log.
 #pragma once
 
 #include <boost/log/sinks/sink.hpp>

@@ -5,6 +5,7 @@
 #include "config/loader.hpp"
 #include "core/listener.hpp"
 #include "support/broker_harness.hpp"
+#include "support/config_support.hpp"
 #include "support/echo_backend.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
@@ -15,11 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-config::config_ptr load(const nlohmann::json& j, const std::filesystem::path& dir) {
-    const auto r = config::load_text(j.dump(), dir);
-    if (!r.ok()) ADD_FAILURE() << r.errors.front().to_string();
-    return r.config;
-}
+config::config_ptr load(const nlohmann::json& j, const std::filesystem::path& dir) { return test::load_config(j, dir); }
 
 }  // namespace
 
@@ -34,6 +31,7 @@ TEST(reload_source_limits, old_listeners_connections_still_count_after_a_reload)
                                                                  {"max_connections_per_source", 2}}}}});
     test::tls_client a, b;
     ASSERT_TRUE(test::round_trip(port, "before"));  // opened and closed: frees its entry
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::connections_active) == 0; }, 5s));
     ASSERT_TRUE(a.open(port) && b.open(port));
     std::string got;
     ASSERT_TRUE(a.write_all("a") && a.read_exact(1, got) && b.write_all("b") && b.read_exact(1, got));

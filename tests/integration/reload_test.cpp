@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/broker_harness.hpp"
+#include "support/config_support.hpp"
 #include "support/echo_backend.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
@@ -20,11 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::shared_ptr<const config::broker_config> load(const nlohmann::json& j, const std::filesystem::path& dir) {
-    const auto r = config::load_text(j.dump(), dir);
-    if (!r.ok()) ADD_FAILURE() << r.errors.front().to_string();
-    return r.config;
-}
+config::config_ptr load(const nlohmann::json& j, const std::filesystem::path& dir) { return test::load_config(j, dir); }
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // The loader as a reader of documents: the order problems are listed in, JSON syntax,
 // duplicate keys, wrong types reported once, unknown keys, and files it cannot read.
 #include <gtest/gtest.h>
+
+#include "support/config_support.hpp"
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -32,11 +34,7 @@ std::vector<std::string> pointers(const config::load_result& r) {
     return out;
 }
 
-std::string all(const config::load_result& r) {
-    std::string s;
-    for (const auto& e : r.errors) s += e.to_string() + "\n";
-    return s;
-}
+using test::all;
 
 }  // namespace
 

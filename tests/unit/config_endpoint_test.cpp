@@ -1,6 +1,8 @@
 // Addresses ("host:port"), overlapping listen endpoints, and where relative paths lead.
 #include <gtest/gtest.h>
 
+#include "support/config_support.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
@@ -28,11 +30,7 @@ struct fixture {
     }
 };
 
-std::string all(const config::load_result& r) {
-    std::string s;
-    for (const auto& e : r.errors) s += e.to_string() + "\n";
-    return s;
-}
+using test::all;
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/config_support.hpp"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -34,11 +36,7 @@ bool has_error(const config::load_result& r, const std::string& pointer, const s
     return false;
 }
 
-std::string all(const config::load_result& r) {
-    std::string s;
-    for (const auto& e : r.errors) s += e.to_string() + "\n";
-    return s;
-}
+using test::all;
 
 }  // namespace
 

@@ -1,6 +1,8 @@
 // TLS material is loaded and checked when the configuration is: each problem names the
 // file, OpenSSL's reason, and the key it is about.
 #include <gtest/gtest.h>
+
+#include "support/config_support.hpp"
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -42,11 +44,7 @@ std::string slurp(const std::filesystem::path& p) {
     return ss.str();
 }
 
-std::string all(const config::load_result& r) {
-    std::string s;
-    for (const auto& e : r.errors) s += e.to_string() + "\n";
-    return s;
-}
+using test::all;
 
 // The one error of `r`, or a failure.
 config::config_error only_error(const config::load_result& r) {

@@ -1,13 +1,13 @@
-#include "rate_limiter.hpp"
+#include "log_folding.hpp"
 
 #include <algorithm>
 
 namespace tlsbroker::log {
 
-rate_limiter::rate_limiter(std::chrono::milliseconds window, std::size_t max_keys)
+line_folder::line_folder(std::chrono::milliseconds window, std::size_t max_keys)
     : window_(window), max_keys_(std::max<std::size_t>(1, max_keys)) {}
 
-rate_limiter::decision rate_limiter::check(std::string_view key, time_point now) {
+line_folder::decision line_folder::check(std::string_view key, time_point now) {
     if (window_.count() <= 0) return {true, 0};
 
     // Heterogeneous lookup is C++20 for unordered containers but not in every standard
@@ -31,7 +31,7 @@ rate_limiter::decision rate_limiter::check(std::string_view key, time_point now)
     return d;
 }
 
-void rate_limiter::make_room(time_point now) {
+void line_folder::make_room(time_point now) {
     std::size_t removed = 0;
     for (auto it = entries_.begin(); it != entries_.end();) {
         if (now - it->second.last_written >= window_) {

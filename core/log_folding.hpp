@@ -13,7 +13,7 @@
 
 namespace tlsbroker::log {
 
-class rate_limiter {
+class line_folder {
 public:
     using clock = std::chrono::steady_clock;
     using time_point = clock::time_point;
@@ -23,7 +23,7 @@ public:
         std::uint64_t suppressed = 0;  // repeats folded since the last written line (report them)
     };
 
-    explicit rate_limiter(std::chrono::milliseconds window = std::chrono::milliseconds(10000),
+    explicit line_folder(std::chrono::milliseconds window = std::chrono::milliseconds(10000),
                           std::size_t max_keys = 1024);
 
     // Decides for one line with `key` at time `now`. A window of zero writes every line.

@@ -1,18 +1,18 @@
-#include "core/rate_limiter.hpp"
+#include "core/log_folding.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-using tlsbroker::log::rate_limiter;
+using tlsbroker::log::line_folder;
 using ms = std::chrono::milliseconds;
 
 namespace {
-const rate_limiter::time_point t0{};
+const line_folder::time_point t0{};
 }
 
-TEST(rate_limiter, first_line_written_repeats_folded_until_window_ends) {
-    rate_limiter r(ms(1000));
+TEST(line_folder, first_line_written_repeats_folded_until_window_ends) {
+    line_folder r(ms(1000));
     auto d = r.check("k", t0);
     EXPECT_TRUE(d.write);
     EXPECT_EQ(d.suppressed, 0u);
@@ -37,8 +37,8 @@ TEST(rate_limiter, first_line_written_repeats_folded_until_window_ends) {
     EXPECT_EQ(d.suppressed, 0u);
 }
 
-TEST(rate_limiter, keys_are_independent) {
-    rate_limiter r(ms(1000));
+TEST(line_folder, keys_are_independent) {
+    line_folder r(ms(1000));
     EXPECT_TRUE(r.check("a", t0).write);
     EXPECT_TRUE(r.check("b", t0).write);
     EXPECT_FALSE(r.check("a", t0 + ms(10)).write);
@@ -48,8 +48,8 @@ TEST(rate_limiter, keys_are_independent) {
     EXPECT_EQ(r.check("b", t0 + ms(1000)).suppressed, 2u);
 }
 
-TEST(rate_limiter, zero_window_writes_every_line) {
-    rate_limiter r(ms(0));
+TEST(line_folder, zero_window_writes_every_line) {
+    line_folder r(ms(0));
     for (int i = 0; i < 5; ++i) {
         const auto d = r.check("k", t0);
         EXPECT_TRUE(d.write);
@@ -58,8 +58,8 @@ TEST(rate_limiter, zero_window_writes_every_line) {
     EXPECT_EQ(r.size(), 0u);
 }
 
-TEST(rate_limiter, window_can_change) {
-    rate_limiter r(ms(1000));
+TEST(line_folder, window_can_change) {
+    line_folder r(ms(1000));
     EXPECT_TRUE(r.check("k", t0).write);
     EXPECT_FALSE(r.check("k", t0 + ms(100)).write);
     r.set_window(ms(50));
@@ -69,8 +69,8 @@ TEST(rate_limiter, window_can_change) {
     EXPECT_EQ(d.suppressed, 1u);
 }
 
-TEST(rate_limiter, stays_bounded_and_drops_expired_keys_first) {
-    rate_limiter r(ms(1000), 4);
+TEST(line_folder, stays_bounded_and_drops_expired_keys_first) {
+    line_folder r(ms(1000), 4);
     for (int i = 0; i < 4; ++i) EXPECT_TRUE(r.check("old" + std::to_string(i), t0).write);
     EXPECT_EQ(r.size(), 4u);
     // All four windows are over: the next new key sweeps them away.
@@ -78,8 +78,8 @@ TEST(rate_limiter, stays_bounded_and_drops_expired_keys_first) {
     EXPECT_EQ(r.size(), 1u);
 }
 
-TEST(rate_limiter, evicts_the_oldest_when_every_window_is_open) {
-    rate_limiter r(ms(10000), 3);
+TEST(line_folder, evicts_the_oldest_when_every_window_is_open) {
+    line_folder r(ms(10000), 3);
     EXPECT_TRUE(r.check("a", t0).write);
     EXPECT_TRUE(r.check("b", t0 + ms(1)).write);
     EXPECT_TRUE(r.check("c", t0 + ms(2)).write);
@@ -96,8 +96,8 @@ TEST(rate_limiter, evicts_the_oldest_when_every_window_is_open) {
     EXPECT_EQ(r.size(), 3u);
 }
 
-TEST(rate_limiter, default_bound_is_1024_keys) {
-    rate_limiter r;
+TEST(line_folder, default_bound_is_1024_keys) {
+    line_folder r;
     EXPECT_EQ(r.max_keys(), 1024u);
     for (int i = 0; i < 1500; ++i) r.check(std::to_string(i), t0 + ms(i % 7));
     EXPECT_LE(r.size(), 1024u);
