@@ -31,6 +31,8 @@ TEST(watchdog_orphaned_slots, limit_held_by_no_session_is_counted_and_shown_in_s
     ASSERT_TRUE(test::wait_until([&] { return l->state() == core::listener_state::paused_at_limit && l->live_sessions() == 0; }, 5s));
 
     ASSERT_TRUE(test::wait_until([&] { return l->orphaned_slots(); }, 5s));
+    // The flag and the counter move one after the other: wait for the counter too.
+    EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::invariant_violations) >= 1u; }, 5s));
     EXPECT_EQ(broker.counter(core::counter::invariant_violations), 1u);
     EXPECT_EQ(broker.counter(core::counter::recoveries_rearm), 0u);  // no ladder: re-arming cannot help
     int status = 0;
