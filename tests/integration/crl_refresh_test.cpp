@@ -15,6 +15,20 @@
 using namespace tlsbroker;
 using namespace std::chrono_literals;
 
+namespace {
+
+// A listener on `port` that requires client certificates from `ca` and checks them against
+// `crl`, with the files looked at every second.
+nlohmann::json watched_crl_config(std::uint16_t port, const std::filesystem::path& ca,
+                                  const std::filesystem::path& crl) {
+    return {{"tls", {{"reload_check_s", 1}}},
+            {"listeners",
+             {{{"listen", "127.0.0.1:" + std::to_string(port)},
+               {"tls", {{"client_ca", ca.string()}, {"verify_client", "required"}, {"crl", crl.string()}}}}}}};
+}
+
+}  // namespace
+
 TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
     const auto dir = test::make_temp_dir("crl-refresh");
     const auto ca = test::make_ca(dir);
@@ -23,14 +37,7 @@ TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
     test::make_crl(ca.cert, ca.key, {}, crl);
     test::echo_backend backend;
     const auto port = test::unused_port();
-    test::broker_harness broker(backend.port(),
-                                {{"tls", {{"reload_check_s", 1}}},
-                                 {"listeners",
-                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
-                                    {"tls",
-                                     {{"client_ca", ca.cert.string()},
-                                      {"verify_client", "required"},
-                                      {"crl", crl.string()}}}}}}});
+    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
     const auto attempt = [&] {
         test::tls_client c;
         c.set_timeout(5s);
@@ -88,14 +95,7 @@ TEST(crl_refresh, half_written_crl_is_refused_and_the_loaded_one_stays) {
     test::make_crl(ca.cert, ca.key, {}, crl);
     test::echo_backend backend;
     const auto port = test::unused_port();
-    test::broker_harness broker(backend.port(),
-                                {{"tls", {{"reload_check_s", 1}}},
-                                 {"listeners",
-                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
-                                    {"tls",
-                                     {{"client_ca", ca.cert.string()},
-                                      {"verify_client", "required"},
-                                      {"crl", crl.string()}}}}}}});
+    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
     // A CRL revoking alice, cut off half-way (a copy that was interrupted).
     const auto full = dir / "full.crl";
     test::make_crl(ca.cert, ca.key, {alice.cert}, full);
