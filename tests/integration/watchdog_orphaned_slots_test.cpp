@@ -18,7 +18,7 @@ TEST(watchdog_orphaned_slots, limit_held_by_no_session_is_counted_and_shown_in_s
     test::broker_harness broker(
         backend.port(), {{"watchdog", {{"enabled", true}, {"interval_ms", 50}, {"probe_interval_ms", 300},
                                        {"probe_timeout_ms", 200}, {"on_unrecoverable", "report"}}},
-                         {"listeners", {{{"max_connections", 2}}}}});
+                         {"listeners", {{{"max_connections", 2}, {"timeouts", {{"handshake_ms", 300}}}}}}});
     auto l = broker.server().listener_at(0);
     // Two slots taken and never given to a session: what a leak leaves behind.
     const auto loopback = boost::asio::ip::make_address("127.0.0.1");
@@ -26,6 +26,8 @@ TEST(watchdog_orphaned_slots, limit_held_by_no_session_is_counted_and_shown_in_s
     auto b = l->admission().admit(loopback);
     ASSERT_TRUE(a.slot && b.slot);
     // The next accept (a client, or the watchdog's canary) finds the limit: the listener pauses.
+    // An accept armed before the slots were taken may still hand this client a session; it
+    // never handshakes, so that session ends at handshake_ms and no live session is left.
     test::tls_client c;
     ASSERT_TRUE(c.connect(broker.port()));
     ASSERT_TRUE(test::wait_until([&] { return l->state() == core::listener_state::paused_at_limit && l->live_sessions() == 0; }, 5s));
