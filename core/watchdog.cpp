@@ -206,9 +206,16 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         const auto begun = clock::now();
         auto done = std::make_shared<bool>(false);
         auto self = shared_from_this();
-        pl.l->add_probe(from, [self, i, sock, timer, done, begun] {
-            asio::post(self->strand, [self, i, sock, timer, done, begun] {
-                if (*done || self->stopped) return;
+        // The entry may outlive this watchdog (a canary left in a queue stays registered with
+        // the endpoint's admission, which is kept across reloads): it holds weak references,
+        // so that it keeps neither the watchdog, its listeners nor the canary's socket alive (a
+        // canary closed meanwhile is still taken as a probe: it is known by its address).
+        pl.l->add_probe(from, [weak = weak_from_this(), i, weak_timer = std::weak_ptr<asio::steady_timer>(timer),
+                               done, begun] {
+            auto self = weak.lock();
+            if (!self) return;
+            asio::post(self->strand, [self, i, timer = weak_timer.lock(), done, begun] {
+                if (*done || self->stopped || !timer) return;
                 *done = true;
                 timer->cancel();
                 self->probe_finished(i);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds, and runs every test.
-# Usage: scripts/test.sh            (environment: TLSBROKER_SKIP_WINDOWS=1 skips the Wine suite)
+# Usage: scripts/test.sh   (environment: TLSBROKER_SKIP_WINDOWS=1 skips the Wine suite,
+#                           TLSBROKER_SKIP_ASAN=1 the ASan+UBSan run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,13 @@ scripts/install-deps.sh
 cmake --preset linux
 cmake --build --preset linux
 ctest --preset linux -j2
+
+# The unit and integration tests again under ASan+UBSan (TLSBROKER_SKIP_ASAN=1 skips them).
+if [[ "${TLSBROKER_SKIP_ASAN:-0}" != 1 ]]; then
+  cmake --preset linux-asan
+  cmake --build --preset linux-asan
+  ctest --preset linux-asan -j2
+fi
 
 # The Windows edition: cross-built, packaged, installed and driven under Wine.
 if [[ "${TLSBROKER_SKIP_WINDOWS:-0}" != 1 ]]; then

@@ -85,9 +85,9 @@ struct loop {
 TEST(backend_set, a_check_of_a_black_holed_backend_runs_alone_and_ends_at_its_timeout) {
     using namespace std::chrono_literals;
     test::blackhole dead;
+    loop l;  // before the set: the set's timers go before their io_context
     auto s = std::make_shared<core::backend_set>(checked_backend(dead.port(), 20, 300));
     s->report(0, false);  // down: the checks start
-    loop l;
     s->start_checks(l.ioc);
     // Rounds every 20 ms, each check 300 ms: without "one at a time" 15 would be under way.
     std::size_t most = 0;
@@ -109,9 +109,9 @@ TEST(backend_set, a_check_of_a_black_holed_backend_runs_alone_and_ends_at_its_ti
 TEST(backend_set, a_check_that_connects_marks_the_backend_up) {
     using namespace std::chrono_literals;
     test::echo_backend live;
+    loop l;  // before the set: the set's timers go before their io_context
     auto s = std::make_shared<core::backend_set>(checked_backend(live.port(), 20, 300));
     s->report(0, false);
-    loop l;
     s->start_checks(l.ioc);
     EXPECT_TRUE(test::wait_until([&] { return s->snapshot()[0].up; }, 3s));
     s->stop_checks();
