@@ -19,6 +19,8 @@ modes:
                                                                (SIGTERM ends the hold), close
   throughput    --concurrency 8 (--duration 10 | --bytes 1G) [--max-mbps M] [--chunk 16k]
                                                                echo relay MB/s, every byte verified
+  reqresp       --concurrency 4 --size 16k --duration 10       request/response: write, read the echo
+                                                               back, repeat; round trips/s, latency
   verify        --concurrency 16 [--connections C] --payload 64k   random payloads echoed, compared
   reset-storm   --connections 10000 --rate 500 --reset-fraction 0.5 --payload 512
                                                                RST right after connect, mixed with
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
         const std::map<std::string, mode_fn> modes = {
             {"handshake", run_handshake},       {"hold", run_hold},
             {"throughput", run_throughput},     {"verify", run_verify},
+            {"reqresp", run_reqresp},
             {"reset-storm", run_reset_storm},   {"slowloris", run_slowloris},
             {"stop-reading", run_stop_reading}, {"site", run_site},
             {"selftest", run_selftest},

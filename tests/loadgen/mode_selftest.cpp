@@ -38,6 +38,7 @@ int run_selftest(run_context& rc) {
         {"verify", run_verify, {"--concurrency", "8", "--connections", "32", "--payload", "1m"}},
         {"throughput", run_throughput, {"--concurrency", "4", "--duration", ds}},
         {"throughput_bytes", run_throughput, {"--concurrency", "4", "--bytes", "64m"}},
+        {"reqresp", run_reqresp, {"--concurrency", "4", "--size", "16k", "--duration", ds}},
         {"hold", run_hold, {"--connections", "500", "--rate", "2000", "--hold", "1"}},
         {"reset_storm", run_reset_storm, {"--connections", "400", "--rate", "400"}},
         {"slowloris", run_slowloris, {"--connections", "20", "--duration", "6"}},

@@ -34,6 +34,7 @@ int run_handshake(run_context& rc);
 int run_hold(run_context& rc);
 int run_verify(run_context& rc);
 int run_throughput(run_context& rc);
+int run_reqresp(run_context& rc);
 int run_reset_storm(run_context& rc);
 int run_slowloris(run_context& rc);
 int run_stop_reading(run_context& rc);
