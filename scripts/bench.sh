@@ -2,7 +2,9 @@
 # Side-by-side benchmark: tlsbroker, HAProxy and stunnel on 127.0.0.1 with the same ECDSA
 # P-256 certificate, the same echo backend (tlsbroker-echo) and the same load generator.
 # For each: full and resumed handshakes/s at 16 clients, RSS per idle TLS connection with
-# 3,000 held, echo relay MB/s, and the most concurrent connections held (of 9,000).
+# 3,000 held, echo relay MB/s (streaming), request/response relay round trips/s (16 KiB each
+# way) at 1, 4 and 16 connections, syscalls per round trip and per handshake (tlsbroker and
+# HAProxy, under strace), and the most concurrent connections held (of 9,000).
 # Writes build/bench/results.md, results.json and results.png; says plainly which targets
 # are missed. The Windows column: the same handshake measure for tlsbroker.exe under Wine, built
 # with OpenSSL 3.0 and with 3.5 (the shipped build), both in the same run (scripts/bench/wine-bench.sh).
@@ -125,7 +127,7 @@ done
 # Handshake rates and relay throughput are measured in interleaved rounds (the order rotates) and the median is
 # kept, so that a change in background load does not favour one server; the server's CPU
 # time over those runs gives handshakes per CPU-second as well.
-declare -A hs_runs res_runs hs_ticks hs_ok mb_runs
+declare -A hs_runs res_runs hs_ticks hs_ok mb_runs rr_runs
 for ((round = 0; round < rounds; round++)); do
   for ((i = 0; i < ${#servers[@]}; i++)); do
     s=${servers[$(((i + round) % ${#servers[@]}))]}
@@ -148,7 +150,32 @@ for ((round = 0; round < rounds; round++)); do
     loadgen throughput --target "$t" --concurrency 8 --duration $tp_s >"$out/$s-throughput.json" || true
     mb_runs[$s]+=" $(jnum "$out/$s-throughput.json" mb_per_s 1)"
     settle
+    for c in 1 4 16; do
+      log "$s: request/response relay (16 KiB each way), $c connections, round $((round + 1))/$rounds"
+      loadgen reqresp --target "$t" --concurrency $c --size 16k --duration $tp_s >"$out/$s-reqresp$c.json" || true
+      rr_runs[$s.$c]+=" $(jnum "$out/$s-reqresp$c.json" round_trips_per_s)"
+      r[$s.rr${c}_failed]=$((${r[$s.rr${c}_failed]:-0} + $(jint "$out/$s-reqresp$c.json" failed)))
+      settle
+    done
   done
+done
+for s in "${servers[@]}"; do
+  for c in 1 4 16; do
+    r[$s.rr$c]=$(median <<<"${rr_runs[$s.$c]}")
+    r[$s.rr${c}_runs]=$(echo ${rr_runs[$s.$c]} | tr ' ' '/')
+  done
+done
+
+# Syscalls per relayed round trip (4 connections) and per full handshake, under strace.
+source scripts/bench/syscalls.sh
+for s in "${servers[@]}"; do
+  [[ $s == stunnel ]] && continue
+  t="127.0.0.1:${port[$s]}"
+  log "$s: syscalls per round trip and per handshake (strace; counts only)"
+  syscalls_per "$s.rr" "${pid[$s]}" round_trips reqresp --target "$t" --concurrency 4 --size 16k --duration 3
+  settle
+  syscalls_per "$s.hs" "${pid[$s]}" ok handshake --target "$t" --concurrency $concurrency --duration 3
+  settle
 done
 for s in "${servers[@]}"; do
   r[$s.mbps]=$(median <<<"${mb_runs[$s]}")
