@@ -101,6 +101,7 @@ private:
     void abandon() noexcept;
     void close_out() noexcept;  // leaves the registry, gives the slot back
     void notify(session_event e);
+    void note_truncated(const std::string& how);
     const config::listener_config& cfg() const { return *ctx_.cfg; }
 
     session_context ctx_;
