@@ -113,6 +113,7 @@ void session::on_handshake_done() {
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
         TB_LOG_INFO("listener '", cfg().name, "' client ", peer_, " certificate subject=", id.subject,
                     " sans=", sans.empty() ? "-" : sans, id.verified ? " (verified)" : " (not verified)");
+        if (!id.problem.empty()) c.add(counter::client_identity_refused);
         if (!id.problem.empty())
             log::limited(log::level::warning, log::str(cfg().name, ":client-identity"),
                          log::str("listener '", cfg().name, "' client ", peer_, ": certificate name refused (",
