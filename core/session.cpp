@@ -190,7 +190,7 @@ void session::step(pump& p) {
             return wait(p.from, r.status, &p);
         case io_status::eof:
             p.buf.reset();
-            if (p.from == side::client && r.truncated) note_truncated("TCP end of stream without close_notify");
+            if (p.from == side::client && r.truncated) note_truncated("TCP end of stream");
             p.read_eof = true;
             p.close_pending = true;
             half_close_deadline_ =
