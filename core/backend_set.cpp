@@ -10,11 +10,13 @@ namespace tlsbroker::core {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-backend_set::backend_set(const config::listener_config& cfg)
+backend_set::backend_set(const config::listener_config& cfg, std::optional<counters> ctr,
+                         backend_resolver::options resolve)
     : backends_(cfg.backends.empty() ? std::vector<config::backend_config>{cfg.backend} : cfg.backends),
       round_robin_(cfg.backend_policy == "round_robin"),
       health_(cfg.backend_health),
       listener_name_(cfg.name),
+      resolver_(std::make_shared<backend_resolver>(cfg.name, backends_, ctr, std::move(resolve))),
       state_(backends_.size()),
       down_until_(backends_.size(), clock::time_point::min()) {
     for (std::size_t i = 0; i < backends_.size(); ++i) state_[i].address = backends_[i].address.text;
@@ -70,6 +72,7 @@ std::vector<backend_state> backend_set::snapshot() const {
 }
 
 void backend_set::start_checks(asio::io_context& ioc) {
+    resolver_->start(ioc);
     if (health_.check_interval_ms == 0) return;
     strand_ = std::make_unique<asio::strand<asio::io_context::executor_type>>(asio::make_strand(ioc));
     timer_ = std::make_unique<asio::steady_timer>(*strand_);
@@ -79,6 +82,7 @@ void backend_set::start_checks(asio::io_context& ioc) {
 }
 
 void backend_set::stop_checks() {
+    resolver_->stop();
     if (!checking_.exchange(false) || !strand_) return;
     asio::dispatch(*strand_, [self = shared_from_this()] {
         self->timer_->cancel();
@@ -107,10 +111,10 @@ void backend_set::check_round() {
 
 // One TCP connect to backend i under its connect_timeout_ms; success marks it up.
 void backend_set::check(std::size_t i) {
-    const auto& a = backends_[i].address;
-    boost::system::error_code e;
-    const auto ip = asio::ip::make_address(a.host, e);
-    if (e) return;  // names are checked by real connects only
+    // A name is checked at its first cached address; before its first lookup, not at all.
+    const auto known = resolver_->addresses(i, *strand_, [] {});
+    if (!known.ready || known.addresses.empty()) return;
+    const auto target = known.addresses.front();
     auto& c = checks_[i];
     c.socket = std::make_shared<tcp::socket>(*strand_);
     c.deadline = std::make_shared<asio::steady_timer>(*strand_);
@@ -130,7 +134,7 @@ void backend_set::check(std::size_t i) {
     c.deadline->async_wait([done](const boost::system::error_code& ec) {
         if (!ec) done(false);  // no answer within connect_timeout_ms
     });
-    c.socket->async_connect(tcp::endpoint(ip, a.port), [done](const boost::system::error_code& ec) { done(!ec); });
+    c.socket->async_connect(target, [done](const boost::system::error_code& ec) { done(!ec); });
 }
 
 }  // namespace tlsbroker::core

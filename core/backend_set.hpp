@@ -2,6 +2,8 @@
 // their health. A backend whose connects fail `fail_threshold` times in a row is marked
 // down and skipped for `cooldown_ms` (or until a periodic TCP check reaches it); when every
 // backend is down they are all tried anyway, because refusing a client helps nobody.
+// Their addresses come from a backend_resolver: DNS names are looked up on a schedule, not
+// per connection.
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/backend_resolver.hpp"
+#include "core/counters.hpp"
 
 namespace tlsbroker::core {
 
@@ -31,7 +35,10 @@ struct backend_state {
 class backend_set : public std::enable_shared_from_this<backend_set> {
 public:
     using clock = std::chrono::steady_clock;
-    explicit backend_set(const config::listener_config& cfg);
+    // `ctr` (the listener's counters) counts failed name lookups; `resolve` is the lookup
+    // schedule and, for tests, the lookup function.
+    explicit backend_set(const config::listener_config& cfg, std::optional<counters> ctr = {},
+                         backend_resolver::options resolve = {});
 
     std::size_t size() const { return backends_.size(); }
     const config::backend_config& at(std::size_t i) const { return backends_[i]; }
@@ -39,9 +46,16 @@ public:
     std::vector<std::size_t> order();
     void report(std::size_t i, bool ok);
     std::vector<backend_state> snapshot() const;
+    // Backend i's addresses (see backend_resolver::addresses). Thread-safe.
+    backend_resolver::lookup addresses(std::size_t i, const boost::asio::any_io_executor& ex,
+                                       std::function<void()> on_ready) {
+        return resolver_->addresses(i, ex, std::move(on_ready));
+    }
+    const backend_resolver& resolver() const { return *resolver_; }
 
-    // Periodic TCP checks of down backends (when check_interval_ms > 0): at most one check
-    // per backend at a time, each under the backend's connect_timeout_ms. Thread-safe.
+    // The name lookups of DNS-named backends, and periodic TCP checks of down backends (when
+    // check_interval_ms > 0): at most one check per backend at a time, each under the
+    // backend's connect_timeout_ms. Thread-safe.
     void start_checks(boost::asio::io_context& ioc);
     void stop_checks();
     // Checks under way now (tests).
@@ -56,6 +70,7 @@ private:
     bool round_robin_;
     config::backend_health_config health_;
     std::string listener_name_;
+    std::shared_ptr<backend_resolver> resolver_;
     std::atomic<std::size_t> next_{0};
     mutable std::mutex mutex_;
     std::vector<backend_state> state_;

@@ -29,7 +29,10 @@ io_result channel::read(char* data, std::size_t size) {
 #endif
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_read, 0, {}};
-    if (ec == asio::error::eof) return {io_status::eof, 0, {}};
+    if (ec == asio::error::eof) {
+        at_eof_ = true;
+        return {io_status::eof, 0, {}};
+    }
     last_error_ = ec;
     return {io_status::error, 0, ec.message()};
 }

@@ -63,12 +63,17 @@ public:
     // queued stays open (and established) after closesocket.
     void close(bool reset = false);
 
-    // The system error of the last read or write that failed (the TLS layer reports it).
+    // The system error of the last read or write that failed (the TLS layer reports it):
+    // the system's own code on every platform (errno, or WSAGetLastError() on Windows), so a
+    // reset is an error and never taken for an end of stream.
     const boost::system::error_code& last_error() const { return last_error_; }
+    // True once a read has met the peer's end of stream (TCP FIN).
+    bool at_eof() const { return at_eof_; }
 
 private:
     socket_type socket_;
     boost::system::error_code last_error_;
+    bool at_eof_ = false;
 #ifdef _WIN32
     void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
     void on_sent(const boost::system::error_code& ec);

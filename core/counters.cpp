@@ -123,6 +123,26 @@ constexpr std::array<counter_info, counter_count> table{{
      "CRL files loaded (at start, reload or when changed), by result.", k::total, s::broker},
     {counter::crl_stale, "crl_stale", "tlsbroker_crl_stale_total", "",
      "Times a CRL in use passed its nextUpdate with no newer file to load.", k::total, s::broker},
+    // Failure handling and hardening (#13).
+    {counter::backend_resolve_failures, "backend_resolve_failures", "tlsbroker_backend_resolve_failures_total", "",
+     "Backend name lookups that failed or found no address (the last good addresses stay in use).", k::total,
+     s::listener},
+    {counter::client_truncated, "client_truncated", "tlsbroker_client_truncated_total", "",
+     "Client streams that ended after the handshake without TLS close_notify (reset, error or bare TCP end).",
+     k::total, s::listener},
+    {counter::client_identity_refused, "client_identity_refused", "tlsbroker_client_identity_refused_total", "",
+     "Client certificate names refused (NUL or control character, several common names).", k::total,
+     s::listener},
+    {counter::status_refused_origin, "status_refused_origin", "tlsbroker_status_refused_total", "reason=\"origin\"",
+     "Status endpoint requests or connections refused, by reason.", k::total, s::broker},
+    {counter::status_refused_host, "status_refused_host", "tlsbroker_status_refused_total", "reason=\"host\"",
+     "Status endpoint requests or connections refused, by reason.", k::total, s::broker},
+    {counter::status_refused_source, "status_refused_source", "tlsbroker_status_refused_total",
+     "reason=\"connection_cap\"", "Status endpoint requests or connections refused, by reason.", k::total,
+     s::broker},
+    {counter::status_refused_reload, "status_refused_reload", "tlsbroker_status_refused_total",
+     "reason=\"reload_rate\"", "Status endpoint requests or connections refused, by reason.", k::total,
+     s::broker},
 }};
 
 constexpr bool table_in_order() {

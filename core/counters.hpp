@@ -58,6 +58,14 @@ enum class counter : std::size_t {
     crl_loads_ok,
     crl_loads_failed,
     crl_stale,  // a CRL in use passed its nextUpdate with no newer file to load
+    // Failure handling and hardening (#13).
+    backend_resolve_failures,  // a backend name lookup that failed or found nothing
+    client_truncated,          // a client stream ended after the handshake without close_notify
+    client_identity_refused,   // a client certificate name refused (NUL, control char, several CNs)
+    status_refused_origin,     // status endpoint: 403, the request came with an Origin header
+    status_refused_host,       // status endpoint: 421, Host is a name other than localhost
+    status_refused_source,     // status endpoint: connection closed at the per-source or total cap
+    status_refused_reload,     // status endpoint: 429, a reload runs or one ran under a second ago
     count_
 };
 

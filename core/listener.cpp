@@ -30,7 +30,7 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
       cfg_(&root_->listeners.at(index)),
       counters_(own, total),
       pool_(pool),
-      backends_(std::make_shared<backend_set>(*cfg_)),
+      backends_(std::make_shared<backend_set>(*cfg_, counters_)),
       admission_(std::move(admission)),
       registry_(std::move(registry)),
       strand_(asio::make_strand(ioc)),

@@ -135,6 +135,7 @@ std::string server::impl::backend_metrics() const {
 void server::impl::start_status(server& owner) {
     if (!cfg->status.enabled) return;
     status_handlers h;
+    h.counters = &total;
     h.page = [] { return http_reply{200, status_page_content_type, std::string(status_page_html())}; };
     h.healthz = [this] {
         const auto v = view();

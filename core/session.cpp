@@ -61,6 +61,15 @@ void session::close_out() noexcept {
     ctx_.slot.release();
 }
 
+// The client's stream ended after the handshake with a TCP end of stream and no close_notify
+// (a reset or an error is counted as the session finishes).
+void session::note_truncated(const std::string& how) {
+    ctx_.ctr.add(counter::client_truncated);
+    log::limited(log::level::info, log::str(cfg().name, ":client-truncated"),
+                 log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (",
+                          how, ")"));
+}
+
 void session::notify(session_event e) {
     if (ctx_.observe) ctx_.observe(e);
 }
@@ -104,6 +113,7 @@ void session::on_handshake_done() {
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
         TB_LOG_INFO("listener '", cfg().name, "' client ", peer_, " certificate subject=", id.subject,
                     " sans=", sans.empty() ? "-" : sans, id.verified ? " (verified)" : " (not verified)");
+        if (!id.problem.empty()) c.add(counter::client_identity_refused);
         if (!id.problem.empty())
             log::limited(log::level::warning, log::str(cfg().name, ":client-identity"),
                          log::str("listener '", cfg().name, "' client ", peer_, ": certificate name refused (",
@@ -180,6 +190,7 @@ void session::step(pump& p) {
             return wait(p.from, r.status, &p);
         case io_status::eof:
             p.buf.reset();
+            if (p.from == side::client && r.truncated) note_truncated("TCP end of stream");
             p.read_eof = true;
             p.close_pending = true;
             half_close_deadline_ =
@@ -315,6 +326,10 @@ void session::finish(close_reason why, const std::string& detail) {
                      log::str(who, "closed by timeout (", to_string(why), "): ", detail));
         break;
     case close_reason::client_error:
+        // A reset or an error before the client's stream ended: the backend is reset too, so
+        // it cannot take the cut stream for a complete one.
+        if (phase_ == phase::relaying && !up_.read_eof) c.add(counter::client_truncated);
+        [[fallthrough]];
     case close_reason::backend_error:
         log::limited(log::level::info, log::str(name, ":", to_string(why)),
                      log::str(who, to_string(why), ": ", detail));
@@ -324,9 +339,10 @@ void session::finish(close_reason why, const std::string& detail) {
     log_connection(why);
     phase_ = phase::closed;
     timer_.cancel();
-    // A peer that stopped reading will not take what is still queued for it: reset.
+    // A peer that stopped reading will not take what is still queued for it: reset. A client
+    // stream cut by a reset or error: the backend gets a reset, not an end of stream.
     client_.close(why == close_reason::write_stall);
-    backend_.close(why == close_reason::write_stall);
+    backend_.close(why == close_reason::write_stall || why == close_reason::client_error);
     up_.buf.reset();
     down_.buf.reset();
     close_out();

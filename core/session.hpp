@@ -68,6 +68,7 @@ private:
     void do_handshake();
     void on_handshake_done();
     void next_backend();
+    void take_addresses(std::uint64_t attempt);
     void try_address();
     void on_connect_timeout();
     void on_connected();
@@ -100,6 +101,7 @@ private:
     void abandon() noexcept;
     void close_out() noexcept;  // leaves the registry, gives the slot back
     void notify(session_event e);
+    void note_truncated(const std::string& how);
     const config::listener_config& cfg() const { return *ctx_.cfg; }
 
     session_context ctx_;
@@ -114,6 +116,7 @@ private:
         std::size_t backend = 0;         // the backend being tried
         std::vector<boost::asio::ip::tcp::endpoint> addresses;
         std::size_t address = 0;
+        resolve_wait wait;  // for the first name lookup of the backend being tried
         std::uint64_t attempt = 0;  // a completion for an older attempt is stale
         clock::time_point backend_deadline;  // connect_timeout_ms of the backend being tried
         clock::time_point walk_deadline;     // timeouts.connect_total_ms for the whole walk

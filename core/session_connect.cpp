@@ -1,5 +1,5 @@
 // The session's way to its backend: backends in the order the listener's backend set
-// gives, every resolved address of each in turn, each backend under its connect_timeout_ms
+// gives, every address of each in turn (a DNS name's come from the set's scheduled lookups), each backend under its connect_timeout_ms
 // (a backend that lets it pass counts as failed, and the next one is tried) and the whole
 // walk under timeouts.connect_total_ms; then the optional PROXY header, and the one-line
 // connection log at the end.
@@ -29,24 +29,23 @@ void session::next_backend() {
     c.backend_deadline = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
     phase_deadline_ = std::min(c.backend_deadline, c.walk_deadline);
     arm_timer();
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address(b.address.host, ec);
-    if (!ec) {
-        c.addresses.emplace_back(ip, b.address.port);
-        return try_address();
-    }
-    auto resolver = std::make_shared<tcp::resolver>(executor());
-    resolver->async_resolve(b.address.host, std::to_string(b.address.port),
-                            [self = shared_from_this(), resolver, attempt](
-                                const boost::system::error_code& e, const tcp::resolver::results_type& results) {
-                                if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
-                                self->guarded([&] {
-                                    if (!e)
-                                        for (const auto& r : results)
-                                            self->connect_->addresses.push_back(r.endpoint());
-                                    self->try_address();
-                                });
-                            });
+    take_addresses(attempt);
+}
+
+// The backend's addresses as the backend set knows them now (no lookup of its own); before
+// a name's first lookup has ended, waits for it under the deadline just armed. The wait goes
+// with connect_ (or with the session) when the deadline passes or the session ends first.
+void session::take_addresses(std::uint64_t attempt) {
+    auto& c = *connect_;
+    auto found = ctx_.backends->addresses(c.backend, executor(), [w = weak_from_this(), attempt] {
+        const auto self = w.lock();
+        if (!self || self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
+        self->guarded([&] { self->take_addresses(attempt); });
+    });
+    c.wait = std::move(found.pending);
+    if (!found.ready) return;
+    c.addresses = std::move(found.addresses);
+    try_address();
 }
 
 void session::try_address() {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "core/counters.hpp"
 #include "core/status_server.hpp"
 
 namespace tlsbroker::core {
@@ -31,6 +32,8 @@ public:
     virtual bool is_reload(const request& req) const = 0;
     // Runs the reload and then done(reply) on another thread, or refuses at once.
     virtual std::optional<http_reply> start_reload(std::function<void(http_reply)> done) = 0;
+    // A request refused by the guard (status_refused_origin or status_refused_host).
+    virtual void count_refusal(counter c) = 0;
 
 protected:
     ~status_connection_owner() = default;

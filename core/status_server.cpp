@@ -63,6 +63,9 @@ struct endpoint_core : status_connection_owner, std::enable_shared_from_this<end
     // refuses at once (429 while one runs or within reload_min_interval of the last, 503
     // when stopping).
     std::optional<http_reply> start_reload(std::function<void(http_reply)> done) override;
+    void count_refusal(counter c) override {
+        if (handlers_.counters != nullptr) handlers_.counters->add(c);
+    }
 
     net::io_context& ioc_;
     net::strand<net::io_context::executor_type> strand_;
@@ -178,6 +181,7 @@ bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connect
     if (sessions_.size() >= max_sessions || mine >= max_sessions_per_source) {
         const bool total = sessions_.size() >= max_sessions;
         if (mine == 0) per_source_.erase(source);
+        count_refusal(counter::status_refused_source);
         log::limited(log::level::warning, total ? "status:too-many" : "status:too-many-source",
                      total ? log::str("status endpoint: ", max_sessions, " connections open, closing a new one")
                            : log::str("status endpoint: ", max_sessions_per_source, " connections open from ",
@@ -208,6 +212,7 @@ std::optional<http_reply> endpoint_core::start_reload(std::function<void(http_re
         done(self->call(self->handlers_.reload, "/reload"));
     });
     if (!refused) return std::nullopt;
+    if (*refused != reload_gate::refusal::closed) count_refusal(counter::status_refused_reload);
     switch (*refused) {
     case reload_gate::refusal::busy: return text(429, "a reload is running; try again\n");
     case reload_gate::refusal::too_soon: return text(429, "at most one reload per second; try again\n");

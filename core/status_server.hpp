@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "core/counters.hpp"
+
 namespace tlsbroker::core {
 
 struct http_reply {
@@ -23,6 +25,8 @@ struct status_handlers {
     std::function<http_reply()> status;   // GET /status
     std::function<http_reply()> metrics;  // GET /metrics
     std::function<http_reply()> reload;   // POST /reload (absent: 404)
+    // Where refusals are counted (status_refused_*); may be null. Must outlive the endpoint.
+    counter_block* counters = nullptr;
 };
 
 class status_server {

@@ -63,7 +63,11 @@ io_result classify(SSL* ssl, int ret) {
         r.status = io_status::want_write;
         return r;
     case SSL_ERROR_ZERO_RETURN:
+        // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a transport end in its place: OpenSSL
+        // stops reading at a close_notify, so a channel that has read the end of stream
+        // means there was none.
         r.status = io_status::eof;
+        if (BIO* b = SSL_get_rbio(ssl); b != nullptr) r.truncated = io_of(b).at_eof();
         return r;
     case SSL_ERROR_SYSCALL: {
         const auto text = openssl_error_text();
@@ -78,6 +82,7 @@ io_result classify(SSL* ssl, int ret) {
             // End of stream without close_notify (kept as EOF by SSL_OP_IGNORE_UNEXPECTED_EOF
             // after the handshake; during it the peer simply went away).
             r.status = io_status::eof;
+            r.truncated = true;
         }
         return r;
     }

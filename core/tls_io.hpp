@@ -24,6 +24,9 @@ struct io_result {
     io_status status = io_status::ok;
     std::size_t bytes = 0;
     std::string error;
+    // eof from the TLS layer: the transport ended with no close_notify before it (the stream
+    // may have been cut short).
+    bool truncated = false;
 };
 
 struct ssl_deleter {
@@ -36,8 +39,9 @@ class channel;
 // A server-side SSL that reads and writes through `io`, which must outlive it.
 ssl_ptr make_server_ssl(SSL_CTX* ctx, channel& io);
 
-// After a failure, the error text names the channel's system error when there is one; a
-// transport end without close_notify is eof.
+// After a failure, the error text names the channel's system error when there is one (a
+// reset is an error on every platform); a transport end without close_notify is eof with
+// `truncated` set.
 io_result tls_handshake(SSL* ssl);
 io_result tls_read(SSL* ssl, char* data, std::size_t size);
 io_result tls_write(SSL* ssl, const char* data, std::size_t size);

@@ -203,7 +203,10 @@ void WINAPI service_main(DWORD, LPWSTR*) {
         g.srv = nullptr;
         g.reloader = nullptr;
     }
-    reloader.reset();  // a reload under way finishes first
+    // The reload thread is joined before the server is freed: a reload under way finishes on
+    // a live server, one still pending is dropped, and no new one can be requested (the
+    // handler sees g.reloader null, under g.mu).
+    reloader.reset();
     perf.stop();
     TB_LOG_INFO("service stopped (exit code ", code, ")");
     srv.reset();

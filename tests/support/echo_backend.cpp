@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <stdexcept>
 
 namespace tlsbroker::test {
@@ -115,6 +116,8 @@ void echo_backend::serve(int fd) {
             continue;
         }
         const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n == 0) ++clean_ends_;
+        if (n < 0 && errno == ECONNRESET) ++resets_;
         if (n <= 0) break;
         received_ += static_cast<std::size_t>(n);
         if (opts_.echo && opts_.greet_then_close == 0) {

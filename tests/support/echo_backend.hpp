@@ -32,6 +32,9 @@ public:
     std::size_t connections() const { return connections_.load(); }
     std::size_t open_connections() const { return open_.load(); }
     std::size_t bytes_received() const { return received_.load(); }
+    // Connections that ended with a reset from the broker, and with an end of stream.
+    std::size_t resets() const { return resets_.load(); }
+    std::size_t clean_ends() const { return clean_ends_.load(); }
     // The greeting sent in greet_then_close mode (deterministic).
     static std::string greeting(std::size_t n);
     // PROXY headers received so far (expect_proxy), and the number that failed to parse.
@@ -50,6 +53,8 @@ private:
     std::atomic<std::size_t> connections_{0};
     std::atomic<std::size_t> open_{0};
     std::atomic<std::size_t> received_{0};
+    std::atomic<std::size_t> resets_{0};
+    std::atomic<std::size_t> clean_ends_{0};
     std::thread acceptor_;
     mutable std::mutex mutex_;
     std::vector<core::parsed_proxy> headers_;

@@ -11,6 +11,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -67,21 +68,27 @@ protected:
     void SetUp() override { dir_ = test::make_temp_dir("session"); }
     // The loop goes first: sessions still pending are destroyed while what they point at lives.
     void TearDown() override {
+        if (backends_) backends_->stop_checks();
         acceptor_.reset();
         loop_.reset();
     }
 
     // Builds the config and the context parts for a backend on `backend_port`.
-    void configure(std::uint16_t backend_port, const nlohmann::json& patch = nlohmann::json::object()) {
+    // `resolve`: the backend set's name lookups (the set is started when a function is given).
+    void configure(std::uint16_t backend_port, const nlohmann::json& patch = nlohmann::json::object(),
+                   core::backend_resolver::options resolve = {}) {
         auto j = test::base_config(dir_, backend_port);
         test::merge(j, patch);
+        if (j["listeners"][0].contains("backends")) j["listeners"][0].erase("backend");  // one or the other
         const auto loaded = config::load_text(j.dump(), dir_);
         ASSERT_TRUE(loaded.ok());
         root_ = loaded.config;
         const auto& lc = root_->listeners.at(0);
         admission_ = std::make_shared<core::endpoint_admission>(core::endpoint_admission::limits_of(lc));
         tls_ = std::make_shared<core::tls_context>(lc.tls);
-        backends_ = std::make_shared<core::backend_set>(lc);
+        const bool start = static_cast<bool>(resolve.resolve);
+        backends_ = std::make_shared<core::backend_set>(lc, ctr_, std::move(resolve));
+        if (start) backends_->start_checks(loop_->ioc);
         acceptor_.emplace(loop_->ioc, tcp::endpoint{asio::ip::address_v4::loopback(), 0});
     }
 
@@ -240,3 +247,119 @@ TEST_F(session_test, exception_during_the_handshake_gives_the_slot_back) {
     EXPECT_TRUE(c.wait_closed(5s));
 }
 
+
+namespace {
+
+// Name lookups the test answers: every one stays pending until answer().
+struct held_lookups {
+    std::mutex mu;
+    std::vector<core::backend_resolver::resolve_done> pending;
+    int calls = 0;
+    core::backend_resolver::options options() {
+        core::backend_resolver::options o;
+        o.resolve = [this](const std::string&, std::uint16_t, core::backend_resolver::resolve_done done) {
+            std::lock_guard lock(mu);
+            ++calls;
+            pending.push_back(std::move(done));
+        };
+        return o;
+    }
+    int count() {
+        std::lock_guard lock(mu);
+        return calls;
+    }
+    void answer(std::uint16_t port) {
+        std::vector<core::backend_resolver::resolve_done> d;
+        {
+            std::lock_guard lock(mu);
+            d.swap(pending);
+        }
+        for (auto& f : d) f({}, {tcp::endpoint(asio::ip::address_v4::loopback(), port)});
+    }
+};
+
+nlohmann::json named_backend(std::uint16_t port, std::uint32_t connect_timeout_ms) {
+    return {{"listeners",
+             {{{"backend", {{"address", "localhost:" + std::to_string(port)}, {"connect_timeout_ms", connect_timeout_ms}}}}}}};
+}
+
+}  // namespace
+
+TEST_F(session_test, sessions_to_a_named_backend_wait_on_one_lookup_then_relay) {
+    test::echo_backend backend;
+    held_lookups h;
+    configure(backend.port(), named_backend(backend.port(), 5000), h.options());
+    constexpr int n = 8;
+    std::vector<std::unique_ptr<test::tls_client>> clients;
+    for (int i = 0; i < n; ++i) {
+        clients.push_back(std::make_unique<test::tls_client>());
+        start_session(*clients.back());
+        ASSERT_TRUE(clients.back()->handshake()) << clients.back()->error();
+    }
+    ASSERT_TRUE(test::wait_until([&] { return backends_->resolver().waiting() == n; }, 5s));
+    EXPECT_EQ(h.count(), 1);  // one lookup for the name, not one per session
+    EXPECT_EQ(backends_->resolver().lookups_in_flight(), 1u);
+    h.answer(backend.port());
+    for (auto& c : clients) {
+        ASSERT_TRUE(c->write_all("ping"));
+        std::string got;
+        ASSERT_TRUE(c->read_exact(4, got)) << c->error();
+        EXPECT_EQ(got, "ping");
+    }
+    // A session that comes later takes the cached addresses.
+    test::tls_client late;
+    start_session(late);
+    ASSERT_TRUE(late.handshake()) << late.error();
+    ASSERT_TRUE(late.write_all("pong"));
+    std::string got;
+    ASSERT_TRUE(late.read_exact(4, got));
+    EXPECT_EQ(h.count(), 1);
+    for (auto& c : clients) c->close();
+    late.close();
+    EXPECT_TRUE(all_given_back());
+}
+
+TEST_F(session_test, a_session_that_gives_up_on_a_name_lookup_leaves_no_wait_behind) {
+    test::echo_backend backend;
+    held_lookups h;
+    configure(backend.port(), named_backend(backend.port(), 200), h.options());
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    ASSERT_TRUE(test::wait_until([&] { return backends_->resolver().waiting() == 1; }, 5s));
+    // No answer within connect_timeout_ms: the backend counts as failed, the client is closed.
+    EXPECT_TRUE(c.wait_closed(5s));
+    EXPECT_TRUE(all_given_back());
+    EXPECT_EQ(backends_->resolver().waiting(), 0u);
+    EXPECT_EQ(own_.get(core::counter::backend_connect_failures), 1u);
+    EXPECT_EQ(h.count(), 1);
+}
+
+TEST_F(session_test, a_name_that_finds_nothing_fails_over_to_the_next_backend) {
+    test::echo_backend backend;
+    held_lookups h;
+    const auto echo = "127.0.0.1:" + std::to_string(backend.port());
+    configure(backend.port(),
+              {{"listeners",
+                {{{"backends", {{{"address", "localhost:1"}}, {{"address", echo}}}}, {"backend_policy", "first"}}}}},
+              h.options());
+    ASSERT_TRUE(test::wait_until([&] { return h.count() == 1; }, 5s));
+    {
+        std::vector<core::backend_resolver::resolve_done> d;
+        {
+            std::lock_guard lock(h.mu);
+            d.swap(h.pending);
+        }
+        for (auto& f : d) f(asio::error::host_not_found, {});
+    }
+    ASSERT_TRUE(test::wait_until([&] { return own_.get(core::counter::backend_resolve_failures) == 1; }, 5s));
+    test::tls_client c;
+    start_session(c);
+    ASSERT_TRUE(c.handshake()) << c.error();
+    ASSERT_TRUE(c.write_all("ping"));
+    std::string got;
+    ASSERT_TRUE(c.read_exact(4, got)) << c.error();
+    EXPECT_EQ(got, "ping");
+    c.close();
+    EXPECT_TRUE(all_given_back());
+}

@@ -39,6 +39,8 @@ struct running_server {
     net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
     std::atomic<int> reloads{0};
     std::function<void()> on_reload;  // runs inside the reload handler (tests may block there)
+    core::counter_block counters;     // refusals are counted here
+    std::uint64_t count(core::counter c) const { return counters.get(c); }
     std::unique_ptr<core::status_server> server;
     std::vector<std::thread> threads;
 
@@ -59,6 +61,7 @@ struct running_server {
                 ++reloads;
                 return core::http_reply{200, "text/plain; charset=utf-8", "reloaded\n"};
             };
+        h.counters = &counters;
         server = std::make_unique<core::status_server>(
             ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0), std::move(h));
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
@@ -304,6 +307,8 @@ TEST(status_server, a_request_from_a_web_page_is_refused) {
     res = once(s.port(), "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(res.result_int(), 403u);
     EXPECT_EQ(s.reloads.load(), 0);
+    EXPECT_EQ(s.count(core::counter::status_refused_origin), 2u);
+    EXPECT_EQ(s.count(core::counter::status_refused_host), 0u);
 }
 
 TEST(status_server, a_host_that_is_a_name_other_than_localhost_is_421) {
@@ -316,6 +321,8 @@ TEST(status_server, a_host_that_is_a_name_other_than_localhost_is_421) {
     EXPECT_EQ(with_host("[::1]:9100"), 200u);
     EXPECT_EQ(with_host("LocalHost:9100"), 200u);
     EXPECT_EQ(once(s.port(), "GET /healthz HTTP/1.0\r\n\r\n").result_int(), 200u);  // no Host at all
+    EXPECT_EQ(s.count(core::counter::status_refused_host), 1u);
+    EXPECT_EQ(s.count(core::counter::status_refused_origin), 0u);
 }
 
 TEST(status_server, reloads_run_one_at_a_time_off_the_io_threads_and_at_most_once_a_second) {
@@ -347,6 +354,7 @@ TEST(status_server, reloads_run_one_at_a_time_off_the_io_threads_and_at_most_onc
     boost::system::error_code ec;
     EXPECT_EQ(first.read(ec).result_int(), 200u);
     EXPECT_EQ(once(s.port(), post("/reload")).result_int(), 429u) << "within a second of the last one";
+    EXPECT_EQ(s.count(core::counter::status_refused_reload), 2u);  // busy, then too soon
     EXPECT_TRUE(tlsbroker::test::wait_until([&] { return once(s.port(), post("/reload")).result_int() == 200u; }, 5s));
     EXPECT_EQ(s.reloads.load(), 2);
 }
@@ -362,6 +370,7 @@ TEST(status_server, one_source_cannot_take_every_status_connection) {
     client ninth;
     ASSERT_FALSE(ninth.connect(s.port()));
     EXPECT_TRUE(ninth.send(get("/healthz")) || peer_closed(ninth)) << "a ninth loopback connection was served";
+    EXPECT_TRUE(tlsbroker::test::wait_until([&] { return s.count(core::counter::status_refused_source) == 1; }, 5s));
     held.pop_back();
     EXPECT_TRUE(tlsbroker::test::wait_until([&] {
         client c;
