@@ -6,13 +6,14 @@
 
 namespace tlsbroker::core {
 
-nlohmann::json io_report(boost::asio::io_context& ioc) {
+nlohmann::json io_report(event_loops& loops) {
+    bool select_reactor = false;
 #ifdef _WIN32
-    return {{"mechanism", "iocp"},
-            {"select_reactor", boost::asio::has_service<boost::asio::detail::select_reactor>(ioc)}};
+    for (std::size_t i = 0; i < loops.size(); ++i)
+        select_reactor = select_reactor || boost::asio::has_service<boost::asio::detail::select_reactor>(loops.at(i));
+    return {{"mechanism", "iocp"}, {"select_reactor", select_reactor}, {"event_loops", loops.size()}};
 #else
-    (void)ioc;
-    return {{"mechanism", "epoll"}, {"select_reactor", false}};
+    return {{"mechanism", "epoll"}, {"select_reactor", select_reactor}, {"event_loops", loops.size()}};
 #endif
 }
 

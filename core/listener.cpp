@@ -22,10 +22,11 @@ tcp::endpoint bind_endpoint(const config::endpoint& e) {
     return {asio::ip::make_address(e.host), e.port};
 }
 
-listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t index,
+listener::listener(event_loops& loops, config::config_ptr root, std::size_t index,
                    counter_block& own, counter_block& total, buffer_pool& pool,
                    std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry)
-    : ioc_(ioc),
+    : ioc_(loops.control()),
+      loops_(loops),
       root_(std::move(root)),
       cfg_(&root_->listeners.at(index)),
       counters_(own, total),
@@ -33,7 +34,7 @@ listener::listener(asio::io_context& ioc, config::config_ptr root, std::size_t i
       backends_(std::make_shared<backend_set>(*cfg_, counters_)),
       admission_(std::move(admission)),
       registry_(std::move(registry)),
-      strand_(asio::make_strand(ioc)),
+      strand_(asio::make_strand(ioc_)),
       acceptor_(strand_),
       retry_timer_(strand_),
       drain_timer_(strand_) {}
@@ -126,7 +127,7 @@ void listener::do_arm() {
     last_armed_ms_ = unix_ms_now();
     if (faults_.lose_next_arm.exchange(false)) return;  // test seam: a lost completion
     acceptor_.async_accept(
-        asio::make_strand(ioc_),
+        asio::make_strand(loops_.next()),  // the connection's loop, for its whole life
         asio::bind_executor(strand_, [self = shared_from_this(), gen = generation_](
                                          const boost::system::error_code& ec, tcp::socket sock) {
             self->on_accept(ec, std::move(sock), gen);

@@ -24,6 +24,7 @@
 #include "core/listener_state.hpp"
 #include "core/connection_registry.hpp"
 #include "core/endpoint_admission.hpp"
+#include "core/event_loops.hpp"
 #include "core/tls_context.hpp"
 
 namespace tlsbroker::core {
@@ -57,7 +58,8 @@ class listener : public std::enable_shared_from_this<listener> {
 public:
     // `admission` and `registry` belong to the endpoint and outlive this listener across
     // reloads (the server keeps one of each per endpoint).
-    listener(boost::asio::io_context& ioc, config::config_ptr root, std::size_t index,
+    // The listener runs on loops.control(); each connection it accepts goes to loops.next().
+    listener(event_loops& loops, config::config_ptr root, std::size_t index,
              counter_block& own, counter_block& total, buffer_pool& pool,
              std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry);
     ~listener();
@@ -146,7 +148,8 @@ private:
     void set_state(listener_state s);
     void resume_below_limit();  // posts: a paused listener below its limit accepts again
 
-    boost::asio::io_context& ioc_;
+    boost::asio::io_context& ioc_;  // the control loop
+    event_loops& loops_;
     config::config_ptr root_;
     const config::listener_config* cfg_;
     counters counters_;

@@ -79,7 +79,7 @@ std::size_t listener::drain_queue(tcp::acceptor& old) {
     const std::size_t limit = 2 * static_cast<std::size_t>(cfg_->backlog) + 64;
     std::size_t n = 0;
     while (n < limit) {
-        tcp::socket s(old.accept(asio::make_strand(ioc_), ec));
+        tcp::socket s(old.accept(asio::make_strand(loops_.next()), ec));
         if (ec == asio::error::would_block || ec == asio::error::try_again) break;
         if (ec == asio::error::connection_aborted || ec == asio::error::interrupted) continue;
         if (ec) break;  // the old socket is broken: nothing more to take from it

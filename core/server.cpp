@@ -22,7 +22,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 server::impl::impl(config::config_ptr c)
-    : ioc(static_cast<int>(c->effective_threads())), cfg(std::move(c)), started_ms(unix_ms_now()) {}
+    : loops(c->effective_threads()), ioc(loops.control()), cfg(std::move(c)), started_ms(unix_ms_now()) {}
 
 counter_block& server::impl::block_for(const std::string& name) {
     auto& b = blocks[name];
@@ -44,7 +44,7 @@ server::impl::endpoint_shared server::impl::endpoint_for(const config::listener_
 std::shared_ptr<listener> server::impl::make_listener(const config::config_ptr& c, std::size_t i, bool reuse) {
     const auto& lc = c->listeners.at(i);
     auto e = endpoint_for(lc, reuse);
-    return std::make_shared<listener>(ioc, c, i, block_for(lc.name), total, pool, std::move(e.admission),
+    return std::make_shared<listener>(loops, c, i, block_for(lc.name), total, pool, std::move(e.admission),
                                       std::move(e.registry));
 }
 
@@ -110,7 +110,7 @@ broker_view server::impl::view() const {
     for (const auto& l : retired)
         if (seen.insert(l->registry().get()).second) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
-    v.extra["io"] = io_report(const_cast<boost::asio::io_context&>(ioc));  // a read-only query
+    v.extra["io"] = io_report(const_cast<event_loops&>(loops));  // a read-only query
     return v;
 }
 
@@ -210,7 +210,7 @@ void server::impl::watch_drain(std::chrono::steady_clock::time_point hard_deadli
         if (n != 0) TB_LOG_ERROR("stopping with ", n, " connections still open");
         if (status) status->stop();
         TB_LOG_INFO("stopped");
-        ioc.stop();
+        loops.stop();
         return;
     }
     drain_timer.expires_after(std::chrono::milliseconds(50));
@@ -248,21 +248,16 @@ void server::start() {
 
 int server::run() {
     auto& m = *impl_;
-    const auto n = m.cfg->effective_threads();
-    std::vector<std::thread> workers;
-    auto body = [&m] {
+    m.loops.run([](asio::io_context& loop) {
         for (;;) {
             try {
-                m.ioc.run();
+                loop.run();
                 return;
             } catch (const std::exception& e) {
                 log::limited(log::level::error, "handler-exception", log::str("unexpected exception in a handler: ", e.what()));
             }
         }
-    };
-    for (std::uint32_t i = 1; i < n; ++i) workers.emplace_back(body);
-    body();
-    for (auto& t : workers) t.join();
+    });
     std::lock_guard lock(m.mu);
     if (m.dog) m.dog->join();
     return m.exit_code;

@@ -10,6 +10,7 @@
 
 #include "core/buffer_pool.hpp"
 #include "core/cert_watch.hpp"
+#include "core/event_loops.hpp"
 #include "core/listener.hpp"
 #include "core/metrics.hpp"
 #include "core/server.hpp"
@@ -21,7 +22,8 @@ namespace tlsbroker::core {
 struct server::impl {
     explicit impl(config::config_ptr c);
 
-    boost::asio::io_context ioc;
+    event_loops loops;              // declared first: destroyed last
+    boost::asio::io_context& ioc;  // loops.control()
     buffer_pool pool;
     counter_block total;
 
