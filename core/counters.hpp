@@ -58,6 +58,13 @@ enum class counter : std::size_t {
     crl_loads_ok,
     crl_loads_failed,
     crl_stale,  // a CRL in use passed its nextUpdate with no newer file to load
+    // accept_proxy: connections refused over the PROXY header they sent or did not send
+    rejected_proxy_untrusted,  // a header from a source not in trusted_proxies
+    rejected_proxy_missing,    // a trusted proxy sent no header
+    rejected_proxy_invalid,    // malformed, truncated, too long, or a version not accepted
+    rejected_proxy_timeout,    // no complete header within timeouts.handshake_ms
+    proxy_headers_ok,          // headers accepted that named a client
+    proxy_headers_local,       // LOCAL headers (a balancer's health check): the proxy's address kept
     count_
 };
 
