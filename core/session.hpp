@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/buffer_pool.hpp"
@@ -113,7 +114,9 @@ private:
     channel backend_;
     boost::asio::steady_timer timer_;
     ssl_ptr ssl_;
-    boost::asio::ip::tcp::endpoint peer_;
+    boost::asio::ip::tcp::endpoint peer_;  // the client: the TCP peer, or the address in its PROXY header
+    // The address the client reached, from its PROXY header (the balancer's); unset: ours.
+    std::optional<boost::asio::ip::tcp::endpoint> reached_;
     struct connect_state {
         std::vector<std::size_t> order;  // backends to try, best first
         std::size_t next = 0;            // next entry of `order`

@@ -51,6 +51,7 @@ void session::read_proxy_header() {
             if (names_client) {
                 TB_LOG_DEBUG("listener '", cfg().name, "' client ", h.source, " via proxy ", peer_);
                 peer_ = h.source;
+                reached_ = h.destination;
             }
             const auto sv = ctx_.slot.name_source(peer_.address());
             if (sv != connection_slot::source_verdict::admitted) {
