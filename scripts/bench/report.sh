@@ -85,6 +85,7 @@ write_report() {
     echo "$(row "full handshakes/s, 16 clients" hs) $(times "$hs_ratio") | ≥ 1.0× / 1.1× | $hs_res |"
     echo "$(row "full handshakes per server CPU-second" hs_cpu) $(times "$(ratio "${r[tlsbroker.hs_cpu]:-}" "${r[haproxy.hs_cpu]:-}")") | (efficiency, not load-sensitive) | — |"
     echo "$(row "resumed handshakes/s, 16 clients" res) $(times "$res_ratio") | — | — |"
+    echo "| full handshakes/s, 16 clients, each after a PROXY v2 header (accept_proxy) | $(fmt "${r[tlsbroker.hs_proxy]:-}") | — | — | — | (the cost of reading the header) | — |"
     echo "$(row "RSS per idle TLS connection, KB (3,000 held)" rss) $(times "$rss_ratio") | ≤ 0.9× / ≤ 12 KB | $rss_res |"
     echo "$(row "echo relay MB/s, 8 connections" mbps) $(times "$mb_ratio") | ≥ 1.0× | $mb_res |"
     echo "$(row "concurrent TLS connections held (of 9,000)" held) | ≥ 9,000, no error | $held_res |"
@@ -117,7 +118,7 @@ write_report() {
       first=0
       printf '\n    "%s": {' "$s"
       local kf=1
-      for k in hs hs_cpu hs_failed res res_share rss rss_before rss_after threads mbps held held_failed; do
+      for k in hs hs_cpu hs_failed hs_proxy hs_proxy_failed res res_share rss rss_before rss_after threads mbps held held_failed; do
         ((kf)) || printf ', '
         kf=0
         printf '"%s": %s' "$k" "$(v=${r[$s.$k]:-}; [[ -n $v ]] && echo "$v" || echo null)"
