@@ -2,6 +2,7 @@
 // config_loader.hpp turns JSON into it; everything else only reads it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -75,6 +76,15 @@ struct source_limits_config {
     std::uint32_t rate_burst = 20;                 // bucket size for rate_per_source
 };
 
+// One entry of trusted_proxies: a network in CIDR form ("10.0.0.0/8", "fd00::/8"; a bare
+// address is a /32 or /128).
+struct cidr {
+    std::string text;                    // as written, for logs
+    bool v6 = false;
+    std::array<std::uint8_t, 16> bytes{};  // network address (v4 uses the first 4)
+    std::uint8_t prefix = 0;             // 0..32 or 0..128
+};
+
 struct timeouts_config {
     std::uint32_t handshake_ms = 10000;
     std::uint32_t idle_ms = 0;  // 0: off
@@ -102,6 +112,10 @@ struct listener_config {
     std::string backend_policy = "first";  // "first" (ordered failover) or "round_robin"
     backend_health_config backend_health;
     std::string proxy_protocol = "none";   // "none", "v1" or "v2"
+    // A PROXY header read from the balancer in front: "none", "v1", "v2" or "any". Only
+    // connections from trusted_proxies may send one (and then must); never empty otherwise.
+    std::string accept_proxy = "none";
+    std::vector<cidr> trusted_proxies;
     source_limits_config source_limits;
     bool connection_log = true;            // one line per closed connection
     timeouts_config timeouts;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 
+#include "config/cidr.hpp"
 #include "config/tls_checks.hpp"
 
 namespace tlsbroker::config {
@@ -128,6 +129,36 @@ void read_backends(json_object& o, listener_config& l, std::vector<config_error>
     bh.finish();
 }
 
+// accept_proxy and trusted_proxies: a header is read only from listed networks, so a
+// mode other than "none" needs at least one, and a list without a mode is a mistake.
+void read_accept_proxy(json_object& o, listener_config& l, std::vector<config_error>& errors) {
+    const auto before = errors.size();
+    o.choice("accept_proxy", l.accept_proxy, {"none", "v1", "v2", "any"});
+    const bool mode_ok = errors.size() == before;
+    if (const auto* list = o.array("trusted_proxies")) {
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const auto& e = (*list)[i];
+            const auto at = o.at("trusted_proxies") + "/" + std::to_string(i);
+            if (!e.is_string()) {
+                o.error_at(at, "must be a string (an address or a network in CIDR form)");
+                continue;
+            }
+            cidr c;
+            if (const auto p = parse_cidr(e.get<std::string>(), c); !p.empty())
+                o.error_at(at, p);
+            else
+                l.trusted_proxies.push_back(c);
+        }
+        if (list->empty() && l.accept_proxy != "none")
+            o.error("trusted_proxies", "must list at least one network when accept_proxy is \"" + l.accept_proxy + "\"");
+        else if (l.accept_proxy == "none" && mode_ok)
+            o.error("trusted_proxies", "has no effect while accept_proxy is \"none\" (set accept_proxy or remove it)");
+    } else if (l.accept_proxy != "none" && !o.has("trusted_proxies") && o.present()) {
+        o.error("trusted_proxies", "is required when accept_proxy is \"" + l.accept_proxy +
+                                       "\" (the networks of the balancers that send the header)");
+    }
+}
+
 }  // namespace
 
 void read_listener(json_object o, listener_config& l, std::size_t index, const std::filesystem::path& base,
@@ -149,6 +180,7 @@ void read_listener(json_object o, listener_config& l, std::size_t index, const s
         o.error("tls", "is required");
     read_backends(o, l, errors);
     o.choice("proxy_protocol", l.proxy_protocol, {"none", "v1", "v2"});
+    read_accept_proxy(o, l, errors);
     o.u32("max_connections_per_source", l.source_limits.max_connections_per_source, 0, 1000000);
     o.u32("source_rate_per_second", l.source_limits.rate_per_source, 0, 1000000);
     o.u32("source_rate_burst", l.source_limits.rate_burst, 1, 1000000);

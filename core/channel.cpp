@@ -1,6 +1,7 @@
 #include "core/channel.hpp"
 
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <cstring>
 
 namespace tlsbroker::core {
@@ -16,6 +17,12 @@ bool would_block(const boost::system::error_code& ec) {
 }  // namespace
 
 io_result channel::read(char* data, std::size_t size) {
+    if (!unread_.empty()) {
+        const auto n = std::min(size, unread_.size());
+        std::memcpy(data, unread_.data(), n);
+        unread_.erase(0, n);
+        return {io_status::ok, n, {}};
+    }
 #ifdef _WIN32
     // A read that came back short emptied the socket: the next one would only say "would
     // block" (a system call, and under Wine a round trip to its server). Wait instead; the

@@ -17,6 +17,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #ifdef _WIN32
@@ -49,6 +51,10 @@ public:
     io_result read(char* data, std::size_t size);
     io_result write(const char* data, std::size_t size);
 
+    // Bytes read ahead of their consumer (what followed a PROXY header in the same segment):
+    // the next read() calls return them first, before anything from the socket.
+    void unread(std::string_view bytes) { unread_.insert(0, bytes); }
+
     // True when every byte that write() took has been handed to the kernel.
     bool flushed() const;
 
@@ -74,6 +80,7 @@ private:
     socket_type socket_;
     boost::system::error_code last_error_;
     bool at_eof_ = false;
+    std::string unread_;
 #ifdef _WIN32
     void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
     void on_sent(const boost::system::error_code& ec);

@@ -66,6 +66,13 @@ enum class counter : std::size_t {
     status_refused_host,       // status endpoint: 421, Host is a name other than localhost
     status_refused_source,     // status endpoint: connection closed at the per-source or total cap
     status_refused_reload,     // status endpoint: 429, a reload runs or one ran under a second ago
+    // accept_proxy: connections refused over the PROXY header they sent or did not send
+    rejected_proxy_untrusted,  // a header from a source not in trusted_proxies
+    rejected_proxy_missing,    // a trusted proxy sent no header
+    rejected_proxy_invalid,    // malformed, truncated, too long, or a version not accepted
+    rejected_proxy_timeout,    // no complete header within timeouts.handshake_ms
+    proxy_headers_ok,          // headers accepted that named a client
+    proxy_headers_local,       // LOCAL headers (a balancer's health check): the proxy's address kept
     count_
 };
 

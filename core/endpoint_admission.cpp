@@ -67,6 +67,21 @@ endpoint_admission::admission endpoint_admission::admit(const boost::asio::ip::a
     return a;
 }
 
+connection_slot endpoint_admission::reserve() {
+    active_.fetch_add(1);
+    return connection_slot(shared_from_this(), {}, false);
+}
+
+connection_slot::source_verdict connection_slot::name_source(const boost::asio::ip::address& source) {
+    if (!admission_ || per_source_) return source_verdict::admitted;
+    const auto v = admission_->limiter_.admit(source, source_limiter::clock::now());
+    if (v == source_limiter::verdict::too_many) return source_verdict::too_many;
+    if (v == source_limiter::verdict::too_fast) return source_verdict::too_fast;
+    source_ = source;
+    per_source_ = true;
+    return source_verdict::admitted;
+}
+
 void endpoint_admission::release(const boost::asio::ip::address& source, bool per_source) noexcept {
     if (per_source) limiter_.release(source);
     active_.fetch_sub(1);

@@ -36,6 +36,10 @@ public:
     connection_slot& operator=(const connection_slot&) = delete;
 
     explicit operator bool() const { return admission_ != nullptr; }
+    // A slot taken with endpoint_admission::reserve() is counted against `source` now (its
+    // per-source limit and rate). On a refusal the slot stays as it was (no source).
+    enum class source_verdict { admitted, too_many, too_fast };
+    source_verdict name_source(const boost::asio::ip::address& source);
     // Counts the connection in `c`'s connections_active gauge until the slot is released.
     void track(counters c);
     void release() noexcept;
@@ -74,6 +78,9 @@ public:
     // Takes a slot for a connection from `source` (any thread). The connection limit is
     // enforced before an accept is armed (at_limit()), so this refuses only by source.
     admission admit(const boost::asio::ip::address& source);
+    // A slot against max_connections only, for a connection whose real source is learnt
+    // later (a PROXY header); connection_slot::name_source() applies the per-source limits.
+    connection_slot reserve();
 
     std::size_t active() const { return active_.load(); }
     std::size_t max_connections() const { return max_.load(); }

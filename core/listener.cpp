@@ -7,6 +7,7 @@
 #include "core/accept_error.hpp"
 #include "core/listener_port_sharing.hpp"
 #include "core/log.hpp"
+#include "core/proxy_accept.hpp"
 #include "core/session.hpp"
 #include "core/socket_options.hpp"
 
@@ -215,13 +216,14 @@ void listener::take(tcp::socket sock) {
         sock.close(ec);
         return;
     }
-    auto a = admission_->admit(remote.address());
+    // accept_proxy: a trusted proxy's connection takes only the connection slot here; the
+    // session admits it against the client address in its PROXY header once that is read
+    // (core/proxy_accept.hpp). Every other connection is admitted by its TCP peer now.
+    const bool via_proxy = accepts_proxy(*cfg_) && trusted_proxy(*cfg_, remote.address());
+    auto a = via_proxy ? endpoint_admission::admission{endpoint_admission::verdict::admitted, admission_->reserve()}
+                       : admission_->admit(remote.address());
     if (!a.slot) {
-        const bool many = a.outcome == endpoint_admission::verdict::too_many_from_source;
-        counters_.add(many ? counter::rejected_source_limit : counter::rejected_source_rate);
-        log::limited(log::level::warning, cfg_->name + (many ? ":source-limit" : ":source-rate"),
-                     log::str("listener '", cfg_->name, "' refused ", remote, ": ",
-                              many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
+        note_source_refusal(counters_, *cfg_, remote, a.outcome == endpoint_admission::verdict::too_many_from_source);
         sock.close(ec);
         return;
     }
@@ -240,7 +242,7 @@ void listener::take(tcp::socket sock) {
     a.slot.track(counters_);
     // If anything below throws (out of memory), the slot in the context is given back as
     // the exception unwinds.
-    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(a.slot), registry_, {}};
+    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(a.slot), registry_, {}, via_proxy};
     auto s = std::make_shared<session>(std::move(ctx), std::move(sock), remote);
     registry_->add(s);
     // The handshake's crypto runs on the session's strand, never in the accept path.

@@ -6,6 +6,7 @@
 
 #include "core/log.hpp"
 #include "core/peer_identity.hpp"
+#include "core/proxy_accept.hpp"
 #include "core/socket_options.hpp"
 
 namespace tlsbroker::core {
@@ -25,6 +26,7 @@ const char* to_string(close_reason r) {
     case close_reason::client_error: return "client-error";
     case close_reason::backend_error: return "backend-error";
     case close_reason::drain: return "drain";
+    case close_reason::refused: return "refused";
     }
     return "unknown";
 }
@@ -83,8 +85,13 @@ void session::start() {
         notify(session_event::started);
         ssl_ = make_server_ssl(ctx_.tls->native(), client_);
         if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
+        // The deadline covers a PROXY header too: one budget from accept to a finished handshake.
         phase_deadline_ = started_ + std::chrono::milliseconds(cfg().timeouts.handshake_ms);
         arm_timer();
+        if (accepts_proxy(cfg())) {
+            awaiting_proxy_ = true;
+            return read_proxy_header();
+        }
         do_handshake();
     });
 }
@@ -233,7 +240,9 @@ void session::wait(side s, io_status want, pump* p) {
             if (ec)
                 return self->finish(s == side::client ? close_reason::client_error : close_reason::backend_error,
                                     "wait: " + ec.message());
-            if (p == nullptr)
+            if (p == nullptr && self->awaiting_proxy_)
+                self->read_proxy_header();
+            else if (p == nullptr)
                 self->do_handshake();
             else
                 self->step(*p);
@@ -274,6 +283,8 @@ void session::on_timer() {
     const auto& to = cfg().timeouts;
     if (phase_deadline_ <= now) {
         if (phase_ == phase::connecting) return on_connect_timeout();
+        if (awaiting_proxy_)
+            return refuse_proxy(counter::rejected_proxy_timeout, "no complete PROXY header within handshake_ms");
         return finish(close_reason::handshake_timeout, "no handshake within handshake_ms");
     }
     if (phase_ == phase::relaying) {
@@ -298,7 +309,9 @@ void session::finish(close_reason why, const std::string& detail) {
 
     if (phase_ == phase::handshake) {
         c.sub(counter::handshakes_in_progress);
-        c.add(why == close_reason::handshake_timeout ? counter::handshakes_timeout : counter::handshakes_failed);
+        // A refusal was counted by its own reason, and no handshake was tried.
+        if (why != close_reason::refused)
+            c.add(why == close_reason::handshake_timeout ? counter::handshakes_timeout : counter::handshakes_failed);
     }
     switch (why) {
     case close_reason::done:
@@ -325,6 +338,8 @@ void session::finish(close_reason why, const std::string& detail) {
         log::limited(log::level::warning, log::str(name, ":", to_string(why)),
                      log::str(who, "closed by timeout (", to_string(why), "): ", detail));
         break;
+    case close_reason::refused:
+        break;  // logged, rate-limited, where it was decided
     case close_reason::client_error:
         // A reset or an error before the client's stream ended: the backend is reset too, so
         // it cannot take the cut stream for a complete one.

@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/buffer_pool.hpp"
 #include "core/channel.hpp"
@@ -30,6 +32,7 @@ enum class close_reason {
     client_error,       // reset or TLS error on the client side
     backend_error,      // reset or error on the backend side
     drain,              // still open when the drain period ended
+    refused,            // before the handshake: a PROXY header problem or a per-source limit
 };
 
 const char* to_string(close_reason r);
@@ -65,6 +68,10 @@ private:
         clock::time_point stalled_since = clock::time_point::max();
     };
 
+    // accept_proxy (session_proxy.cpp): reads the PROXY header, or finds there is none,
+    // then starts the handshake; or refuses the connection.
+    void read_proxy_header();
+    void refuse_proxy(counter why, const std::string& detail);
     void do_handshake();
     void on_handshake_done();
     void next_backend();
@@ -109,7 +116,9 @@ private:
     channel backend_;
     boost::asio::steady_timer timer_;
     ssl_ptr ssl_;
-    boost::asio::ip::tcp::endpoint peer_;
+    boost::asio::ip::tcp::endpoint peer_;  // the client: the TCP peer, or the address in its PROXY header
+    // The address the client reached, from its PROXY header (the balancer's); unset: ours.
+    std::optional<boost::asio::ip::tcp::endpoint> reached_;
     struct connect_state {
         std::vector<std::size_t> order;  // backends to try, best first
         std::size_t next = 0;            // next entry of `order`
@@ -122,6 +131,8 @@ private:
         clock::time_point walk_deadline;     // timeouts.connect_total_ms for the whole walk
     };
     std::unique_ptr<connect_state> connect_;  // only while connecting
+    std::unique_ptr<std::string> proxy_bytes_;  // only while a PROXY header is read
+    bool awaiting_proxy_ = false;
     std::string backend_used_;
     std::uint64_t bytes_up_ = 0;
     std::uint64_t bytes_down_ = 0;

@@ -111,7 +111,7 @@ void session::queue_proxy_header() {
     proxy_info info;
     info.source = peer_;
     boost::system::error_code ec;
-    info.destination = client_.socket().local_endpoint(ec);
+    info.destination = reached_ ? *reached_ : client_.socket().local_endpoint(ec);
     info.tls_version = SSL_get_version(ssl_.get());
     if (const SSL_CIPHER* ci = SSL_get_current_cipher(ssl_.get())) info.cipher = SSL_CIPHER_get_name(ci);
     if (const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) info.sni = sni;

@@ -31,6 +31,9 @@ struct session_context {
     std::shared_ptr<connection_registry> registry;  // may be null (tests)
     // Diagnostics and tests: called on the session's strand at each event; may be empty.
     std::function<void(session_event)> observe;
+    // The TCP peer is in the listener's trusted_proxies (accept_proxy): it must send a PROXY
+    // header, and `slot` has no source yet (the session names it from the header).
+    bool from_trusted_proxy = false;
 };
 
 }  // namespace tlsbroker::core

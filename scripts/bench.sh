@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: tlsbroker, HAProxy and stunnel on 127.0.0.1 with the same ECDSA
 # P-256 certificate, the same echo backend (tlsbroker-echo) and the same load generator.
-# For each: full and resumed handshakes/s at 16 clients, RSS per idle TLS connection with
-# 3,000 held, echo relay MB/s (streaming), request/response relay round trips/s (16 KiB each
-# way) at 1, 4 and 16 connections, syscalls per round trip and per handshake (tlsbroker and
-# HAProxy, under strace), and the most concurrent connections held (of 9,000).
+# For each: full and resumed handshakes/s at 16 clients (tlsbroker also with a PROXY v2 header
+# before each ClientHello, as behind an L4 balancer: listeners[].accept_proxy), RSS per idle
+# TLS connection with 3,000 held, echo relay MB/s (streaming), request/response relay round
+# trips/s (16 KiB each way) at 1, 4 and 16 connections, syscalls per round trip and per
+# handshake (tlsbroker and HAProxy, under strace), and the most concurrent connections held
+# (of 9,000).
 # Writes build/bench/results.md, results.json and results.png; says plainly which targets
 # are missed. The Windows column: the same handshake measure for tlsbroker.exe under Wine, built
 # with OpenSSL 3.0 and with 3.5 (the shipped build), both in the same run (scripts/bench/wine-bench.sh).
@@ -27,12 +29,13 @@ done
 if ((quick)); then hs_s=4 tp_s=4 hold_s=4 rounds=1; else hs_s=8 tp_s=6 hold_s=8 rounds=5; fi
 concurrency=16 threads=2 idle_conns=3000 max_conns=9000
 port_echo=19000 port_status=19100
+port_proxy=19446  # tlsbroker's second listener: accept_proxy v2 (as behind an L4 balancer)
 declare -A port=([tlsbroker]=19443 [haproxy]=19444 [stunnel]=19445)
 servers=(tlsbroker haproxy stunnel)
 if [[ $only == wine ]]; then servers=(); elif [[ -n $only ]]; then servers=("$only") wine=0; fi
 
 ((build)) && build_all --bench
-[[ " ${servers[*]} " != *" haproxy "* ]] || command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh --bench)"
+[[ " ${servers[*]} " != *" haproxy "* ]] || command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh)"
 [[ " ${servers[*]} " != *" stunnel "* ]] || command -v stunnel4 >/dev/null || die "stunnel4 missing (scripts/install-deps.sh --bench)"
 raise_fd_limit
 out=build/bench
@@ -42,7 +45,7 @@ make_cert "$out"
 trap stop_started EXIT
 trap 'exit 130' INT TERM
 
-for p in "$port_echo" "$port_status" "${port[@]}"; do require_free_port "$p"; done
+for p in "$port_echo" "$port_status" "$port_proxy" "${port[@]}"; do require_free_port "$p"; done
 
 # --- the servers -------------------------------------------------------------------------
 cat >"$out/tlsbroker.json" <<JSON
@@ -57,6 +60,16 @@ cat >"$out/tlsbroker.json" <<JSON
     "backlog": 4096,
     "max_connections": 10000,
     "connection_log": false,
+    "tls": { "certificate": "server.crt", "private_key": "server.key" },
+    "backend": { "address": "127.0.0.1:$port_echo" }
+  }, {
+    "name": "bench-proxy",
+    "listen": "127.0.0.1:$port_proxy",
+    "backlog": 4096,
+    "max_connections": 10000,
+    "connection_log": false,
+    "accept_proxy": "v2",
+    "trusted_proxies": ["127.0.0.1"],
     "tls": { "certificate": "server.crt", "private_key": "server.key" },
     "backend": { "address": "127.0.0.1:$port_echo" }
   }]
@@ -128,6 +141,7 @@ done
 # kept, so that a change in background load does not favour one server; the server's CPU
 # time over those runs gives handshakes per CPU-second as well.
 declare -A hs_runs res_runs hs_ticks hs_ok mb_runs rr_runs
+hs_proxy_runs=""
 for ((round = 0; round < rounds; round++)); do
   for ((i = 0; i < ${#servers[@]}; i++)); do
     s=${servers[$(((i + round) % ${#servers[@]}))]}
@@ -140,6 +154,15 @@ for ((round = 0; round < rounds; round++)); do
     hs_runs[$s]+=" $(jnum "$out/$s-handshake.json" handshakes_per_s)"
     r[$s.hs_failed]=$((${r[$s.hs_failed]:-0} + $(jint "$out/$s-handshake.json" failed)))
     settle
+    if [[ $s == tlsbroker ]]; then
+      # The same full handshakes, each connection first sending a PROXY v2 header.
+      log "tlsbroker: full handshakes with a PROXY v2 header, round $((round + 1))/$rounds"
+      loadgen handshake --proxy-header 2 --target "127.0.0.1:$port_proxy" --concurrency $concurrency \
+        --duration $hs_s >"$out/tlsbroker-proxy-handshake.json" || true
+      hs_proxy_runs+=" $(jnum "$out/tlsbroker-proxy-handshake.json" handshakes_per_s)"
+      r[tlsbroker.hs_proxy_failed]=$((${r[tlsbroker.hs_proxy_failed]:-0} + $(jint "$out/tlsbroker-proxy-handshake.json" failed)))
+      settle
+    fi
     log "$s: resumed handshakes, round $((round + 1))/$rounds"
     loadgen handshake --resume --target "$t" --concurrency $concurrency --duration $hs_s >"$out/$s-resume.json" || true
     res_runs[$s]+=" $(jnum "$out/$s-resume.json" resumed_per_s)"
@@ -159,6 +182,8 @@ for ((round = 0; round < rounds; round++)); do
     done
   done
 done
+r[tlsbroker.hs_proxy]=$(median <<<"$hs_proxy_runs")
+r[tlsbroker.hs_proxy_runs]=$(echo $hs_proxy_runs | tr ' ' '/')
 for s in "${servers[@]}"; do
   for c in 1 4 16; do
     r[$s.rr$c]=$(median <<<"${rr_runs[$s.$c]}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages needed to build and test tlsbroker on Linux.
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds HAProxy, stunnel and plotting tools)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds stunnel and plotting tools)
 set -euo pipefail
 
 packages=(
@@ -9,9 +9,10 @@ packages=(
   libboost-filesystem1.81-dev nlohmann-json3-dev libgtest-dev googletest
   procps iproute2 clang libclang-rt-14-dev
   chromium  # headless, for the status page test (tests/browser)
+  haproxy   # the scale-out test (tests/integration/haproxy_scale_out_test.cpp); also a bench target
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(haproxy stunnel4 gnuplot-nox socat)
+  packages+=(stunnel4 gnuplot-nox socat)
 fi
 
 source "$(dirname "$0")/packages.sh"

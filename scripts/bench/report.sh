@@ -97,6 +97,7 @@ write_report() {
     echo "$(row "full handshakes/s, 16 clients" hs) $(times "$hs_ratio") | ≥ 1.2× | $hs_res |"
     echo "$(row "full handshakes per server CPU-second" hs_cpu) $(times "$(ratio "${r[tlsbroker.hs_cpu]:-}" "${r[haproxy.hs_cpu]:-}")") | ≥ 1.25× | $hs_cpu_res |"
     echo "$(row "resumed handshakes/s, 16 clients" res) $(times "$res_ratio") | ≥ 1.2× | $res_res |"
+    echo "| full handshakes/s, 16 clients, each after a PROXY v2 header (accept_proxy) | $(fmt "${r[tlsbroker.hs_proxy]:-}") | — | — | — | (the cost of reading the header) | — |"
     echo "$(row "RSS per idle TLS connection, KB (3,000 held)" rss) $(times "$rss_ratio") | ≤ 0.9× and ≤ 15.2 KB / ≤ 12 KB | $rss_res |"
     echo "$(row "echo relay MB/s (streaming), 8 connections" mbps) $(times "$mb_ratio") | ≥ 1.0× | $mb_res |"
     for c in 1 4 16; do
@@ -139,7 +140,7 @@ write_report() {
       first=0
       printf '\n    "%s": {' "$s"
       local kf=1
-      for k in hs hs_cpu hs_failed res res_share rss rss_before rss_after threads mbps rr1 rr4 rr16 \
+      for k in hs hs_cpu hs_failed hs_proxy hs_proxy_failed res res_share rss rss_before rss_after threads mbps rr1 rr4 rr16 \
         rr.sys_calls rr.sys_epoll_ctl rr.sys_errors hs.sys_calls hs.sys_epoll_ctl hs.sys_errors held held_failed; do
         ((kf)) || printf ', '
         kf=0

@@ -36,6 +36,8 @@ modes:
 common: --target 127.0.0.1:8443  --sni localhost ("" for none)  --ca FILE | --insecure (default)
         --seed 1  --threads 2  --timeout 10 (s per step)  --deadline S (whole run; default the
         larger of 60 s and what the mode's own durations need)  --json
+        --proxy-header 1|2 (each connection first sends a PROXY v1/v2 header naming itself,
+        as a balancer would; for a listener with accept_proxy)
 sizes take k/m/g suffixes (powers of 1024).
 )";
 
@@ -73,6 +75,9 @@ int main(int argc, char** argv) {
         rc.seed = static_cast<std::uint64_t>(opt.integer("seed", 1));
         rc.timeout_s = opt.num("timeout", 10);
         rc.deadline_s = opt.num("deadline", 0);
+        rc.proxy_header = static_cast<int>(opt.integer("proxy-header", 0));
+        if (rc.proxy_header != 0 && rc.proxy_header != 1 && rc.proxy_header != 2)
+            throw std::invalid_argument("--proxy-header must be 1 or 2");
         const bool json = opt.flag("json");
         rc.out.put("mode", opt.mode());
         rc.out.put("target",

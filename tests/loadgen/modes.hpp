@@ -27,6 +27,7 @@ struct run_context {
     std::uint64_t seed = 1;
     double timeout_s = 10;  // per step (connect, handshake, round trip)
     double deadline_s = 0;  // the whole run; 0: the larger of 60 s and the mode's own length
+    int proxy_header = 0;   // 1 or 2: each connection starts with a PROXY v1/v2 header (a balancer)
     json_out out;
 };
 

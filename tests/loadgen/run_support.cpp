@@ -4,6 +4,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <cstdio>
 
 #include "modes.hpp"
@@ -12,12 +13,47 @@ namespace loadgen {
 
 namespace {
 auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+// A PROXY header naming `src` → `dst`, as a balancer in front of the broker sends it.
+std::string proxy_header(int version, const tcp::endpoint& src, const tcp::endpoint& dst) {
+    const bool v4 = src.address().is_v4();
+    if (version == 1)
+        return std::string(v4 ? "PROXY TCP4 " : "PROXY TCP6 ") + src.address().to_string() + " " +
+               dst.address().to_string() + " " + std::to_string(src.port()) + " " + std::to_string(dst.port()) +
+               "\r\n";
+    std::string h("\r\n\r\n\0\r\nQUIT\n\x21", 13);
+    std::string body;
+    for (const auto& a : {src.address(), dst.address()}) {
+        if (v4) {
+            const auto b = a.to_v4().to_bytes();
+            body.append(reinterpret_cast<const char*>(b.data()), b.size());
+        } else {
+            const auto b = a.to_v6().to_bytes();
+            body.append(reinterpret_cast<const char*>(b.data()), b.size());
+        }
+    }
+    for (const auto port : {src.port(), dst.port()}) {
+        body.push_back(static_cast<char>(port >> 8));
+        body.push_back(static_cast<char>(port & 0xFF));
+    }
+    h.push_back(v4 ? '\x11' : '\x21');
+    h.push_back(static_cast<char>(body.size() >> 8));
+    h.push_back(static_cast<char>(body.size() & 0xFF));
+    return h + body;
+}
+
 }  // namespace
 
 net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f,
                                      SSL_SESSION* resume) {
     const auto start = clock_type::now();
     if (auto ec = co_await c.connect(rc.target)) co_return failure("connect", c, ec);
+    if (rc.proxy_header != 0) {
+        error_code ec;
+        const auto local = c.socket().local_endpoint(ec);
+        const auto h = proxy_header(rc.proxy_header, local, rc.target);
+        if (!ec) co_await net::async_write(c.socket(), net::buffer(h), with(ec));
+        if (ec) co_return failure("connect", c, ec);
+    }
     if (auto ec = co_await c.handshake(rc.sni, rc.check_name, resume))
         co_return failure("handshake", c, ec);
     f.setup.add(since(start) * 1000.0);

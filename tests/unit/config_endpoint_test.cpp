@@ -144,3 +144,77 @@ TEST(config_endpoint, log_file_may_be_absolute_or_absent) {
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_TRUE(r.config->log.file.empty());
 }
+
+namespace {
+
+bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle) {
+    for (const auto& e : r.errors)
+        if (e.pointer == pointer && e.message.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST(config_endpoint, accept_proxy_and_trusted_proxies) {
+    fixture f;
+    auto l = f.listener("127.0.0.1:8443");
+    auto r = f.load({{"listeners", {l}}});
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_EQ(r.config->listeners[0].accept_proxy, "none");
+    EXPECT_TRUE(r.config->listeners[0].trusted_proxies.empty());
+
+    l["accept_proxy"] = "v2";
+    l["trusted_proxies"] = {"10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1", "0.0.0.0/0"};
+    r = f.load({{"listeners", {l}}});
+    ASSERT_TRUE(r.ok()) << all(r);
+    const auto& t = r.config->listeners[0].trusted_proxies;
+    ASSERT_EQ(t.size(), 5u);
+    EXPECT_EQ(t[0].prefix, 8);
+    EXPECT_FALSE(t[0].v6);
+    EXPECT_EQ(t[1].prefix, 32);
+    EXPECT_TRUE(t[2].v6);
+    EXPECT_EQ(t[2].bytes[0], 0xfd);
+    EXPECT_EQ(t[3].prefix, 128);
+    EXPECT_EQ(t[4].prefix, 0);
+    for (const char* mode : {"v1", "any"}) {
+        l["accept_proxy"] = mode;
+        EXPECT_TRUE(f.load({{"listeners", {l}}}).ok());
+    }
+}
+
+TEST(config_endpoint, accept_proxy_errors_name_the_pointer) {
+    fixture f;
+    auto l = f.listener("127.0.0.1:8443");
+    l["accept_proxy"] = "v3";
+    auto r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/accept_proxy", "\"any\"")) << all(r);
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
+
+    l["accept_proxy"] = "v2";
+    r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies", "is required when accept_proxy is \"v2\"")) << all(r);
+    l["trusted_proxies"] = json::array();
+    r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies", "at least one network")) << all(r);
+    l["trusted_proxies"] = "10.0.0.0/8";
+    r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies", "must be an array")) << all(r);
+
+    l["trusted_proxies"] = {"10.0.0.0/8", "10.0.0.1/8", "fd00::/129", "10.0.0.0/33", "host.example", "10.0.0.0/x",
+                            42, "fe80::1%eth0/128", "10.0.0.0/"};
+    r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/1", "the network is 10.0.0.0/8")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/2", "0..128")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/3", "0..32")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/4", "CIDR")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/5", "CIDR")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/6", "must be a string")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/7", "CIDR")) << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/8", "CIDR")) << all(r);
+    EXPECT_EQ(r.errors.size(), 8u) << all(r);
+
+    l["accept_proxy"] = "none";
+    l["trusted_proxies"] = {"10.0.0.0/8"};
+    r = f.load({{"listeners", {l}}});
+    EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies", "no effect")) << all(r);
+}

@@ -85,7 +85,9 @@ TEST(counters, names_and_keys_are_well_formed_and_unique) {
         const bool total_name = metric.size() > 6 && metric.substr(metric.size() - 6) == "_total";
         EXPECT_EQ(total_name, c.kind == counter_kind::total) << metric;
         const bool seconds = metric.size() > 8 && metric.substr(metric.size() - 8) == "_seconds";
-        if (seconds) EXPECT_NE(c.unit, counter_unit::none) << metric;
+        if (seconds) {
+            EXPECT_NE(c.unit, counter_unit::none) << metric;
+        }
         const std::string_view label = c.label;
         if (!label.empty()) {
             EXPECT_NE(label.find("=\""), std::string_view::npos) << label;
