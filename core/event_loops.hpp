@@ -1,5 +1,6 @@
-// The broker's event loops: one per I/O thread, each run by its own thread, as in Asio's
-// "io_context per CPU" server example. Loop 0 is the control loop: listeners, the watchdog,
+// The broker's event loops. POSIX: one per I/O thread, each run by its own thread, as in
+// Asio's "io_context per CPU" server example. Windows: one loop (one I/O completion port)
+// run by every I/O thread, as IOCP servers do. Loop 0 is the control loop: listeners, the watchdog,
 // the status endpoint, health checks and name lookups run there. Every loop, loop 0 too,
 // serves connections: a new connection is given to the next loop in turn and stays on it,
 // so its handlers never hop between threads and no thread has to wake another to run them.
@@ -18,7 +19,7 @@ namespace tlsbroker::core {
 
 class event_loops {
 public:
-    // `threads` loops in all (at least 1).
+    // `threads` threads in all (at least 1).
     explicit event_loops(std::size_t threads);
     event_loops(const event_loops&) = delete;
     event_loops& operator=(const event_loops&) = delete;
@@ -28,9 +29,10 @@ public:
     // The loop the next connection goes to (any thread).
     boost::asio::io_context& next();
     std::size_t size() const { return loops_.size(); }
+    std::size_t threads() const { return threads_; }
     boost::asio::io_context& at(std::size_t i) { return *loops_.at(i); }
 
-    // Runs every loop, loop 0 on the calling thread, until stop() (a loop without work,
+    // Runs every loop on its threads, loop 0 on the calling thread too, until stop() (a loop without work,
     // the control loop too, keeps running: a paused listener leaves it none). `guard` wraps each
     // loop's run() (it catches what a handler throws and runs the loop again).
     void run(const std::function<void(boost::asio::io_context&)>& guard);
@@ -38,6 +40,7 @@ public:
     void stop();
 
 private:
+    std::size_t threads_;
     std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
     // Keeps each loop running while it has nothing to do.
     std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> idle_;
