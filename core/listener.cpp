@@ -216,6 +216,17 @@ void listener::take(tcp::socket sock) {
         sock.close(ec);
         return;
     }
+    if (admission_->at_limit()) {
+        // An accept armed while there was room, completed after the endpoint's last slot went
+        // elsewhere (a replaced listener still accepting during a reload hand-over): the
+        // limit holds, so this one is closed rather than served over it.
+        counters_.add(counter::rejected_at_limit);
+        log::limited(log::level::warning, cfg_->name + ":at-limit",
+                     log::str("listener '", cfg_->name, "' closed ", remote, ": max_connections (",
+                              admission_->max_connections(), ") reached while its accept was under way"));
+        sock.close(ec);
+        return;
+    }
     // accept_proxy: a trusted proxy's connection takes only the connection slot here; the
     // session admits it against the client address in its PROXY header once that is read
     // (core/proxy_accept.hpp). Every other connection is admitted by its TCP peer now.
