@@ -245,4 +245,23 @@ std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms
     return out;
 }
 
+std::string render_backend_prometheus(const std::vector<backend_view>& backends) {
+    std::string up = "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
+                     "# TYPE tlsbroker_backend_up gauge\n";
+    std::string cx = "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
+                     "# TYPE tlsbroker_backend_connects_total counter\n";
+    std::string down = "# HELP tlsbroker_backend_marked_down_total Times the backend was marked down.\n"
+                       "# TYPE tlsbroker_backend_marked_down_total counter\n";
+    for (const auto& b : backends) {
+        const auto labels =
+            "listener=\"" + escape_label_value(b.listener) + "\",backend=\"" + escape_label_value(b.address) + "\"";
+        up += "tlsbroker_backend_up{" + labels + "} " + (b.up ? "1" : "0") + "\n";
+        cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"ok\"} " + std::to_string(b.connects_ok) + "\n";
+        cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"failed\"} " +
+              std::to_string(b.connects_failed) + "\n";
+        down += "tlsbroker_backend_marked_down_total{" + labels + "} " + std::to_string(b.marked_down) + "\n";
+    }
+    return up + cx + down;
+}
+
 }  // namespace tlsbroker::core

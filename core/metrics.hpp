@@ -51,6 +51,19 @@ struct broker_view {
 nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms);
 std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms);
 
+// One backend of one listener, for /metrics: tlsbroker_backend_up (gauge),
+// tlsbroker_backend_connects_total{result=ok|failed} and tlsbroker_backend_marked_down_total,
+// each with listener="..." and backend="host:port".
+struct backend_view {
+    std::string listener;
+    std::string address;
+    bool up = true;
+    std::uint64_t connects_ok = 0;
+    std::uint64_t connects_failed = 0;
+    std::uint64_t marked_down = 0;
+};
+std::string render_backend_prometheus(const std::vector<backend_view>& backends);
+
 // Escapes a label value for the text format: backslash, double quote and line feed.
 std::string escape_label_value(std::string_view value);
 

@@ -53,7 +53,7 @@ std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
     auto d = std::make_unique<watchdog>(ioc, cfg->watchdog, listeners, total);
     d->on_unrecoverable([&owner](const std::string& reason) {
         auto& m = *owner.impl_;
-        if (owner.current_config()->watchdog.on_unrecoverable != "exit") return;
+        if (owner.current_config()->watchdog.on_unrecoverable != config::unrecoverable_action::exit) return;
         TB_LOG_ERROR("watchdog: accept path unrecoverable (", reason,
                      "); exiting so the service manager restarts the broker");
         m.exit_code = tlsbroker::exit_code::unrecoverable;
@@ -89,7 +89,7 @@ broker_view server::impl::view() const {
                                 {"connects_ok", b.connects_ok}, {"connects_failed", b.connects_failed},
                                 {"marked_down", b.marked_down}});
         lv.extra["backends"] = std::move(backends);
-        lv.extra["backend_policy"] = l->cfg().backend_policy;
+        lv.extra["backend_policy"] = std::string(config::to_string(l->cfg().backend_policy));
         lv.extra["live_sessions"] = l->live_sessions();
         if (certs) lv.extra["certificates"] = certs->certificates(lv.name);
         lv.extra["slots"] = {{"held", l->admission().active()},
@@ -115,21 +115,14 @@ broker_view server::impl::view() const {
 }
 
 std::string server::impl::backend_metrics() const {
-    std::lock_guard lock(mu);
-    std::string up = "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
-                     "# TYPE tlsbroker_backend_up gauge\n";
-    std::string cx = "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
-                     "# TYPE tlsbroker_backend_connects_total counter\n";
-    for (const auto& l : listeners)
-        for (const auto& b : l->backends().snapshot()) {
-            const auto labels = "listener=\"" + escape_label_value(l->cfg().name) + "\",backend=\"" +
-                                escape_label_value(b.address) + "\"";
-            up += "tlsbroker_backend_up{" + labels + "} " + (b.up ? "1" : "0") + "\n";
-            cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"ok\"} " + std::to_string(b.connects_ok) + "\n";
-            cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"failed\"} " +
-                  std::to_string(b.connects_failed) + "\n";
-        }
-    return up + cx;
+    std::vector<backend_view> v;
+    {
+        std::lock_guard lock(mu);
+        for (const auto& l : listeners)
+            for (const auto& b : l->backends().snapshot())
+                v.push_back({l->cfg().name, b.address, b.up, b.connects_ok, b.connects_failed, b.marked_down});
+    }
+    return render_backend_prometheus(v);
 }
 
 void server::impl::start_status(server& owner) {
@@ -254,7 +247,8 @@ int server::run() {
                 loop.run();
                 return;
             } catch (const std::exception& e) {
-                log::limited(log::level::error, "handler-exception", log::str("unexpected exception in a handler: ", e.what()));
+                log::limited(log::level::error, "handler-exception",
+                             log::str("unexpected exception in a handler: ", e.what()));
             }
         }
     });
@@ -283,7 +277,9 @@ std::vector<tcp::endpoint> server::listener_endpoints() const {
     return v;
 }
 
-tcp::endpoint server::status_endpoint() const { return impl_->status ? impl_->status->local_endpoint() : tcp::endpoint{}; }
+tcp::endpoint server::status_endpoint() const {
+    return impl_->status ? impl_->status->local_endpoint() : tcp::endpoint{};
+}
 
 const counter_block& server::total_counters() const { return impl_->total; }
 

@@ -244,3 +244,22 @@ TEST(metrics_prometheus, slow_probes_are_a_result_of_the_probes_family) {
     const auto text = render_prometheus(f.view(), now_ms);
     EXPECT_NE(text.find("tlsbroker_watchdog_probes_total{listener=\"site\",result=\"slow\"} 4"), std::string::npos);
 }
+
+TEST(metrics_prometheus, backends_render_up_connects_and_times_marked_down) {
+    const std::vector<backend_view> b = {{"site", "10.0.0.1:9000", false, 5, 3, 2},
+                                         {"site", "10.0.0.2:9000", true, 7, 0, 0}};
+    const auto text = render_backend_prometheus(b);
+    const std::string one = "listener=\"site\",backend=\"10.0.0.1:9000\"";
+    EXPECT_NE(text.find("tlsbroker_backend_up{" + one + "} 0\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("tlsbroker_backend_connects_total{" + one + ",result=\"ok\"} 5\n"), std::string::npos);
+    EXPECT_NE(text.find("tlsbroker_backend_connects_total{" + one + ",result=\"failed\"} 3\n"), std::string::npos);
+    EXPECT_NE(text.find("tlsbroker_backend_marked_down_total{" + one + "} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("tlsbroker_backend_up{listener=\"site\",backend=\"10.0.0.2:9000\"} 1\n"), std::string::npos);
+    // Each family once, typed.
+    for (const char* family : {"tlsbroker_backend_up gauge", "tlsbroker_backend_connects_total counter",
+                               "tlsbroker_backend_marked_down_total counter"}) {
+        const auto at = text.find(std::string("# TYPE ") + family);
+        EXPECT_NE(at, std::string::npos) << family;
+        EXPECT_EQ(text.find(std::string("# TYPE ") + family, at + 1), std::string::npos) << family;
+    }
+}
