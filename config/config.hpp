@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config/choices.hpp"
+
 namespace tlsbroker::config {
 
 // "host:port", "[v6]:port". The host may be a name (backends) or a literal address.
@@ -45,10 +47,10 @@ struct tls_config {
     bool refuse_unknown_sni = false;    // a name matching no entry fails the handshake
     bool refuse_missing_sni = false;    // a client that sends no name fails the handshake
     std::filesystem::path client_ca;    // mutual TLS: CAs that sign client certificates
-    std::string verify_client = "none";  // "none", "optional" or "required"
+    verify_client_mode verify_client = verify_client_mode::none;
     std::filesystem::path crl;          // revoked client certificates (PEM CRLs)
     std::uint32_t verify_depth = 5;
-    std::string min_version = "1.2";  // "1.2" or "1.3"
+    tls_min_version min_version = tls_min_version::v1_2;
     std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
     std::string ciphersuites;          // TLS 1.3 suites; empty: core's default order
     std::string groups;                // key exchange groups in preference order; empty: core's
@@ -109,12 +111,12 @@ struct listener_config {
     tls_config tls;
     backend_config backend;                // the first of `backends` (kept for old configs)
     std::vector<backend_config> backends;  // never empty once validated
-    std::string backend_policy = "first";  // "first" (ordered failover) or "round_robin"
+    config::backend_policy backend_policy = config::backend_policy::first;  // first: ordered failover
     backend_health_config backend_health;
-    std::string proxy_protocol = "none";   // "none", "v1" or "v2"
-    // A PROXY header read from the balancer in front: "none", "v1", "v2" or "any". Only
-    // connections from trusted_proxies may send one (and then must); never empty otherwise.
-    std::string accept_proxy = "none";
+    proxy_header proxy_protocol = proxy_header::none;  // the header sent to the backend
+    // A PROXY header read from the balancer in front. Only connections from trusted_proxies
+    // may send one (and then must); trusted_proxies is never empty unless this is none.
+    accept_proxy_mode accept_proxy = accept_proxy_mode::none;
     std::vector<cidr> trusted_proxies;
     source_limits_config source_limits;
     bool connection_log = true;            // one line per closed connection
@@ -133,7 +135,7 @@ struct watchdog_config {
     std::uint32_t probe_interval_ms = 10000;  // canary connect to each listener
     std::uint32_t probe_timeout_ms = 2000;    // the acceptor must take a probe within this
     std::uint32_t heartbeat_ms = 2000;        // an event-loop handler may block at most this
-    std::string on_unrecoverable = "exit";    // "exit" or "report"
+    unrecoverable_action on_unrecoverable = unrecoverable_action::exit;
 };
 
 // Broker-wide TLS settings (the top-level "tls" object).

@@ -61,7 +61,8 @@ std::vector<std::size_t> position(const json& doc, const std::string& pointer) {
                     break;
                 }
         } else if (cur->is_array()) {
-            const bool digits = !token.empty() && std::all_of(token.begin(), token.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
+            const bool digits = !token.empty() && std::all_of(token.begin(), token.end(),
+                                                              [](unsigned char c) { return c >= '0' && c <= '9'; });
             if (digits && token.size() < 10 && std::stoul(token) < cur->size()) {
                 ordinal = std::stoul(token);
                 next = &(*cur)[ordinal];

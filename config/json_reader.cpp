@@ -125,19 +125,24 @@ void json_object::text(const char* key, std::string& out, bool required) {
 }
 
 void json_object::choice(const char* key, std::string& out, std::initializer_list<const char*> options) {
+    choose(key, out, std::vector<std::string_view>(options.begin(), options.end()));
+}
+
+bool json_object::choose(const char* key, std::string& out, const std::vector<std::string_view>& names) {
     std::string v = out;
     const auto before = errors_->size();
     text(key, v);
-    if (errors_->size() != before) return;
+    if (errors_->size() != before) return false;
     std::string list;
-    for (const char* o : options) {
+    for (const auto o : names) {
         if (v == o) {
             out = v;
-            return;
+            return true;
         }
         list += (list.empty() ? "\"" : ", \"") + std::string(o) + "\"";
     }
     error(key, "must be one of " + list + " (got \"" + v + "\")");
+    return false;
 }
 
 void json_object::path(const char* key, std::filesystem::path& out, const std::filesystem::path& base) {

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -37,6 +38,14 @@ public:
     void boolean(const char* key, bool& out);
     void text(const char* key, std::string& out, bool required = false);
     void choice(const char* key, std::string& out, std::initializer_list<const char*> options);
+    // One of the enum's names (config/choices.hpp), or an error that lists them.
+    template <class E>
+    void choice(const char* key, E& out) {
+        std::string v(to_string(out));
+        std::vector<std::string_view> names;
+        for (const auto& [e, n] : choice_names<E>::table) names.push_back(n);
+        if (choose(key, v, names)) from_string(v, out);
+    }
     // A file path, resolved against `base`; must name a readable regular file when set.
     void file(const char* key, std::filesystem::path& out, const std::filesystem::path& base, bool required);
     // A path resolved against `base` that need not exist yet (a log file).
@@ -51,6 +60,8 @@ public:
 
 private:
     const json* get(const char* key, bool required);
+    // Reads `key` into `out` when it is one of `names`; false (with an error) otherwise.
+    bool choose(const char* key, std::string& out, const std::vector<std::string_view>& names);
 
     const json* j_;
     bool wrong_type_ = false;  // already reported; no "is required" for its keys

@@ -67,7 +67,7 @@ void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, 
 
 void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
     read_cert_pair(o, t.certificate, t.private_key, base);
-    o.choice("min_version", t.min_version, {"1.2", "1.3"});
+    o.choice("min_version", t.min_version);
     o.text("ciphers", t.ciphers);
     if (!t.ciphers.empty())
         if (auto p = check_ciphers(t.ciphers); !p.empty()) o.error("ciphers", p);
@@ -86,8 +86,8 @@ void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, s
     o.file("client_ca", t.client_ca, base, false);
     if (!t.client_ca.empty())
         if (auto p = check_ca_file(t.client_ca); !p.empty()) o.error("client_ca", p);
-    o.choice("verify_client", t.verify_client, {"none", "optional", "required"});
-    if (t.verify_client != "none" && !o.has("client_ca") && o.present())
+    o.choice("verify_client", t.verify_client);
+    if (t.verify_client != verify_client_mode::none && !o.has("client_ca") && o.present())
         o.error("verify_client", "needs tls.client_ca");
     o.file("crl", t.crl, base, false);
     if (!t.crl.empty())
@@ -121,7 +121,7 @@ void read_backends(json_object& o, listener_config& l, std::vector<config_error>
     } else if (!o.has("backends") && o.present()) {
         o.error("backend", "is required (or \"backends\")");
     }
-    o.choice("backend_policy", l.backend_policy, {"first", "round_robin"});
+    o.choice("backend_policy", l.backend_policy);
     auto bh = o.child("backend_health");
     bh.u32("fail_threshold", l.backend_health.fail_threshold, 1, 1000);
     bh.u32("cooldown_ms", l.backend_health.cooldown_ms, 1, 86400000);
@@ -133,7 +133,9 @@ void read_backends(json_object& o, listener_config& l, std::vector<config_error>
 // mode other than "none" needs at least one, and a list without a mode is a mistake.
 void read_accept_proxy(json_object& o, listener_config& l, std::vector<config_error>& errors) {
     const auto before = errors.size();
-    o.choice("accept_proxy", l.accept_proxy, {"none", "v1", "v2", "any"});
+    o.choice("accept_proxy", l.accept_proxy);
+    const std::string mode(to_string(l.accept_proxy));
+    const bool accepts = l.accept_proxy != accept_proxy_mode::none;
     const bool mode_ok = errors.size() == before;
     if (const auto* list = o.array("trusted_proxies")) {
         for (std::size_t i = 0; i < list->size(); ++i) {
@@ -149,12 +151,12 @@ void read_accept_proxy(json_object& o, listener_config& l, std::vector<config_er
             else
                 l.trusted_proxies.push_back(c);
         }
-        if (list->empty() && l.accept_proxy != "none")
-            o.error("trusted_proxies", "must list at least one network when accept_proxy is \"" + l.accept_proxy + "\"");
-        else if (l.accept_proxy == "none" && mode_ok)
+        if (list->empty() && accepts)
+            o.error("trusted_proxies", "must list at least one network when accept_proxy is \"" + mode + "\"");
+        else if (!accepts && mode_ok)
             o.error("trusted_proxies", "has no effect while accept_proxy is \"none\" (set accept_proxy or remove it)");
-    } else if (l.accept_proxy != "none" && !o.has("trusted_proxies") && o.present()) {
-        o.error("trusted_proxies", "is required when accept_proxy is \"" + l.accept_proxy +
+    } else if (accepts && !o.has("trusted_proxies") && o.present()) {
+        o.error("trusted_proxies", "is required when accept_proxy is \"" + mode +
                                        "\" (the networks of the balancers that send the header)");
     }
 }
@@ -179,7 +181,7 @@ void read_listener(json_object o, listener_config& l, std::size_t index, const s
     else if (o.present())
         o.error("tls", "is required");
     read_backends(o, l, errors);
-    o.choice("proxy_protocol", l.proxy_protocol, {"none", "v1", "v2"});
+    o.choice("proxy_protocol", l.proxy_protocol);
     read_accept_proxy(o, l, errors);
     o.u32("max_connections_per_source", l.source_limits.max_connections_per_source, 0, 1000000);
     o.u32("source_rate_per_second", l.source_limits.rate_per_source, 0, 1000000);

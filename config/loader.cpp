@@ -26,7 +26,7 @@ void read_watchdog(json_object o, watchdog_config& w) {
     o.u32("probe_interval_ms", w.probe_interval_ms, 10, 3600000);
     o.u32("probe_timeout_ms", w.probe_timeout_ms, 10, 600000);
     o.u32("heartbeat_ms", w.heartbeat_ms, 10, 600000);
-    o.choice("on_unrecoverable", w.on_unrecoverable, {"exit", "report"});
+    o.choice("on_unrecoverable", w.on_unrecoverable);
     if (w.probe_timeout_ms >= w.probe_interval_ms)
         o.error("probe_timeout_ms", "must be less than probe_interval_ms (" + std::to_string(w.probe_timeout_ms) +
                                         " >= " + std::to_string(w.probe_interval_ms) + ")");

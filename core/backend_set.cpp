@@ -13,7 +13,7 @@ using tcp = asio::ip::tcp;
 backend_set::backend_set(const config::listener_config& cfg, std::optional<counters> ctr,
                          backend_resolver::options resolve)
     : backends_(cfg.backends.empty() ? std::vector<config::backend_config>{cfg.backend} : cfg.backends),
-      round_robin_(cfg.backend_policy == "round_robin"),
+      round_robin_(cfg.backend_policy == config::backend_policy::round_robin),
       health_(cfg.backend_health),
       listener_name_(cfg.name),
       resolver_(std::make_shared<backend_resolver>(cfg.name, backends_, ctr, std::move(resolve))),
@@ -58,9 +58,10 @@ void backend_set::report(std::size_t i, bool ok) {
         if (s.up) {
             s.up = false;
             ++s.marked_down;
-            log::limited(log::level::error, listener_name_ + ":backend-down:" + s.address,
-                         log::str("listener '", listener_name_, "' backend ", s.address, " marked down after ",
-                                  s.consecutive_failures, " failed connects; skipped for ", health_.cooldown_ms, " ms"));
+            log::limited(
+                log::level::error, listener_name_ + ":backend-down:" + s.address,
+                log::str("listener '", listener_name_, "' backend ", s.address, " marked down after ",
+                         s.consecutive_failures, " failed connects; skipped for ", health_.cooldown_ms, " ms"));
         }
         down_until_[i] = clock::now() + std::chrono::milliseconds(health_.cooldown_ms);
     }

@@ -79,7 +79,8 @@ std::vector<std::string> validate_tls_files(const config::broker_config& cfg) {
         for (std::size_t k = 0; k < t.sni.size(); ++k)
             pair(at + "/sni/" + std::to_string(k), t.sni[k].certificate, t.sni[k].private_key);
         if (!t.client_ca.empty())
-            if (const auto p = config::check_ca_file(t.client_ca); !p.empty()) problems.push_back(at + "/client_ca: " + p);
+            if (const auto p = config::check_ca_file(t.client_ca); !p.empty())
+                problems.push_back(at + "/client_ca: " + p);
         if (!t.crl.empty())
             if (const auto p = config::check_crl_file(t.crl); !p.empty()) problems.push_back(at + "/crl: " + p);
     }
@@ -167,9 +168,11 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
     for (const auto& l : cfg->listeners) {
         certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.certificate)});
         for (const auto& s : l.tls.sni)
-            certs_.push_back({l.name, s.server_names.empty() ? s.certificate.filename().string() : s.server_names.front(),
+            certs_.push_back({l.name,
+                              s.server_names.empty() ? s.certificate.filename().string() : s.server_names.front(),
                               s.certificate, read_leaf(s.certificate)});
-        if (l.tls.crl.empty() || std::any_of(crls.begin(), crls.end(), [&](const auto& c) { return c.file == l.tls.crl; }))
+        if (l.tls.crl.empty() ||
+            std::any_of(crls.begin(), crls.end(), [&](const auto& c) { return c.file == l.tls.crl; }))
             continue;
         crl_entry c{l.tls.crl, read_crl(l.tls.crl)};
         // The listeners have just loaded it: that is the load counted here.

@@ -56,7 +56,7 @@ void note_source_refusal(counters& c, const config::listener_config& cfg, const 
                           too_many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
 }
 
-bool accepts_proxy(const config::listener_config& cfg) { return cfg.accept_proxy != "none"; }
+bool accepts_proxy(const config::listener_config& cfg) { return cfg.accept_proxy != config::accept_proxy_mode::none; }
 
 bool trusted_proxy(const config::listener_config& cfg, const boost::asio::ip::address& a) {
     std::array<unsigned char, 16> bytes{};
@@ -88,7 +88,7 @@ proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_co
     }
     if (sig == signature::none)
         return refuse(counter::rejected_proxy_missing, "is a trusted proxy but sent no PROXY header (accept_proxy " +
-                                                           cfg.accept_proxy + ")");
+                                                           std::string(config::to_string(cfg.accept_proxy)) + ")");
     std::string error;
     auto parsed = parse_proxy_header(data, error);
     if (!parsed) {
@@ -100,10 +100,13 @@ proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_co
         if (data.size() >= max_proxy_header) return refuse(counter::rejected_proxy_invalid, "PROXY header too long");
         return {};
     }
-    const char* got = parsed->version == proxy_version::v1 ? "v1" : "v2";
-    if (cfg.accept_proxy != "any" && cfg.accept_proxy != got)
-        return refuse(counter::rejected_proxy_invalid,
-                      std::string("sent a PROXY ") + got + " header; accept_proxy is " + cfg.accept_proxy);
+    const bool v1 = parsed->version == proxy_version::v1;
+    const auto want = cfg.accept_proxy;
+    if (want != config::accept_proxy_mode::any &&
+        want != (v1 ? config::accept_proxy_mode::v1 : config::accept_proxy_mode::v2))
+        return refuse(counter::rejected_proxy_invalid, std::string("sent a PROXY ") + (v1 ? "v1" : "v2") +
+                                                           " header; accept_proxy is " +
+                                                           std::string(config::to_string(want)));
     proxy_verdict v;
     v.outcome = proxy_verdict::kind::header;
     v.header = std::move(*parsed);

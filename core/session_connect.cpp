@@ -1,8 +1,7 @@
 // The session's way to its backend: backends in the order the listener's backend set
-// gives, every address of each in turn (a DNS name's come from the set's scheduled lookups), each backend under its connect_timeout_ms
-// (a backend that lets it pass counts as failed, and the next one is tried) and the whole
-// walk under timeouts.connect_total_ms; then the optional PROXY header, and the one-line
-// connection log at the end.
+// gives, every address of each in turn (a DNS name's come from the set's scheduled lookups), each backend under its
+// connect_timeout_ms (a backend that lets it pass counts as failed, and the next one is tried) and the whole walk under
+// timeouts.connect_total_ms; then the optional PROXY header, and the one-line connection log at the end.
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/backend_set.hpp"
@@ -106,8 +105,8 @@ void session::on_connected() {
 
 // The PROXY header goes out first, as pending output of the client-to-backend pump.
 void session::queue_proxy_header() {
-    const auto& mode = cfg().proxy_protocol;
-    if (mode == "none") return;
+    const auto mode = cfg().proxy_protocol;
+    if (mode == config::proxy_header::none) return;
     proxy_info info;
     info.source = peer_;
     boost::system::error_code ec;
@@ -119,7 +118,8 @@ void session::queue_proxy_header() {
     info.client_cert = id.presented;
     info.client_verified = id.verified;
     info.client_cn = id.common_name;
-    const auto header = build_proxy_header(mode == "v1" ? proxy_version::v1 : proxy_version::v2, info);
+    const auto header =
+        build_proxy_header(mode == config::proxy_header::v1 ? proxy_version::v1 : proxy_version::v2, info);
     up_.buf = (*ctx_.pool).take();
     std::copy(header.begin(), header.end(), up_.buf.get());
     up_.len = header.size();

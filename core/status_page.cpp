@@ -10,7 +10,8 @@ constexpr std::string_view page = R"html(<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy"
-      content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'">
+      content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';
+        connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>tlsbroker status</title>
@@ -40,7 +41,8 @@ constexpr std::string_view page = R"html(<!doctype html>
 <h2>Listeners</h2>
 <table id="listeners">
   <thead><tr><th>Listener</th><th>Listen</th><th>State</th><th>Active</th><th>Max</th><th>Last accept</th>
-    <th>Accepts/s</th><th>Handshakes/s</th><th>Failed/s</th><th>In KB/s</th><th>Out KB/s</th><th>Watchdog</th></tr></thead>
+    <th>Accepts/s</th><th>Handshakes/s</th><th>Failed/s</th>
+    <th>In KB/s</th><th>Out KB/s</th><th>Watchdog</th></tr></thead>
   <tbody></tbody>
 </table>
 
@@ -53,7 +55,8 @@ constexpr std::string_view page = R"html(<!doctype html>
 
 <h2>Certificates</h2>
 <table id="certificates">
-  <thead><tr><th>Listener</th><th>Name</th><th>Subject</th><th>Serial</th><th>Expires (UTC)</th><th>Days left</th></tr></thead>
+  <thead><tr><th>Listener</th><th>Name</th><th>Subject</th><th>Serial</th>
+    <th>Expires (UTC)</th><th>Days left</th></tr></thead>
   <tbody></tbody>
 </table>
 <p id="certwatch"></p>
@@ -161,7 +164,8 @@ function renderCertificates(st) {
                   (lp.ok ? "loaded " : "refused ") + (lp.files || []).join(", ") +
                   (lp.ok ? "" : " (" + (lp.errors || []).join("; ") + ")") + ".";
   for (const c of w.crls || [])
-    text += " CRL " + c.file + ": " + c.revoked + " revoked, next update " + c.next_update + (c.stale ? " (STALE)" : "") + ".";
+    text += " CRL " + c.file + ": " + c.revoked + " revoked, next update " + c.next_update +
+        (c.stale ? " (STALE)" : "") + ".";
   p.textContent = text;
 }
 
@@ -169,7 +173,8 @@ function renderReload(st) {
   const r = st.last_reload;
   const p = document.getElementById("reload");
   if (!r) { p.textContent = "none since start"; p.className = ""; return; }
-  p.textContent = new Date(r.unix_ms).toISOString() + ": " + (r.ok ? "applied: " + r.summary : "rejected: " + (r.errors || []).join("; "));
+  p.textContent = new Date(r.unix_ms).toISOString() + ": " +
+      (r.ok ? "applied: " + r.summary : "rejected: " + (r.errors || []).join("; "));
   p.className = r.ok ? "ok" : "bad";
 }
 

@@ -25,7 +25,7 @@ std::string lower(std::string s) {
 }
 
 void load_client_verification(SSL_CTX* c, const config::tls_config& cfg) {
-    if (cfg.verify_client == "none" || cfg.client_ca.empty()) return;
+    if (cfg.verify_client == config::verify_client_mode::none || cfg.client_ca.empty()) return;
     if (SSL_CTX_load_verify_locations(c, cfg.client_ca.string().c_str(), nullptr) != 1)
         fail("cannot load client_ca " + cfg.client_ca.string());
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.client_ca.string().c_str());
@@ -35,8 +35,9 @@ void load_client_verification(SSL_CTX* c, const config::tls_config& cfg) {
         if (X509_STORE_load_file(store, cfg.crl.string().c_str()) != 1) fail("cannot load crl " + cfg.crl.string());
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     }
-    const int mode = cfg.verify_client == "required" ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                                     : SSL_VERIFY_PEER;
+    const int mode = cfg.verify_client == config::verify_client_mode::required
+                         ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                         : SSL_VERIFY_PEER;
     SSL_CTX_set_verify(c, mode, nullptr);
     SSL_CTX_set_verify_depth(c, static_cast<int>(cfg.verify_depth));
 }
@@ -47,7 +48,7 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
     SSL_CTX* c = ctx.get();
     if (c == nullptr) fail("cannot create TLS context");
 
-    const int min = cfg.min_version == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+    const int min = cfg.min_version == config::tls_min_version::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
     if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);

@@ -198,7 +198,8 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         if (!ec) from = sock->local_endpoint(ec);
         if (ec) {
             pl.probing = false;
-            log::limited(log::level::warning, "probe-socket", log::str("watchdog: cannot open a probe socket: ", ec.message()));
+            log::limited(log::level::warning, "probe-socket",
+                         log::str("watchdog: cannot open a probe socket: ", ec.message()));
             return;
         }
         pl.probe_sock = sock;
@@ -350,7 +351,8 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                 health = {false, reason};
             }
             total.set(counter::healthy, 0);
-            TB_LOG_ERROR("watchdog: ", reason, "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
+            TB_LOG_ERROR("watchdog: ", reason,
+                         "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
             if (unrecoverable) unrecoverable(reason);
             return;
         }
@@ -377,7 +379,8 @@ watchdog::~watchdog() {
 
 void watchdog::start() {
     TB_LOG_INFO("watchdog: checks every ", state_->cfg.interval_ms, " ms, probes every ", state_->cfg.probe_interval_ms,
-                " ms (timeout ", state_->cfg.probe_timeout_ms, " ms), heartbeat bound ", state_->cfg.heartbeat_ms, " ms");
+                " ms (timeout ", state_->cfg.probe_timeout_ms, " ms), heartbeat bound ", state_->cfg.heartbeat_ms,
+                " ms");
     asio::post(state_->strand, [s = state_] {
         s->schedule_check();
         s->schedule_probes();

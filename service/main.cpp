@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
         const auto problem =
             install_config_dir(opts->config_dir, opts->listen_port, opts->backend, opts->status_port, std::cout);
 #else
-        const auto problem = write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
+        const auto problem =
+            write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
 #endif
         if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
         return problem.empty() ? 0 : 1;

@@ -8,7 +8,16 @@
 
 namespace tlsbroker::service {
 
-enum class mode { run, check_config, version, help, write_default_config, configure_service, install_commit, install_rollback };
+enum class mode {
+    run,
+    check_config,
+    version,
+    help,
+    write_default_config,
+    configure_service,
+    install_commit,
+    install_rollback
+};
 
 struct options {
     mode what = mode::run;

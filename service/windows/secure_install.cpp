@@ -40,11 +40,13 @@ std::string lock_down_contents(const fs::path& dir, const std::string& svc) {
     std::error_code ec;
     for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
         const auto& p = it->path();
-        const bool is_log = p.filename().string().rfind("tlsbroker", 0) == 0 && p.filename().string().find(".log") != std::string::npos;
+        const bool is_log =
+            p.filename().string().rfind("tlsbroker", 0) == 0 && p.filename().string().find(".log") != std::string::npos;
         const auto kind = it->is_directory() ? acl::object_kind::folder
                           : is_log           ? acl::object_kind::log_file
                                              : acl::object_kind::file;
-        if (auto problem = apply_sddl(p, acl::sddl_for(kind, svc)); !problem.empty()) return p.string() + ": " + problem;
+        if (auto problem = apply_sddl(p, acl::sddl_for(kind, svc)); !problem.empty())
+            return p.string() + ": " + problem;
     }
     return {};
 }
@@ -97,7 +99,8 @@ std::string install_config_dir(const fs::path& dir, const std::string& listen_po
     for (const char* name : trusted_files)
         if (!fs::exists(dir / name)) missing.emplace_back(name);
     if (auto problem = write_default_config(dir, listen_port, backend, status_port); !problem.empty()) return problem;
-    out << (had_config ? "kept existing config " : "wrote default config ") << (dir / "tlsbroker.json").string() << '\n';
+    out << (had_config ? "kept existing config " : "wrote default config ") << (dir / "tlsbroker.json").string()
+        << '\n';
     // What a rollback of this install takes back (nothing when the config was kept).
     std::vector<std::string> created;
     for (const auto& name : missing)

@@ -98,7 +98,8 @@ TEST(status_page_browser, shows_every_listener_and_follows_the_load) {
     for (std::size_t i = 0; i < n; ++i) {
         held.push_back(std::make_unique<test::tls_client>());
         std::string got;
-        ASSERT_TRUE(held.back()->open(broker.port(0)) && held.back()->write_all("x") && held.back()->read_exact(1, got));
+        ASSERT_TRUE(held.back()->open(broker.port(0)) && held.back()->write_all("x") &&
+                    held.back()->read_exact(1, got));
     }
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::connections_active) == n; }, 5s));
     const auto busy = dump_dom(chromium, url, 5000);

@@ -20,7 +20,8 @@ TEST(backend_names, a_burst_of_clients_to_a_named_backend_costs_one_lookup) {
     test::broker_harness broker(
         backend.port(),
         {{"listeners",
-          {{{"backend", {{"address", "localhost:" + std::to_string(backend.port())}, {"connect_timeout_ms", 2000}}}}}}});
+          {{{"backend",
+             {{"address", "localhost:" + std::to_string(backend.port())}, {"connect_timeout_ms", 2000}}}}}}});
     constexpr int n = 24;
     std::atomic<int> echoed{0};
     std::vector<std::thread> clients;

@@ -38,15 +38,17 @@ TEST(cert_expiry_warning, five_days_left_warns_once_at_the_seven_day_threshold) 
                                              std::chrono::hours(24 * 5));
     test::echo_backend backend;
     test::broker_harness broker(
-        backend.port(), {{"tls", {{"reload_check_s", 1}}},
-                         {"listeners", {{{"tls", {{"certificate", soon.cert.string()}, {"private_key", soon.key.string()}}}}}}});
+        backend.port(),
+        {{"tls", {{"reload_check_s", 1}}},
+         {"listeners", {{{"tls", {{"certificate", soon.cert.string()}, {"private_key", soon.key.string()}}}}}}});
 
     EXPECT_EQ(broker.total(core::counter::certificate_expiry_warnings), 1u);
     EXPECT_EQ(count_lines(lines, "expires in less than 7 days"), 1u);
     EXPECT_EQ(count_lines(lines, soon.cert.string()), 1u);
 
     // Several more checks pass: no second warning for the same threshold.
-    ASSERT_TRUE(test::wait_until([&] { return status_of(broker)["certificate_watch"]["checks"].get<int>() >= 3; }, 10s));
+    ASSERT_TRUE(
+        test::wait_until([&] { return status_of(broker)["certificate_watch"]["checks"].get<int>() >= 3; }, 10s));
     EXPECT_EQ(broker.total(core::counter::certificate_expiry_warnings), 1u);
     EXPECT_EQ(count_lines(lines, "expires in less than"), 1u);
 

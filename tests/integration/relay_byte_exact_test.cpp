@@ -49,7 +49,8 @@ TEST(relay, random_payloads_round_trip_byte_exact_with_many_clients) {
     for (auto& t : threads) t.join();
     for (const auto& e : errors) EXPECT_TRUE(e.empty()) << e;
     EXPECT_EQ(ok.load(), clients);
-    EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::bytes_backend_to_client) == sent.load(); }, 5s));
+    EXPECT_TRUE(
+        test::wait_until([&] { return broker.counter(core::counter::bytes_backend_to_client) == sent.load(); }, 5s));
     EXPECT_EQ(broker.counter(core::counter::bytes_client_to_backend), sent.load());
     EXPECT_EQ(broker.counter(core::counter::handshakes_ok), static_cast<std::uint64_t>(clients));
     EXPECT_EQ(broker.counter(core::counter::connections_accepted), static_cast<std::uint64_t>(clients));

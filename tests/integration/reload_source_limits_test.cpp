@@ -42,7 +42,8 @@ TEST(reload_source_limits, old_listeners_connections_still_count_after_a_reload)
     ASSERT_TRUE(loaded);
     const auto res = broker.server().reload(loaded);
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
-    ASSERT_TRUE(test::wait_until([&] { return broker.server().listener_at(0)->state() == core::listener_state::accepting; }, 5s));
+    ASSERT_TRUE(test::wait_until(
+        [&] { return broker.server().listener_at(0)->state() == core::listener_state::accepting; }, 5s));
 
     // 127.0.0.1 still has two connections open (on the replaced listener): a third is refused.
     test::tls_client third;

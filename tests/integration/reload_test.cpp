@@ -160,7 +160,8 @@ TEST(reload, post_reload_on_the_status_endpoint_applies_the_config_file) {
     // POST /reload
     test::tls_client raw;
     ASSERT_TRUE(raw.connect(srv.status_endpoint().port()));
-    ASSERT_TRUE(raw.write_raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(
+        raw.write_raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
     EXPECT_TRUE(test::wait_until([&] { return srv.current_config()->listeners[0].max_connections == 77; }, 5s));
     EXPECT_EQ(srv.total_counters().get(core::counter::reloads_ok), 1u);
     srv.request_stop();

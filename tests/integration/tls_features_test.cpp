@@ -26,14 +26,15 @@ struct pki {
 };
 
 nlohmann::json sni_patch(const pki& p, bool refuse) {
-    return {{"listeners",
-             {{{"tls",
-                {{"sni",
-                  {{{"server_names", {"a.example"}}, {"certificate", p.a.cert.string()}, {"private_key", p.a.key.string()}},
-                   {{"server_names", {"*.b.example"}},
-                    {"certificate", p.wild.cert.string()},
-                    {"private_key", p.wild.key.string()}}}},
-                 {"refuse_unknown_sni", refuse}}}}}}};
+    return {
+        {"listeners",
+         {{{"tls",
+            {{"sni",
+              {{{"server_names", {"a.example"}}, {"certificate", p.a.cert.string()}, {"private_key", p.a.key.string()}},
+               {{"server_names", {"*.b.example"}},
+                {"certificate", p.wild.cert.string()},
+                {"private_key", p.wild.key.string()}}}},
+             {"refuse_unknown_sni", refuse}}}}}}};
 }
 
 std::string served_cn(std::uint16_t port, const char* sni) {

@@ -30,7 +30,8 @@ TEST(watchdog_orphaned_slots, limit_held_by_no_session_is_counted_and_shown_in_s
     // never handshakes, so that session ends at handshake_ms and no live session is left.
     test::tls_client c;
     ASSERT_TRUE(c.connect(broker.port()));
-    ASSERT_TRUE(test::wait_until([&] { return l->state() == core::listener_state::paused_at_limit && l->live_sessions() == 0; }, 5s));
+    ASSERT_TRUE(test::wait_until(
+        [&] { return l->state() == core::listener_state::paused_at_limit && l->live_sessions() == 0; }, 5s));
 
     ASSERT_TRUE(test::wait_until([&] { return l->orphaned_slots(); }, 5s));
     // The flag and the counter move one after the other: wait for the counter too.

@@ -43,7 +43,8 @@ TEST(watchdog, dropped_rearm_is_detected_and_healed_by_step_1) {
     ASSERT_TRUE(round_trip(broker.port(), "taken, then the accept chain breaks"));
     const auto t0 = std::chrono::steady_clock::now();
     // Within two probe intervals the stall is found and step 1 heals it.
-    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::recoveries_rearm) == 1; }, 2 * 300ms + 200ms));
+    ASSERT_TRUE(
+        test::wait_until([&] { return broker.counter(core::counter::recoveries_rearm) == 1; }, 2 * 300ms + 200ms));
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 700ms);
     EXPECT_GE(broker.counter(core::counter::accept_stalls), 1u);
     for (int i = 0; i < 20; ++i) EXPECT_TRUE(round_trip(broker.port(), "after heal " + std::to_string(i)));

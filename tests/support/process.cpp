@@ -52,7 +52,8 @@ std::string process::output() const {
     return ss.str();
 }
 
-std::optional<std::string> process::wait_for_output(const std::string& pattern, std::chrono::milliseconds timeout) const {
+std::optional<std::string> process::wait_for_output(const std::string& pattern,
+                                                    std::chrono::milliseconds timeout) const {
     const std::regex re(pattern);
     std::optional<std::string> found;
     wait_until([&] {

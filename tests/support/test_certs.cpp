@@ -48,8 +48,8 @@ X509* new_cert(EVP_PKEY* key, std::string_view cn, std::chrono::seconds valid_fo
     X509_gmtime_adj(X509_getm_notAfter(x), after);
     X509_set_pubkey(x, key);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(std::string(cn).c_str()),
-                               -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>(std::string(cn).c_str()), -1, -1, 0);
     return x;
 }
 

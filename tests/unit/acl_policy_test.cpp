@@ -154,8 +154,8 @@ TEST(acl_policy, msi_declares_the_same_folder_acl) {
 TEST(acl_policy, reads_descriptors_as_windows_writes_them) {
     // GetNamedSecurityInfo + ConvertSecurityDescriptorToStringSecurityDescriptor on the
     // installed folder and key: aliases where a mask has one (DC = 0x2), ID on inherited ACEs.
-    const auto folder = judge_text("O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;" + svc + ")(A;;DC;;;" +
-                                       svc + ")(A;OICIIO;0x1301bf;;;CO)",
+    const auto folder = judge_text("O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;" + svc +
+                                       ")(A;;DC;;;" + svc + ")(A;OICIIO;0x1301bf;;;CO)",
                                    true);
     EXPECT_FALSE(folder.refuse()) << folder.describe();
     const auto key = judge_text("O:BAG:SYD:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;0x1200a9;;;" + svc + ")", false);

@@ -20,7 +20,7 @@ config::listener_config two_backends(const char* policy) {
         b.address.text = a;
         c.backends.push_back(b);
     }
-    c.backend_policy = policy;
+    EXPECT_TRUE(config::from_string(policy, c.backend_policy)) << policy;
     c.backend_health.fail_threshold = 2;
     c.backend_health.cooldown_ms = 60000;
     return c;

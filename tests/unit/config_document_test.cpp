@@ -130,7 +130,8 @@ TEST(config_document, unknown_keys_suggest_only_near_names) {
 
 TEST(config_document, choices_list_what_is_allowed) {
     fixture f;
-    const auto r = f.load(with_listener(R"("log": { "level": "verbose" }, "watchdog": { "on_unrecoverable": "abort" })"));
+    const auto r =
+        f.load(with_listener(R"("log": { "level": "verbose" }, "watchdog": { "on_unrecoverable": "abort" })"));
     ASSERT_EQ(r.errors.size(), 2u) << all(r);
     EXPECT_EQ(r.errors[0].message, R"(must be one of "trace", "debug", "info", "warning", "error" (got "verbose"))");
     EXPECT_EQ(r.errors[1].pointer, "/watchdog/on_unrecoverable");
@@ -160,7 +161,8 @@ TEST(config_document, listener_names) {
     EXPECT_EQ(r.config->listeners[1].name, "listener1");
     r = two("", R"("name": "listener0",)");
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
-    EXPECT_EQ(r.errors[0].to_string(), "/listeners/1/name: duplicate listener name \"listener0\" (also /listeners/0/name)");
+    EXPECT_EQ(r.errors[0].to_string(),
+              "/listeners/1/name: duplicate listener name \"listener0\" (also /listeners/0/name)");
     r = two(R"("name": "web site",)", R"("name": "",)");
     EXPECT_EQ(pointers(r), (std::vector<std::string>{"/listeners/0/name", "/listeners/1/name"})) << all(r);
     EXPECT_TRUE(two(R"("name": "a_b.c-1",)", R"("name": "A",)").ok());

@@ -160,7 +160,7 @@ TEST(config_endpoint, accept_proxy_and_trusted_proxies) {
     auto l = f.listener("127.0.0.1:8443");
     auto r = f.load({{"listeners", {l}}});
     ASSERT_TRUE(r.ok()) << all(r);
-    EXPECT_EQ(r.config->listeners[0].accept_proxy, "none");
+    EXPECT_EQ(config::to_string(r.config->listeners[0].accept_proxy), "none");
     EXPECT_TRUE(r.config->listeners[0].trusted_proxies.empty());
 
     l["accept_proxy"] = "v2";

@@ -51,12 +51,12 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(l.timeouts.write_stall_ms, 60000u);
     EXPECT_EQ(l.timeouts.idle_ms, 0u);
     EXPECT_EQ(l.socket_buffer_bytes, 256u * 1024);
-    EXPECT_EQ(l.tls.min_version, "1.2");
+    EXPECT_EQ(config::to_string(l.tls.min_version), "1.2");
     EXPECT_EQ(l.backends.size(), 1u);
     EXPECT_EQ(l.backend.address.port, 9000);
     EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:9100");
     EXPECT_EQ(r.config->watchdog.probe_interval_ms, 10000u);
-    EXPECT_EQ(r.config->watchdog.on_unrecoverable, "exit");
+    EXPECT_EQ(config::to_string(r.config->watchdog.on_unrecoverable), "exit");
     EXPECT_EQ(r.config->tls.reload_check_s, 60u);
 }
 
@@ -136,7 +136,7 @@ TEST(config_loader, every_key_is_read) {
     EXPECT_EQ(c.watchdog.probe_interval_ms, 3000u);
     EXPECT_EQ(c.watchdog.probe_timeout_ms, 100u);
     EXPECT_EQ(c.watchdog.heartbeat_ms, 700u);
-    EXPECT_EQ(c.watchdog.on_unrecoverable, "report");
+    EXPECT_EQ(config::to_string(c.watchdog.on_unrecoverable), "report");
     ASSERT_EQ(c.listeners.size(), 1u);
     const auto& l = c.listeners[0];
     EXPECT_EQ(l.name, "site");
@@ -152,10 +152,10 @@ TEST(config_loader, every_key_is_read) {
     EXPECT_EQ(l.tls.sni[0].private_key, f.dir / "alt.key");
     EXPECT_TRUE(l.tls.refuse_unknown_sni);
     EXPECT_EQ(l.tls.client_ca, ca.cert);
-    EXPECT_EQ(l.tls.verify_client, "optional");
+    EXPECT_EQ(config::to_string(l.tls.verify_client), "optional");
     EXPECT_EQ(l.tls.crl, f.dir / "clients.crl");
     EXPECT_EQ(l.tls.verify_depth, 3u);
-    EXPECT_EQ(l.tls.min_version, "1.3");
+    EXPECT_EQ(config::to_string(l.tls.min_version), "1.3");
     EXPECT_EQ(l.tls.ciphers, "ECDHE+AESGCM");
     EXPECT_EQ(l.tls.ciphersuites, "TLS_AES_256_GCM_SHA384");
     EXPECT_FALSE(l.tls.session_tickets);
@@ -166,11 +166,11 @@ TEST(config_loader, every_key_is_read) {
     EXPECT_EQ(l.backend.connect_timeout_ms, 250u);
     ASSERT_EQ(l.backends.size(), 1u);
     EXPECT_EQ(l.backends[0].address.text, "db.internal:9000");
-    EXPECT_EQ(l.backend_policy, "round_robin");
+    EXPECT_EQ(config::to_string(l.backend_policy), "round_robin");
     EXPECT_EQ(l.backend_health.fail_threshold, 2u);
     EXPECT_EQ(l.backend_health.cooldown_ms, 10u);
     EXPECT_EQ(l.backend_health.check_interval_ms, 5u);
-    EXPECT_EQ(l.proxy_protocol, "v1");
+    EXPECT_EQ(config::to_string(l.proxy_protocol), "v1");
     EXPECT_EQ(l.source_limits.max_connections_per_source, 4u);
     EXPECT_EQ(l.source_limits.rate_per_source, 3u);
     EXPECT_EQ(l.source_limits.rate_burst, 6u);
@@ -286,6 +286,21 @@ TEST(config_loader, all_errors_are_reported_at_once) {
     for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(r.errors[i].pointer, expected[i]) << all(r);
 }
 
+TEST(config_loader, a_value_outside_a_closed_set_is_refused_with_every_name_listed) {
+    fixture f;
+    auto j = f.valid();
+    j["listeners"][0]["backend_policy"] = "random";
+    j["listeners"][0]["tls"]["min_version"] = "1.0";
+    j["watchdog"] = {{"on_unrecoverable", "restart"}};
+    const auto r = f.load(j);
+    EXPECT_FALSE(r.config);
+    EXPECT_TRUE(has_error(r, "/listeners/0/backend_policy", R"(must be one of "first", "round_robin" (got "random"))"))
+        << all(r);
+    EXPECT_TRUE(has_error(r, "/listeners/0/tls/min_version", R"(must be one of "1.2", "1.3" (got "1.0"))")) << all(r);
+    EXPECT_TRUE(has_error(r, "/watchdog/on_unrecoverable", R"(must be one of "exit", "report" (got "restart"))"))
+        << all(r);
+}
+
 TEST(config_loader, json_syntax_error_gives_line_and_column) {
     fixture f;
     const auto r = config::load_text("{\n  \"threads\": 1,\n  oops\n}", f.dir);
@@ -304,7 +319,8 @@ TEST(config_loader, operations_keys) {
     auto j = f.valid();
     auto& l = j["listeners"][0];
     l.erase("backend");
-    l["backends"] = {{{"address", "127.0.0.1:9000"}}, {{"address", "backend.internal:9001"}, {"connect_timeout_ms", 50}}};
+    l["backends"] = {{{"address", "127.0.0.1:9000"}},
+                     {{"address", "backend.internal:9001"}, {"connect_timeout_ms", 50}}};
     l["backend_policy"] = "round_robin";
     l["backend_health"] = {{"fail_threshold", 2}, {"cooldown_ms", 10}, {"check_interval_ms", 5}};
     l["proxy_protocol"] = "v2";
@@ -312,7 +328,8 @@ TEST(config_loader, operations_keys) {
     l["source_rate_per_second"] = 3;
     l["source_rate_burst"] = 6;
     l["connection_log"] = false;
-    l["tls"]["sni"] = {{{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"}, {"private_key", "server.key"}}};
+    l["tls"]["sni"] = {
+        {{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"}, {"private_key", "server.key"}}};
     l["tls"]["refuse_unknown_sni"] = true;
     const auto r = f.load(j);
     ASSERT_TRUE(r.ok()) << all(r);
@@ -320,9 +337,9 @@ TEST(config_loader, operations_keys) {
     EXPECT_EQ(c.backends.size(), 2u);
     EXPECT_EQ(c.backend.address.text, "127.0.0.1:9000");
     EXPECT_EQ(c.backends[1].address.host, "backend.internal");
-    EXPECT_EQ(c.backend_policy, "round_robin");
+    EXPECT_EQ(config::to_string(c.backend_policy), "round_robin");
     EXPECT_EQ(c.backend_health.check_interval_ms, 5u);
-    EXPECT_EQ(c.proxy_protocol, "v2");
+    EXPECT_EQ(config::to_string(c.proxy_protocol), "v2");
     EXPECT_EQ(c.source_limits.max_connections_per_source, 4u);
     EXPECT_EQ(c.source_limits.rate_burst, 6u);
     EXPECT_FALSE(c.connection_log);

@@ -14,8 +14,9 @@ namespace fs = std::filesystem;
 namespace {
 
 struct temp_dir {
-    fs::path path = fs::temp_directory_path() / ("tb-install-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::path path =
+        fs::temp_directory_path() / ("tb-install-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     temp_dir() { fs::create_directories(path); }
     ~temp_dir() { fs::remove_all(path); }
     void touch(const std::string& name) const { std::ofstream(path / name) << "x"; }

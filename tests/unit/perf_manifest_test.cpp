@@ -34,7 +34,8 @@ struct manifest_counter {
 std::map<std::uint32_t, manifest_counter> manifest_counters() {
     const auto m = read_source("installer/tlsbroker.man");
     const std::regex re(
-        R"re(<counter id="(\d+)" uri="tlsbroker\.TLSBroker\.(\w+)" symbol="\w+" name="([^"]+)"\s+description="[^"]+" type="(\w+)"[^>]*>\s*<counterAttributes>\s*<counterAttribute name="reference"/>)re");
+        R"re(<counter id="(\d+)" uri="tlsbroker\.TLSBroker\.(\w+)" symbol="\w+" name="([^"]+)"\s+)re"
+        R"re(description="[^"]+" type="(\w+)"[^>]*>\s*<counterAttributes>\s*<counterAttribute name="reference"/>)re");
     std::map<std::uint32_t, manifest_counter> out;
     for (std::sregex_iterator it(m.begin(), m.end(), re), end; it != end; ++it)
         out[static_cast<std::uint32_t>(std::stoul((*it)[1]))] = {(*it)[2], (*it)[3], (*it)[4]};

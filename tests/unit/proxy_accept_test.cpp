@@ -12,7 +12,7 @@ namespace {
 
 config::listener_config with(const std::string& mode, std::initializer_list<const char*> nets) {
     config::listener_config l;
-    l.accept_proxy = mode;
+    EXPECT_TRUE(config::from_string(mode, l.accept_proxy)) << mode;
     for (const char* n : nets) {
         config::cidr c;
         EXPECT_EQ(config::parse_cidr(n, c), "") << n;

@@ -280,7 +280,8 @@ struct held_lookups {
 
 nlohmann::json named_backend(std::uint16_t port, std::uint32_t connect_timeout_ms) {
     return {{"listeners",
-             {{{"backend", {{"address", "localhost:" + std::to_string(port)}, {"connect_timeout_ms", connect_timeout_ms}}}}}}};
+             {{{"backend",
+                {{"address", "localhost:" + std::to_string(port)}, {"connect_timeout_ms", connect_timeout_ms}}}}}}};
 }
 
 }  // namespace

@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     auto loop_runs = [&](const char* when) {
         std::atomic<bool> ran{false};
         srv.post([&] { ran = true; });
-        std::fprintf(stderr, "measure: event loop %s: %s\n", when, wait_for([&] { return ran.load(); }, 2s) ? "runs" : "blocked");
+        std::fprintf(stderr, "measure: event loop %s: %s\n", when,
+                     wait_for([&] { return ran.load(); }, 2s) ? "runs" : "blocked");
     };
     loop_runs("after the first client");
     // With max_connections 2 in the config, the two open clients pause the listener: no
@@ -91,7 +92,8 @@ int main(int argc, char** argv) {
     {
         std::atomic<bool> ran{false};
         srv.post([&] { ran = true; });
-        std::fprintf(stderr, "measure: event loop after queueing: %s\n", wait_for([&] { return ran.load(); }, 2s) ? "runs" : "blocked");
+        std::fprintf(stderr, "measure: event loop after queueing: %s\n",
+                     wait_for([&] { return ran.load(); }, 2s) ? "runs" : "blocked");
     }
 
     std::atomic<bool> run{true};
