@@ -41,7 +41,8 @@ TEST(backend_first_policy, first_policy_fails_over_when_the_first_backend_is_dow
     test::echo_backend first(o);
     ASSERT_TRUE(test::wait_until([&] {
         body = test::http_get(broker.status_port(), "/metrics", status);
-        return body.find("backend=\"127.0.0.1:" + std::to_string(first_port) + "\"} 1") != std::string::npos;
+        return body.find("tlsbroker_backend_up{listener=\"test\",backend=\"127.0.0.1:" + std::to_string(first_port) +
+                         "\"} 1") != std::string::npos;
     }, 5s)) << body;
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(round_trip(broker.port(), "to first " + std::to_string(i)));
     EXPECT_GE(first.connections(), 3u);   // the periodic TCP check connects too
