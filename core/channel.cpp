@@ -67,14 +67,50 @@ io_result channel::write(const char* data, std::size_t size) {
 
 bool channel::flushed() const { return true; }
 
+void channel::begin_batch() {}
+
+io_result channel::end_batch() { return {}; }
+
 #else
 
 void channel::set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
 
 bool channel::flushed() const { return !sending_; }
 
+namespace {
+// The bytes of the batch under way on this thread (see begin_batch()).
+std::vector<char>& batch_bytes() {
+    thread_local std::vector<char> bytes;
+    return bytes;
+}
+}  // namespace
+
+void channel::begin_batch() {
+    if (!sending_) batching_ = true;
+}
+
+io_result channel::end_batch() {
+    if (!batching_) return {};
+    batching_ = false;
+    auto& bytes = batch_bytes();
+    if (bytes.empty()) return {};
+    auto r = send_or_queue(bytes.data(), bytes.size());
+    bytes.clear();
+    if (bytes.capacity() > 256 * 1024) bytes.shrink_to_fit();  // an outsized batch is not kept
+    return r;
+}
+
 io_result channel::write(const char* data, std::size_t size) {
     if (sending_) return {io_status::want_write, 0, {}};
+    if (batching_) {
+        auto& bytes = batch_bytes();
+        bytes.insert(bytes.end(), data, data + size);
+        return {io_status::ok, size, {}};
+    }
+    return send_or_queue(data, size);
+}
+
+io_result channel::send_or_queue(const char* data, std::size_t size) {
     boost::system::error_code ec;
     const auto n = socket_.write_some(asio::buffer(data, size), ec);
     if (!ec) return {io_status::ok, n, {}};

@@ -58,6 +58,14 @@ public:
     // True when every byte that write() took has been handed to the kernel.
     bool flushed() const;
 
+    // Windows: between begin_batch() and end_batch(), write() only collects the bytes (the
+    // records of one SSL_write), and end_batch() hands them to the socket in one send, where
+    // under Wine every send is a round trip to its server. The collected bytes live in a
+    // per-thread buffer, so a connection holds none. end_batch() reports a failed send.
+    // POSIX: no batching (each write is one system call, as before).
+    void begin_batch();
+    io_result end_batch();
+
     // Calls h(error_code) once read() (want_read) or write() (want_write) is worth calling
     // again, or with an error when the socket failed or was closed.
     template <class Handler>
@@ -84,11 +92,14 @@ private:
 #ifdef _WIN32
     void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
     void on_sent(const boost::system::error_code& ec);
+    // Sends what the socket takes now; the rest is copied and finished by an overlapped send.
+    io_result send_or_queue(const char* data, std::size_t size);
 
     std::weak_ptr<void> owner_;
     std::unique_ptr<char[]> out_;  // bytes taken by write() and not yet sent
     bool sending_ = false;
     bool drained_ = false;  // the last read took everything the socket had
+    bool batching_ = false;
     std::vector<std::function<void(const boost::system::error_code&)>> write_waiters_;
 #endif
 };

@@ -118,14 +118,32 @@ io_result tls_read(SSL* ssl, char* data, std::size_t size) {
     ERR_clear_error();
     std::size_t n = 0;
     const int ret = SSL_read_ex(ssl, data, size, &n);
-    if (ret == 1) return {io_status::ok, n, {}};
-    return classify(ssl, ret);
+    if (ret != 1) return classify(ssl, ret);
+    // One SSL_read gives one record (at most 16 KiB). Records already read ahead from the
+    // socket fill the rest of the buffer without another system call, so the other side gets
+    // one large write instead of one per record. Whatever stops the fill (no more buffered
+    // records, an end, an error) is met again by the next call.
+    while (n < size && SSL_has_pending(ssl) == 1) {
+        std::size_t more = 0;
+        ERR_clear_error();
+        if (SSL_read_ex(ssl, data + n, size - n, &more) != 1) {
+            ERR_clear_error();
+            break;
+        }
+        n += more;
+    }
+    return {io_status::ok, n, {}};
 }
 
 io_result tls_write(SSL* ssl, const char* data, std::size_t size) {
     ERR_clear_error();
     std::size_t n = 0;
+    // The records of this write leave in one send where the channel batches (Windows).
+    auto& io = io_of(SSL_get_wbio(ssl));
+    io.begin_batch();
     const int ret = SSL_write_ex(ssl, data, size, &n);
+    const auto sent = io.end_batch();
+    if (sent.status == io_status::error) return sent;
     if (ret == 1) return {io_status::ok, n, {}};
     return classify(ssl, ret);
 }
