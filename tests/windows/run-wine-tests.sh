@@ -211,6 +211,19 @@ fi
 msi="$work/rebuild.msi"
 
 # the installed product from here on is rebuild.msi
+# 3d. A certificate close to expiry is warned about in the Event Log: the service's certificate
+# is replaced by one valid for 5 more days and the config reloaded.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 5 -subj /CN=tlsbroker \
+  -keyout "$work/soon.key" -out "$work/soon.crt" >/dev/null 2>&1
+cp "$work/soon.crt" "$progdata/server.crt"
+cp "$work/soon.key" "$progdata/server.key"
+wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -X POST "$1" | grep -qv 429' "$work/reload3.out" \
+  "http://127.0.0.1:$status_port/reload" || true
+if wait_for 20 grep -aq "ReportEventW.*expires in less than 7 days" "$work/wineboot.log"; then
+  pass "certificate expiring in 5 days: Event Log warning"
+else
+  fail "no Event Log warning for a certificate expiring in 5 days ($(cat "$work/reload3.out"))"
+fi
 # 4. sc stop drains an in-flight transfer, then STOPPED with exit code 0.
 rm -f "$work/in"
 mkfifo "$work/in"
