@@ -238,26 +238,37 @@ void listener::take(tcp::socket sock) {
         sock.close(ec);
         return;
     }
-    ec = apply_socket_options(sock, *cfg_);
+    // The rest (socket options, the session) runs on the connection's own strand, so that the
+    // accept path re-arms at once: under Wine each socket option is a round trip to the Wine
+    // server, and done here they made every accept wait for the last one's set-up.
+    const auto connection_strand = sock.get_executor();
+    asio::post(connection_strand, [self = shared_from_this(), sock = std::move(sock), remote, via_proxy,
+                                   slot = std::move(a.slot)]() mutable {
+        self->serve(std::move(sock), remote, via_proxy, std::move(slot));
+    });
+}
+
+void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_proxy, connection_slot slot) {
+    const auto ec = apply_socket_options(sock, *cfg_);
     if (ec) {
         // The client went away right after connecting: close this socket only (the slot
-        // goes back when `a` goes out of scope).
+        // goes back when `slot` goes out of scope).
         counters_.add(counter::rejected_sockopt);
         log::limited(log::level::info, cfg_->name + ":sockopt",
                      log::str("listener '", cfg_->name, "': new connection unusable (", ec.message(),
                               "); closed it, accepting on"));
-        sock.close(ec);
+        boost::system::error_code ignored;
+        sock.close(ignored);
         return;
     }
     counters_.add(counter::connections_accepted);
-    a.slot.track(counters_);
+    slot.track(counters_);
     // If anything below throws (out of memory), the slot in the context is given back as
     // the exception unwinds.
-    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(a.slot), registry_, {}, via_proxy};
+    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(slot), registry_, {}, via_proxy};
     auto s = std::make_shared<session>(std::move(ctx), std::move(sock), remote);
     registry_->add(s);
-    // The handshake's crypto runs on the session's strand, never in the accept path.
-    asio::post(s->executor(), [s] { s->start(); });
+    s->start();  // on the session's strand already: the socket's executor is its strand
 }
 
 void listener::resume_below_limit() {

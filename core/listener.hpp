@@ -143,7 +143,12 @@ private:
     void do_arm();
     void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket sock,
                    std::uint64_t generation);
+    // Admits a new connection (on the strand, no socket call but the peer's address), then
+    // posts serve() to the connection's strand.
     void take(boost::asio::ip::tcp::socket sock);
+    // Sets the socket up and starts its session (on the connection's strand).
+    void serve(boost::asio::ip::tcp::socket sock, const boost::asio::ip::tcp::endpoint& remote, bool via_proxy,
+               connection_slot slot);
     void schedule_retry(std::chrono::milliseconds delay, bool recreate);
     void set_state(listener_state s);
     void resume_below_limit();  // posts: a paused listener below its limit accepts again
