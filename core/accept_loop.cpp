@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/accept_error.hpp"
 #include "core/counters.hpp"
 #include "core/log.hpp"
 

@@ -21,7 +21,6 @@
 #include <optional>
 #include <string>
 
-#include "core/accept_error.hpp"
 #include "core/backoff.hpp"
 #include "core/listener_state.hpp"
 
