@@ -161,6 +161,13 @@ constexpr std::array<counter_info, counter_count> table{{
     {counter::proxy_headers_local, "proxy_headers_local", "tlsbroker_proxy_headers_total", "command=\"local\"",
      "PROXY headers accepted from trusted proxies, by command (local: a health check, the proxy's address kept).",
      k::total, s::listener},
+    {counter::status_accept_errors_connection, "status_accept_errors_connection",
+     "tlsbroker_status_accept_errors_total", "class=\"connection\"", "Status endpoint accept errors, by class.",
+     k::total, s::broker},
+    {counter::status_accept_errors_resource, "status_accept_errors_resource", "tlsbroker_status_accept_errors_total",
+     "class=\"resource\"", "Status endpoint accept errors, by class.", k::total, s::broker},
+    {counter::status_accept_errors_listener, "status_accept_errors_listener", "tlsbroker_status_accept_errors_total",
+     "class=\"listener\"", "Status endpoint accept errors, by class.", k::total, s::broker},
 }};
 
 constexpr bool table_in_order() {

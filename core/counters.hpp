@@ -73,6 +73,10 @@ enum class counter : std::size_t {
     rejected_proxy_timeout,    // no complete header within timeouts.handshake_ms
     proxy_headers_ok,          // headers accepted that named a client
     proxy_headers_local,       // LOCAL headers (a balancer's health check): the proxy's address kept
+    // The status endpoint's accept errors, by class (its accept loop is the listeners').
+    status_accept_errors_connection,  // the peer's problem: accepting again at once
+    status_accept_errors_resource,    // out of descriptors, buffers or memory: backing off
+    status_accept_errors_listener,    // its listening socket broke: re-created
     count_
 };
 

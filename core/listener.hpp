@@ -1,13 +1,13 @@
-// A listening socket and its accept loop. Mechanism (socket, accept, back-off, re-create)
-// lives here; the connection limit is enforced here too, before an accept is armed. The
-// state machine is in listener_state.hpp; every branch of on_accept() ends in one state.
+// A listener: the policy for one configured endpoint. Its accept_loop (accept_loop.hpp) is
+// the mechanism (socket, accept, back-off, re-create, hand-over); the listener decides
+// whether an accept may be armed (the connection limit, before an accept is armed), what a
+// connection becomes (a session, a probe, a refusal) and what is counted.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -17,44 +17,21 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "core/backoff.hpp"
+#include "core/accept_loop.hpp"
 #include "core/backend_set.hpp"
 #include "core/buffer_pool.hpp"
-#include "core/counters.hpp"
-#include "core/listener_state.hpp"
 #include "core/connection_registry.hpp"
+#include "core/counters.hpp"
 #include "core/endpoint_admission.hpp"
 #include "core/event_loops.hpp"
+#include "core/listener_state.hpp"
 #include "core/tls_context.hpp"
 
 namespace tlsbroker::core {
 
 class session;
 
-// Test seam: switched on by tests only (there is no config key for it).
-struct accept_faults {
-    std::atomic<bool> drop_rearm{false};  // the next successful accept does not re-arm (once)
-    std::atomic<int> fail_next{0};        // the next N accept completions fail with fail_code
-    std::atomic<int> fail_code{0};        // an errno / Winsock value
-    // The next accept counts as outstanding but is never issued: a completion that never
-    // arrives (once). Connections wait in the accept queue until the watchdog acts.
-    std::atomic<bool> lose_next_arm{false};
-};
-
-// What the watchdog reads.
-struct accept_progress {
-    listener_state state = listener_state::stopped;
-    bool accept_outstanding = false;
-    bool timer_pending = false;
-    std::uint64_t last_armed_ms = 0;      // unix ms
-    std::uint64_t last_completed_ms = 0;  // unix ms
-    std::uint64_t accepts = 0;            // accepts that yielded a connection (probes included)
-    std::size_t active = 0;           // slots held on the endpoint
-    std::size_t max_connections = 0;
-    std::size_t live_sessions = 0;    // sessions registered on the endpoint
-};
-
-class listener : public std::enable_shared_from_this<listener> {
+class listener : public accept_loop_owner, public std::enable_shared_from_this<listener> {
 public:
     // `admission` and `registry` belong to the endpoint and outlive this listener across
     // reloads (the server keeps one of each per endpoint).
@@ -92,8 +69,8 @@ public:
     buffer_pool& pool() { return pool_; }
     backend_set& backends() { return *backends_; }
     SSL_CTX* tls() const { return tls_->native(); }
-    boost::asio::ip::tcp::endpoint local_endpoint() const;
-    listener_state state() const { return state_.load(); }
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return loop_->local_endpoint(); }
+    listener_state state() const { return loop_->state(); }
     std::size_t live_sessions() const;
 
     endpoint_admission& admission() { return *admission_; }
@@ -104,9 +81,9 @@ public:
     // Reads the progress and the accept-queue depth on the listener's strand, so that no
     // accept completion is observed half-way; `cb` runs on that strand.
     void inspect(std::function<void(accept_progress, std::optional<std::uint32_t>)> cb);
-    void recover_rearm();     // cancel the outstanding accept (if any) and arm a new one
+    void recover_rearm();  // cancel the outstanding accept (if any) and arm a new one
     // Opens a new listening socket for the endpoint and closes the old one, keeping the
-    // connections waiting in the old socket's queue (see recreate_socket()).
+    // connections waiting in the old socket's queue (accept_loop::recreate()).
     void recover_recreate();
     // Connections from `from` are taken as canary probes: closed at once, never counted as
     // clients; `on_taken` runs on the listener's strand when one is accepted. A probe stays
@@ -123,35 +100,26 @@ public:
     void note_orphaned_slots(bool on) { orphaned_slots_.store(on); }
     bool orphaned_slots() const { return orphaned_slots_.load(); }
     // Connections waiting in the kernel's accept queue, where the OS reports it.
-    std::optional<std::uint32_t> accept_queue_depth() const;
+    std::optional<std::uint32_t> accept_queue_depth() const { return loop_->queue_depth(); }
 
-    accept_faults& faults() { return faults_; }
+    // Tests: accepts are started by `ops` from the next arm on (a fault seam); `applied`
+    // runs once it is in place.
+    void use_accept_operations(std::shared_ptr<accept_operations> ops, std::function<void()> applied = {}) {
+        loop_->use_accept_operations(std::move(ops), std::move(applied));
+    }
     // Tests: the listening socket's descriptor.
-    std::intptr_t native_handle() const;
+    std::intptr_t native_handle() const { return loop_->native_handle(); }
+
+    // accept_loop_owner (on the loop's strand).
+    void on_connection(boost::asio::ip::tcp::socket sock) override;
+    bool may_arm() override { return !admission_->at_limit(); }
+    void on_event(accept_event e) override;
 
 private:
-    void open();  // throws boost::system::system_error
-    // A bound, listening socket for the endpoint (the adopted one when there is one).
-    // `share_port`: SO_REUSEPORT (Linux), so that it can be bound beside the old socket.
-    boost::asio::ip::tcp::acceptor make_acceptor(bool share_port);  // throws system_error
-    // The re-create step (on the strand): replaces the listening socket without losing the
-    // connections in its queue. Returns false when no new socket could be opened (the old
-    // one is closed then, and the caller backs off and retries).
-    bool recreate_socket();
-    // Accepts what waits in `old`'s queue (non-blocking, until empty) and serves it.
-    std::size_t drain_queue(boost::asio::ip::tcp::acceptor& old);
-    void do_arm();
-    void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket sock,
-                   std::uint64_t generation);
-    // Admits a new connection (on the strand, no socket call but the peer's address), then
-    // posts serve() to the connection's strand.
-    void take(boost::asio::ip::tcp::socket sock);
-    // Sets the socket up and starts its session (on the connection's strand).
+    // Sets the socket up and starts its session (on the connection's strand): on_connection()
+    // admits and posts it here, so that the accept path re-arms at once.
     void serve(boost::asio::ip::tcp::socket sock, const boost::asio::ip::tcp::endpoint& remote, bool via_proxy,
                connection_slot slot);
-    void schedule_retry(std::chrono::milliseconds delay, bool recreate);
-    void set_state(listener_state s);
-    void resume_below_limit();  // posts: a paused listener below its limit accepts again
 
     boost::asio::io_context& ioc_;  // the control loop
     event_loops& loops_;
@@ -164,26 +132,10 @@ private:
     std::shared_ptr<endpoint_admission> admission_;
     std::shared_ptr<connection_registry> registry_;
     std::intptr_t adopted_ = -1;
-    boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-    boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::steady_timer retry_timer_;
-    boost::asio::steady_timer drain_timer_;
-    boost::asio::ip::tcp::endpoint bound_;
-    backoff backoff_;
-    std::uint64_t generation_ = 0;  // bumped when the socket is re-created
-    std::uint64_t retry_seq_ = 0;   // bumped when a retry is scheduled or cancelled
-    bool stopping_ = false;
-
-    std::atomic<listener_state> state_{listener_state::stopped};
-    std::atomic<bool> accept_outstanding_{false};
-    std::atomic<bool> timer_pending_{false};
-    std::atomic<std::uint64_t> last_armed_ms_{0};
-    std::atomic<std::uint64_t> last_completed_ms_{0};
-    std::atomic<std::uint64_t> accepts_{0};
+    std::shared_ptr<accept_loop> loop_;
+    boost::asio::steady_timer drain_timer_;  // on the loop's strand
     std::atomic<probe_outcome> last_probe_{probe_outcome::none};
     std::atomic<bool> orphaned_slots_{false};
-
-    accept_faults faults_;
 };
 
 // "0.0.0.0:8443", "[::1]:0", "*:443" → an endpoint to bind.

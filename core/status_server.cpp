@@ -3,8 +3,6 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -13,8 +11,7 @@
 #include <optional>
 #include <unordered_map>
 
-#include "core/accept_error.hpp"
-#include "core/backoff.hpp"
+#include "core/accept_loop.hpp"
 #include "core/log.hpp"
 #include "core/reload_gate.hpp"
 #include "core/status_connection.hpp"
@@ -37,20 +34,22 @@ constexpr auto reload_min_interval = 1s;  // POST /reload: at most one per secon
 thread_local int handler_depth = 0;
 
 // The endpoint's state; status_server::impl is this under the name the header declares.
-struct endpoint_core : status_connection_owner, std::enable_shared_from_this<endpoint_core> {
+// The accept mechanism is the shared accept_loop; this is its owner (the policy: every
+// connection is served, accept errors are counted).
+struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_shared_from_this<endpoint_core> {
     endpoint_core(net::io_context& ioc, status_handlers h)
         : ioc_(ioc),
-          strand_(net::make_strand(ioc)),
-          acceptor_(strand_),
-          timer_(strand_),
+          loop_(std::make_shared<accept_loop>(
+              ioc,
+              accept_loop_options{"status endpoint", "status", net::socket_base::max_listen_connections, false, {}})),
           handlers_(std::move(h)) {}
 
-    void open(const tcp::endpoint& ep, boost::system::error_code& ec);
-    void do_accept();
-    void on_accept(boost::system::error_code ec, tcp::socket socket);
-    void schedule_retry(std::chrono::milliseconds delay, bool reopen);
-    void on_retry(bool reopen);
+    void start(const tcp::endpoint& ep);  // throws boost::system::system_error
     void stop();
+
+    // accept_loop_owner
+    void on_connection(tcp::socket socket) override;
+    void on_event(accept_event e) override;
 
     // Sessions register themselves; stop() closes whatever is registered.
     bool add(status_connection* c, const std::weak_ptr<status_connection>& w, const std::string& source) override;
@@ -63,16 +62,13 @@ struct endpoint_core : status_connection_owner, std::enable_shared_from_this<end
     // refuses at once (429 while one runs or within reload_min_interval of the last, 503
     // when stopping).
     std::optional<http_reply> start_reload(std::function<void(http_reply)> done) override;
-    void count_refusal(counter c) override {
+    void count_refusal(counter c) override { count(c); }
+    void count(counter c) {
         if (handlers_.counters != nullptr) handlers_.counters->add(c);
     }
 
     net::io_context& ioc_;
-    net::strand<net::io_context::executor_type> strand_;
-    tcp::acceptor acceptor_;
-    net::steady_timer timer_;
-    tcp::endpoint bound_;  // set once in the constructor (port 0 resolved); re-creation reuses it
-    backoff delay_;
+    std::shared_ptr<accept_loop> loop_;
     std::atomic<bool> stopped_{false};
 
     const status_handlers handlers_;
@@ -91,87 +87,46 @@ struct endpoint_core : status_connection_owner, std::enable_shared_from_this<end
     reload_gate reloads_{reload_min_interval};
 };
 
-
 }  // namespace
 
 struct status_server::impl : endpoint_core {
     using endpoint_core::endpoint_core;
 };
 
-void endpoint_core::open(const tcp::endpoint& ep, boost::system::error_code& ec) {
-    acceptor_.open(ep.protocol(), ec);
-    if (ec) return;
-#if !defined(_WIN32)
-    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (ec) return;
-#endif
-    acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
+void endpoint_core::start(const tcp::endpoint& ep) {
+    loop_->set_owner(weak_from_this());
+    loop_->set_endpoint(ep);
+    try {
+        loop_->open();
+    } catch (const boost::system::system_error& e) {
+        throw boost::system::system_error(
+            e.code(), "status endpoint " + ep.address().to_string() + ":" + std::to_string(ep.port()));
+    }
+    loop_->start();
+}
+
+void endpoint_core::on_connection(tcp::socket socket) {
+    if (stopped_.load()) {
         boost::system::error_code ignored;
-        acceptor_.close(ignored);
+        socket.close(ignored);  // stopped while this accept completed: not served
+        return;
     }
+    std::make_shared<status_connection>(std::move(socket), shared_from_this())->run();
 }
 
-void endpoint_core::do_accept() {
-    acceptor_.async_accept(
-        net::make_strand(ioc_),
-        beast::bind_front_handler(&endpoint_core::on_accept, shared_from_this()));
-}
-
-// Every branch either arms the next accept, arms the retry timer, or ends because stop()
-// was called. An error never ends the loop.
-void endpoint_core::on_accept(boost::system::error_code ec, tcp::socket socket) {
-    const bool stopping = stopped_.load();
-    if (!ec && stopping) return;  // stopped: the acceptor is closed, the socket closes here
-    if (!ec) {
-        delay_.reset();
-        std::make_shared<status_connection>(std::move(socket), shared_from_this())->run();
-        return do_accept();
+// Every accept error is counted by class (the loop logs it); the endpoint never pauses at a
+// limit (its connection caps close connections once accepted, see add()).
+void endpoint_core::on_event(accept_event e) {
+    switch (e) {
+    case accept_event::error_connection: return count(counter::status_accept_errors_connection);
+    case accept_event::error_resource: return count(counter::status_accept_errors_resource);
+    case accept_event::error_listener: return count(counter::status_accept_errors_listener);
+    case accept_event::paused_at_limit:
+    case accept_event::resumed_below_limit:
+    case accept_event::backing_off:
+    case accept_event::resumed_after_backoff:
+    case accept_event::socket_recreated: return;
     }
-
-    const auto d = classify_accept_error(ec, stopping);
-    if (d.action == accept_action::stop) return;  // stopped: the acceptor is closed
-    if (d.action == accept_action::retry_now) {
-        log::limited(log::level::info, "status:accept-connection",
-                     log::str("status endpoint accept: ", ec.message(), " (accepting again)"));
-        return do_accept();
-    }
-    // Resource, listener and unknown errors: wait, then accept again (on a new socket after a
-    // listener error). Never an immediate re-arm, which would spin.
-    const bool reopen = d.action == accept_action::recreate_listener;
-    const auto wait = delay_.next();
-    log::limited(log::level::error, reopen ? "status:accept-listener" : "status:accept-resource",
-                 log::str("status endpoint accept: ", ec.message(), " (", to_string(d.error_class),
-                          "; ", reopen ? "re-creating the socket" : "accepting again", " in ",
-                          wait.count(), " ms)"));
-    schedule_retry(wait, reopen);
-}
-
-void endpoint_core::schedule_retry(std::chrono::milliseconds delay, bool reopen) {
-    timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this(), reopen](const boost::system::error_code& ec) {
-        if (ec == net::error::operation_aborted) return;  // cancelled (stop): nothing to arm
-        self->on_retry(reopen);
-    });
-}
-
-void endpoint_core::on_retry(bool reopen) {
-    if (stopped_.load()) return;  // stopped: nothing more to arm
-    if (reopen || !acceptor_.is_open()) {
-        boost::system::error_code ec;
-        acceptor_.close(ec);
-        open(bound_, ec);
-        if (ec) {
-            const auto wait = delay_.next();
-            log::limited(log::level::error, "status:reopen",
-                         log::str("status endpoint cannot re-create its socket on ", bound_, ": ",
-                                  ec.message(), " (trying again in ", wait.count(), " ms)"));
-            return schedule_retry(wait, true);
-        }
-        TB_LOG_WARN("status endpoint socket re-created on ", bound_);
-    }
-    do_accept();
 }
 
 bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connection>& w, const std::string& source) {
@@ -281,15 +236,7 @@ status_connection_owner::response endpoint_core::route(const request& req) {
 
 void endpoint_core::stop() {
     if (!stopped_.exchange(true)) {
-        auto close_acceptor = [self = shared_from_this()] {
-            boost::system::error_code ignored;
-            self->acceptor_.close(ignored);
-            self->timer_.cancel();
-        };
-        if (ioc_.stopped())
-            close_acceptor();  // no thread runs the loop: nothing can race with us
-        else
-            net::post(strand_, close_acceptor);
+        loop_->stop();  // inline when no thread runs the loop any more
 
         std::vector<std::shared_ptr<status_connection>> live;
         {
@@ -311,19 +258,17 @@ void endpoint_core::stop() {
 status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep,
                              status_handlers handlers)
     : impl_(std::make_shared<impl>(ioc, std::move(handlers))) {
-    boost::system::error_code ec;
-    impl_->open(ep, ec);
-    if (!ec) impl_->bound_ = impl_->acceptor_.local_endpoint(ec);
-    if (ec)
-        throw boost::system::system_error(
-            ec, "status endpoint " + ep.address().to_string() + ":" + std::to_string(ep.port()));
-    net::post(impl_->strand_, [self = impl_] { self->do_accept(); });
+    impl_->start(ep);
 }
 
 status_server::~status_server() { impl_->stop(); }
 
-tcp::endpoint status_server::local_endpoint() const { return impl_->bound_; }
+tcp::endpoint status_server::local_endpoint() const { return impl_->loop_->local_endpoint(); }
 
 void status_server::stop() { impl_->stop(); }
+
+void status_server::use_accept_operations(std::shared_ptr<accept_operations> ops, std::function<void()> applied) {
+    impl_->loop_->use_accept_operations(std::move(ops), std::move(applied));
+}
 
 }  // namespace tlsbroker::core

@@ -1,6 +1,8 @@
 // The small HTTP status endpoint (Boost.Beast): / (the page for people), /healthz, /status,
 // /metrics, POST /reload.
-// It knows nothing of listeners; the server hands it callbacks that render each page.
+// It knows nothing of listeners; the server hands it callbacks that render each page. Its
+// accept mechanism is the listeners' accept_loop; its accept errors are counted
+// (status_accept_errors_*).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "core/accept_loop.hpp"
 #include "core/counters.hpp"
 
 namespace tlsbroker::core {
@@ -40,6 +43,9 @@ public:
 
     boost::asio::ip::tcp::endpoint local_endpoint() const;
     void stop();  // closes the acceptor and every open status connection
+    // Tests: accepts are started by `ops` from the next arm on (a fault seam); `applied`
+    // runs once it is in place.
+    void use_accept_operations(std::shared_ptr<accept_operations> ops, std::function<void()> applied = {});
 
 private:
     struct impl;

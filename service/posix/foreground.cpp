@@ -4,14 +4,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <iostream>
 #include <thread>
 
-#include "config/loader.hpp"
 #include "core/log.hpp"
 #include "core/server.hpp"
 #include "service/platform.hpp"
-#include "version.hpp"
+#include "service/startup.hpp"
 
 namespace tlsbroker::service {
 
@@ -24,30 +22,22 @@ constexpr const char* default_config = "/etc/tlsbroker/tlsbroker.json";
 int run_platform(const options& opts) {
     log::init_console();
     const auto file = opts.config.empty() ? std::filesystem::path(default_config) : opts.config;
-    const auto loaded = config::load_file(file);
-    if (!loaded.ok()) {
-        for (const auto& e : loaded.errors) TB_LOG_ERROR(file.string(), ": ", e.to_string());
-        TB_LOG_ERROR("not started: the configuration has ", loaded.errors.size(), " problem(s)");
-        return 1;
-    }
-    try {
-        log::configure(loaded.config->log, true);
-    } catch (const std::exception& e) {
-        TB_LOG_ERROR("not started: log file: ", e.what());
-        return 1;
-    }
     // Writes to a peer that has gone must fail with EPIPE, not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
-
-    TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
-                loaded.config->effective_threads(), " threads)");
-    core::server srv(loaded.config);
-    try {
-        srv.start();
-    } catch (const std::exception& e) {
-        TB_LOG_ERROR("not started: ", e.what());
+    auto started = start_broker(file);
+    if (!started.server) {
+        // Every failed start exits 1 here (README, "Exit codes"); the Windows service reports
+        // the specific code to the SCM.
+        const auto& f = started.failure;
+        if (f.problems.empty()) {
+            TB_LOG_ERROR("not started: ", f.what);
+            return 1;
+        }
+        for (const auto& p : f.problems) TB_LOG_ERROR(file.string(), ": ", p);
+        TB_LOG_ERROR("not started: the configuration has ", f.problems.size(), " problem(s)");
         return 1;
     }
+    core::server& srv = *started.server;
 
     // Signals are watched on a small io_context of their own so that a busy or blocked
     // worker pool cannot delay shutdown.

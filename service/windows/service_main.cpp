@@ -15,17 +15,16 @@
 #include <memory>
 #include <mutex>
 
-#include "config/loader.hpp"
 #include "core/log.hpp"
 #include "core/server.hpp"
 #include "service/platform.hpp"
+#include "service/startup.hpp"
 #include "service/windows/event_log.hpp"
 #include "service/windows/exit_codes.hpp"
 #include "service/windows/perf_provider.hpp"
 #include "service/windows/reload_worker.hpp"
 #include "service/windows/service_config.hpp"
 #include "service/windows/start_check.hpp"
-#include "version.hpp"
 
 namespace tlsbroker::service {
 
@@ -68,11 +67,6 @@ std::filesystem::path default_config_path() {
     return base / "tlsbroker" / "tlsbroker.json";
 }
 
-struct start_failure {
-    unsigned long code;
-    std::string what;
-};
-
 // Wait hints (ms) for the start steps: each bounds the step that follows a checkpoint.
 constexpr DWORD hint_read_config = 10000;
 constexpr DWORD hint_open_log = 10000;
@@ -83,54 +77,40 @@ void start_progress(bool console, DWORD next_hint_ms) {
     if (!console) report(SERVICE_START_PENDING, NO_ERROR, 0, next_hint_ms);
 }
 
-// Loads the config and starts the server; on failure returns the exit code and reason.
-// As a service, refuses a config, key or folder that a non-admin may change before using it.
-std::unique_ptr<core::server> start_broker(const std::filesystem::path& file, bool console, start_failure& failure) {
-    const auto loaded = config::load_file(file);
-    if (!loaded.ok()) {
-        std::string all;
-        for (const auto& e : loaded.errors) all += (all.empty() ? " " : "; ") + e.to_string();
-        failure = {exit_code::config_invalid, "configuration " + file.string() + " is invalid:" + all};
-        return nullptr;
-    }
-    file_check check;
-    if (!console) {
-        check = check_config_files(file, *loaded.config);
-        if (check.refused) {
-            failure = {exit_code::config_insecure, check.reason};
-            return nullptr;
+// The shared start-up sequence (service/startup.hpp) with what only Windows adds: as a
+// service, a config, key or folder that a non-admin may change is refused before it is
+// used; START_PENDING checkpoints; the Event Log; the preshutdown timeout check.
+startup start_windows_broker(const std::filesystem::path& file, bool console) {
+    auto check = std::make_shared<file_check>();
+    startup_hooks hooks;
+    hooks.console = console;
+    hooks.check_config = [console, check](const std::filesystem::path& f,
+                                          const config::broker_config& cfg) -> std::optional<startup_failure> {
+        if (!console) {
+            *check = check_config_files(f, cfg);
+            if (check->refused)
+                return startup_failure{static_cast<int>(exit_code::config_insecure), check->reason, {}};
         }
-    }
-    start_progress(console, hint_open_log);
-    try {
-        log::configure(loaded.config->log, console);
-    } catch (const std::exception& e) {
-        failure = {exit_code::log_failed, std::string("log file: ") + e.what()};
-        return nullptr;
-    }
-    if (!console) enable_event_log();
-    start_progress(console, hint_bind);
-    if (check.skipped) TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
-    for (const auto& w : check.warnings) TB_LOG_WARN(w);
-    TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
-                loaded.config->effective_threads(), " threads)");
-    if (!console) {
+        start_progress(console, hint_open_log);
+        return std::nullopt;
+    };
+    hooks.log_opened = [console, check] {
+        if (!console) enable_event_log();
+        start_progress(console, hint_bind);
+        if (check->skipped) TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
+        for (const auto& w : check->warnings) TB_LOG_WARN(w);
+    };
+    hooks.before_server = [console](const config::broker_config& cfg) {
+        if (console) return;
         const auto preshutdown = preshutdown_timeout_ms();
-        const auto need = longest_drain_ms(*loaded.config) + preshutdown_margin_ms;
+        const auto need = longest_drain_ms(cfg) + preshutdown_margin_ms;
         if (preshutdown && *preshutdown < need)
             TB_LOG_WARN("the preshutdown timeout (", *preshutdown, " ms) is shorter than timeouts.drain_ms + ",
                         preshutdown_margin_ms, " ms (", need,
                         " ms): connections may be cut at system shutdown; run tlsbroker.exe --configure-service "
                         "on the config folder");
-    }
-    auto srv = std::make_unique<core::server>(loaded.config);
-    try {
-        srv->start();
-    } catch (const std::exception& e) {
-        failure = {exit_code::start_failed, e.what()};
-        return nullptr;
-    }
-    return srv;
+    };
+    return start_broker(file, hooks);
 }
 
 DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID) {
@@ -164,10 +144,12 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     log::init_console(log::level::info);
     enable_event_log();
     const auto file = g.opts.config.empty() ? default_config_path() : g.opts.config;
-    start_failure failure{};
-    auto srv = start_broker(file, false, failure);
+    auto started = start_windows_broker(file, false);
+    auto& srv = started.server;
     if (!srv) {
-        if (failure.code == exit_code::config_invalid || failure.code == exit_code::config_insecure) {
+        const auto& failure = started.failure;
+        const auto code = static_cast<unsigned long>(failure.code);
+        if (code == exit_code::config_invalid || code == exit_code::config_insecure) {
             // No usable log settings: write where the default config would put its log.
             config::log_config fallback;
             fallback.file = file.parent_path() / "tlsbroker.log";
@@ -179,7 +161,7 @@ void WINAPI service_main(DWORD, LPWSTR*) {
         }
         TB_LOG_ERROR("service not started (exit code ", failure.code, "): ", failure.what);
         log::shutdown();
-        report(SERVICE_STOPPED, NO_ERROR, failure.code);
+        report(SERVICE_STOPPED, NO_ERROR, static_cast<DWORD>(failure.code));
         return;
     }
     perf_provider perf;
@@ -228,10 +210,10 @@ BOOL WINAPI console_handler(DWORD type) {
 int run_console(const options& opts) {
     log::init_console(log::level::info);
     const auto file = opts.config.empty() ? default_config_path() : opts.config;
-    start_failure failure{};
-    auto srv = start_broker(file, true, failure);
+    auto started = start_windows_broker(file, true);
+    auto& srv = started.server;
     if (!srv) {
-        TB_LOG_ERROR("not started: ", failure.what);
+        TB_LOG_ERROR("not started: ", started.failure.what);
         return 1;
     }
     perf_provider perf;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/listener.hpp"
+#include "support/accept_faults.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
@@ -35,7 +36,7 @@ TEST(watchdog_recreate, under_load_keeps_every_queued_connection) {
         ASSERT_TRUE(c.connect(broker.port()) && round_trip(c, "before"));
     }
     // The next accept is lost: from here connections wait in the kernel's queue.
-    l->faults().lose_next_arm = true;
+    test::inject_accept_faults(*l)->lose_next_arm();
     {
         test::tls_client c;
         ASSERT_TRUE(c.connect(broker.port()) && round_trip(c, "taken; the next accept is lost"));

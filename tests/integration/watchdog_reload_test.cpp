@@ -5,6 +5,7 @@
 
 #include "config/loader.hpp"
 #include "core/listener.hpp"
+#include "support/accept_faults.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/test_certs.hpp"
@@ -27,7 +28,7 @@ TEST(watchdog_reload, the_replaced_watchdog_does_nothing_after_the_reload) {
 
     // Freeze the old listener's accept, so that its watchdog's next canary waits in the queue.
     auto old = broker.server().listener_at(0);
-    old->faults().lose_next_arm = true;
+    test::inject_accept_faults(*old)->lose_next_arm();
     {
         test::tls_client c;
         std::string got;

@@ -1,7 +1,6 @@
 // The watchdog detects a stalled accept path and heals it (re-arm, then re-create), or
 // reports it unrecoverable; probes never distort client counters.
 #include <gtest/gtest.h>
-
 #include <linux/filter.h>
 #include <sys/socket.h>
 
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "core/listener.hpp"
+#include "support/accept_faults.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
@@ -39,7 +39,7 @@ TEST(watchdog, dropped_rearm_is_detected_and_healed_by_step_1) {
     test::echo_backend backend;
     test::broker_harness broker(backend.port(), fast_watchdog());
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
-    broker.server().listener_at(0)->faults().drop_rearm = true;
+    test::inject_accept_faults(*broker.server().listener_at(0))->drop_next_arm();
     ASSERT_TRUE(round_trip(broker.port(), "taken, then the accept chain breaks"));
     const auto t0 = std::chrono::steady_clock::now();
     // Within two probe intervals the stall is found and step 1 heals it.
@@ -100,8 +100,7 @@ TEST(watchdog, unrecoverable_turns_healthz_503) {
     test::broker_harness broker(backend.port(), fast_watchdog("report"));
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
     auto l = broker.server().listener_at(0);
-    l->faults().fail_code = ECONNABORTED;
-    l->faults().fail_next = 1 << 30;  // every accept fails, across re-creation too
+    test::inject_accept_faults(*l)->fail_next(1 << 30, ECONNABORTED);  // every accept fails, across re-creation too
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::recoveries_unrecoverable) == 1; }, 10s));
     EXPECT_EQ(broker.counter(core::counter::recoveries_rearm), 1u);
     EXPECT_EQ(broker.counter(core::counter::recoveries_recreate), 1u);
@@ -118,8 +117,7 @@ TEST(watchdog, unrecoverable_with_exit_ends_run_with_a_nonzero_code) {
     test::broker_harness broker(backend.port(), fast_watchdog("exit"));
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
     auto l = broker.server().listener_at(0);
-    l->faults().fail_code = ECONNABORTED;
-    l->faults().fail_next = 1 << 30;
+    test::inject_accept_faults(*l)->fail_next(1 << 30, ECONNABORTED);
     ASSERT_TRUE(test::wait_until([&] { return broker.finished(); }, 15s));
     EXPECT_NE(broker.stop(), 0);
 }
@@ -172,7 +170,7 @@ TEST(watchdog, accept_queue_that_is_not_drained_is_a_stall) {
                                                {"probe_timeout_ms", 200}, {"on_unrecoverable", "report"}}}});
     ASSERT_TRUE(round_trip(broker.port(), "before"));
     const auto probes_before = broker.counter(core::counter::probes_ok);
-    broker.server().listener_at(0)->faults().lose_next_arm = true;
+    test::inject_accept_faults(*broker.server().listener_at(0))->lose_next_arm();
     ASSERT_TRUE(round_trip(broker.port(), "taken; the next accept is lost"));
     test::tls_client waiting;
     waiting.set_timeout(5s);

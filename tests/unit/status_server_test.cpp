@@ -3,17 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <functional>
-#include <mutex>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "core/log.hpp"
+#include "support/accept_faults.hpp"
 #include "support/wait.hpp"
 
 #if defined(__linux__)
@@ -291,12 +292,40 @@ TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
 
     ASSERT_FALSE(connect_ec) << connect_ec.message();
     EXPECT_TRUE(saw_error);
-    EXPECT_TRUE(cap.contains("accepting again in"));
+    EXPECT_TRUE(cap.contains("backing off"));
+    EXPECT_GE(s.count(core::counter::status_accept_errors_resource), 1u);
     // Descriptors are back: the queued connection is accepted and served.
     EXPECT_EQ(c.request(get("/healthz")).result_int(), 200u);
     EXPECT_EQ(once(port, get("/healthz")).result_int(), 200u);
 }
 #endif
+
+TEST(status_server, accept_errors_are_counted_by_class_and_it_serves_on) {
+    running_server s;
+    const auto port = s.port();
+    auto faults = test::inject_accept_faults(*s.server);
+    // The accept armed before the faults went in is a real one: let a request take it.
+    ASSERT_EQ(once(port, get("/healthz")).result_int(), 200u);
+    const struct {
+        int code;
+        core::counter counted;
+    } cases[] = {{test::accept_connection_error, core::counter::status_accept_errors_connection},
+                 {test::accept_resource_error, core::counter::status_accept_errors_resource},
+                 {test::accept_listener_error, core::counter::status_accept_errors_listener}};
+    for (const auto& c : cases) {
+        faults->fail_next(1, c.code);
+        client victim;  // its connection is taken by the failing accept and closed
+        ASSERT_FALSE(victim.connect(port));
+        ASSERT_TRUE(test::wait_until([&] { return s.count(c.counted) == 1; }, 5s)) << c.code;
+        ASSERT_TRUE(test::wait_until([&] { return faults->failures_left() == 0; }, 5s));
+    }
+    EXPECT_EQ(s.count(core::counter::status_accept_errors_connection), 1u);
+    EXPECT_EQ(s.count(core::counter::status_accept_errors_resource), 1u);
+    EXPECT_EQ(s.count(core::counter::status_accept_errors_listener), 1u);
+    // Backed off and re-created on the same port: it still serves.
+    EXPECT_EQ(s.server->local_endpoint().port(), port);
+    EXPECT_TRUE(test::wait_until([&] { return once(port, get("/healthz")).result_int() == 200; }, 5s));
+}
 
 TEST(status_server, a_request_from_a_web_page_is_refused) {
     running_server s;
