@@ -182,7 +182,23 @@ void accept_loop::on_accept(const boost::system::error_code& ec, tcp::socket soc
     backoff_.reset();
     accepts_.fetch_add(1);
     owner->on_connection(std::move(socket));
+    take_queued(*owner);
     return do_arm();
+}
+
+void accept_loop::take_queued(accept_loop_owner& owner) {
+    if (options_.batch <= 1) return;
+    boost::system::error_code ec;
+    if (!acceptor_.non_blocking()) acceptor_.non_blocking(true, ec);
+    for (std::size_t i = 1; i < options_.batch && !ec && !stopping_ && owner.may_arm(); ++i) {
+        tcp::socket more(next_socket_executor());
+        acceptor_.accept(more, ec);
+        // would_block: the queue is empty. Any other error is met again by the next
+        // overlapped accept, which classifies it (and backs off where it must).
+        if (ec) break;
+        accepts_.fetch_add(1);
+        owner.on_connection(std::move(more));
+    }
 }
 
 // A completion from a socket since replaced: it arms nothing (the state belongs to the new

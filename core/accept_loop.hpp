@@ -85,7 +85,22 @@ struct accept_loop_options {
     bool v6_only = true;  // an IPv6 address binds IPv6 only
     // The executor each accepted socket runs on (default: a new strand on the loop's context).
     std::function<boost::asio::any_io_executor()> socket_executor;
+    // Connections taken per accept completion: after the one the completion brought, up to
+    // batch - 1 more that already wait in the queue, with non-blocking accepts (HAProxy's
+    // maxaccept, nginx's multi_accept). 1: none.
+    std::size_t batch = 1;
 };
+
+// The listeners' accept batch. Windows: 32. Under Wine an overlapped accept completes only
+// when the Wine server's poll loop comes round, one connection per round, and at the site
+// load that left hundreds of connections in the kernel's queue while the broker was half
+// idle; a non-blocking accept is served at once. POSIX: 1, the reactor accepts as soon as
+// the socket is readable.
+#ifdef _WIN32
+inline constexpr std::size_t listener_accept_batch = 32;
+#else
+inline constexpr std::size_t listener_accept_batch = 1;
+#endif
 
 class accept_loop : public std::enable_shared_from_this<accept_loop> {
 public:
@@ -141,6 +156,8 @@ private:
     void on_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket, std::uint64_t generation);
     void on_stale_accept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
     void on_failed_accept(const boost::system::error_code& ec);
+    // Takes up to options_.batch - 1 connections already queued (non-blocking accepts).
+    void take_queued(accept_loop_owner& owner);
     void schedule_retry(std::chrono::milliseconds delay, bool recreate);
     void on_retry(const boost::system::error_code& ec, bool recreate, std::uint64_t seq);
     void cancel_retry();

@@ -33,7 +33,8 @@ listener::listener(event_loops& loops, config::config_ptr root, std::size_t inde
       registry_(std::move(registry)),
       loop_(std::make_shared<accept_loop>(
           ioc_, accept_loop_options{"listener '" + cfg_->name + "'", cfg_->name, static_cast<int>(cfg_->backlog), true,
-                                    [&loops] { return asio::any_io_executor(asio::make_strand(loops.next())); }})),
+                                    [&loops] { return asio::any_io_executor(asio::make_strand(loops.next())); },
+                                    listener_accept_batch})),
       drain_timer_(loop_->strand()) {}
 
 listener::~listener() { loop_->stop(); }

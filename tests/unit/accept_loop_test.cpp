@@ -38,12 +38,13 @@ struct recording_owner : core::accept_loop_owner {
     std::vector<stamped> events;
     std::vector<tcp::socket> sockets;
     std::atomic<bool> room{true};
+    std::atomic<std::size_t> max_connections{static_cast<std::size_t>(-1)};
 
     void on_connection(tcp::socket socket) override {
         std::lock_guard lock(mu);
         sockets.push_back(std::move(socket));
     }
-    bool may_arm() override { return room.load(); }
+    bool may_arm() override { return room.load() && connections() < max_connections.load(); }
     void on_event(accept_event e) override {
         std::lock_guard lock(mu);
         events.push_back({e, std::chrono::steady_clock::now()});
@@ -74,9 +75,9 @@ struct running_loop {
     std::shared_ptr<core::accept_loop> loop;
     std::thread thread;
 
-    explicit running_loop(bool open = true) {
-        loop =
-            std::make_shared<core::accept_loop>(ioc, core::accept_loop_options{"test loop", "test-loop", 64, true, {}});
+    explicit running_loop(bool open = true, std::size_t batch = 1) {
+        loop = std::make_shared<core::accept_loop>(
+            ioc, core::accept_loop_options{"test loop", "test-loop", 64, true, {}, batch});
         loop->set_owner(owner);
         loop->set_endpoint({net::ip::make_address("127.0.0.1"), 0});
         if (open) loop->open();
@@ -291,4 +292,47 @@ TEST(accept_loop, owner_gone_stops_the_loop) {
     client a;
     ASSERT_FALSE(a.connect(r.port()));
     EXPECT_TRUE(test::wait_until([&] { return r.loop->state() == listener_state::stopped; }, 5s));
+}
+
+TEST(accept_loop, a_completion_takes_what_already_waits_in_the_queue_up_to_its_batch) {
+    running_loop r(true, 4);
+    // Six connections wait in the queue before the first accept is armed.
+    std::vector<std::unique_ptr<client>> clients;
+    for (int i = 0; i < 6; ++i) {
+        clients.push_back(std::make_unique<client>());
+        ASSERT_FALSE(clients.back()->connect(r.port()));
+    }
+    // A rearm seam counts the overlapped accepts the loop starts.
+    struct counting : core::accept_operations {
+        std::shared_ptr<core::accept_operations> real = core::default_accept_operations();
+        std::atomic<int> started{0};
+        bool start(tcp::acceptor& a, const net::any_io_executor& ex, handler done) override {
+            ++started;
+            return real->start(a, ex, std::move(done));
+        }
+    };
+    auto ops = std::make_shared<counting>();
+    std::atomic<bool> applied{false};
+    r.loop->use_accept_operations(ops, [&] { applied = true; });
+    ASSERT_TRUE(test::wait_until([&] { return applied.load(); }, 5s));
+    r.loop->start();
+    ASSERT_TRUE(test::wait_until([&] { return r.owner->connections() == 6; }, 5s));
+    // The first completion took 4 (1 + 3 queued), the second the other 2: two overlapped
+    // accepts served six connections, and a third is outstanding.
+    EXPECT_TRUE(test::wait_until([&] { return ops->started.load() == 3; }, 5s)) << ops->started.load();
+    EXPECT_EQ(r.loop->progress().accepts, 6u);
+    EXPECT_EQ(r.loop->state(), listener_state::accepting);
+}
+
+TEST(accept_loop, a_batch_stops_at_the_limit) {
+    running_loop r(true, 8);
+    std::vector<std::unique_ptr<client>> clients;
+    for (int i = 0; i < 5; ++i) {
+        clients.push_back(std::make_unique<client>());
+        ASSERT_FALSE(clients.back()->connect(r.port()));
+    }
+    r.owner->max_connections = 3;
+    r.loop->start();
+    ASSERT_TRUE(test::wait_until([&] { return r.loop->state() == listener_state::paused_at_limit; }, 5s));
+    EXPECT_EQ(r.owner->connections(), 3u);  // the other two wait in the queue
 }
