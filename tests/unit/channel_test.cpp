@@ -11,6 +11,8 @@
 #include <chrono>
 #include <string>
 
+#include "support/socket_pair.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -23,14 +25,7 @@ struct channel_test : ::testing::Test {
     tcp::socket peer{ioc};
     std::unique_ptr<channel> io;
 
-    void SetUp() override {
-        tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-        peer.connect(acc.local_endpoint());
-        tcp::socket s(ioc);
-        acc.accept(s);
-        s.non_blocking(true);
-        io = std::make_unique<channel>(std::move(s));
-    }
+    void SetUp() override { io = std::make_unique<channel>(tlsbroker::test::accepted_side(ioc, peer)); }
 
     // Runs handlers until `done` or 5 s pass.
     bool run_until(const bool& done) {

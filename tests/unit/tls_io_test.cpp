@@ -15,6 +15,7 @@
 
 #include "core/channel.hpp"
 #include "core/tls_context.hpp"
+#include "support/socket_pair.hpp"
 #include "support/test_certs.hpp"
 #include "support/wait.hpp"
 
@@ -43,12 +44,7 @@ struct tls_io_test : ::testing::Test {
         cfg.private_key = cert.key;
         ctx = std::make_unique<tlsbroker::core::tls_context>(cfg);
 
-        tcp::acceptor acc(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-        peer.connect(acc.local_endpoint());
-        tcp::socket s(ioc);
-        acc.accept(s);
-        s.non_blocking(true);
-        io = std::make_unique<channel>(std::move(s));
+        io = std::make_unique<channel>(tlsbroker::test::accepted_side(ioc, peer));
         server = tlsbroker::core::make_server_ssl(ctx->native(), *io);
         client = SSL_new(client_ctx);
         SSL_set_fd(client, static_cast<int>(peer.native_handle()));
