@@ -91,11 +91,10 @@ struct accept_loop_options {
     std::size_t batch = 1;
 };
 
-// The listeners' accept batch. Windows: 32. Under Wine an overlapped accept completes only
-// when the Wine server's poll loop comes round, one connection per round, and at the site
-// load that left hundreds of connections in the kernel's queue while the broker was half
-// idle; a non-blocking accept is served at once. POSIX: 1, the reactor accepts as soon as
-// the socket is readable.
+// The listeners' accept batch. Windows: 32. Under Wine, overlapped accepts completed far more
+// slowly than the site load's connects arrived: hundreds of connections waited in the
+// kernel's queue while the broker was half idle; a non-blocking accept is served at once.
+// POSIX: 1, the reactor accepts as soon as the socket is readable.
 #ifdef _WIN32
 inline constexpr std::size_t listener_accept_batch = 32;
 #else
