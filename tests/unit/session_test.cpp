@@ -66,9 +66,13 @@ private:
 class session_test : public ::testing::Test {
 protected:
     void SetUp() override { dir_ = test::make_temp_dir("session"); }
-    // The loop goes first: sessions still pending are destroyed while what they point at lives.
+    // The loop goes before the rest: sessions still pending are destroyed while what they
+    // point at lives. The backend set's timers must go while the loop's io_context lives: the
+    // fixture lets go of the set first (sessions that still hold it let go of it as the loop
+    // destroys them).
     void TearDown() override {
         if (backends_) backends_->stop_checks();
+        backends_.reset();
         acceptor_.reset();
         loop_.reset();
     }
