@@ -2,7 +2,7 @@
 # Everything runs on 127.0.0.1; every wait has a deadline.
 
 BUILD_DIR=${BUILD_DIR:-build/linux}
-TLSBROKER=$BUILD_DIR/service/tlsbroker
+TLSBROKER=${TLSBROKER:-$BUILD_DIR/service/tlsbroker}  # TLSBROKER=path compares another build
 LOADGEN=$BUILD_DIR/tests/loadgen/tlsbroker-loadgen
 ECHO_SERVER=$BUILD_DIR/tests/loadgen/tlsbroker-echo
 
