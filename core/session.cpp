@@ -151,9 +151,12 @@ void session::step(pump& p) {
             const auto r = write(p.to, p.buf.get() + p.off, p.len - p.off);
             if (r.status == io_status::ok) {
                 p.off += r.bytes;
-                p.stalled_since = clock::time_point::max();
                 last_activity_ = clock::now();
                 if (p.off == p.len) {
+                    // Only a buffer taken whole ends a stall: a peer that takes a little now
+                    // and then (a trickle, or window probes) never lets it drain, and is as
+                    // stuck as one that takes nothing.
+                    p.stalled_since = clock::time_point::max();
                     p.buf.reset();
                     p.len = p.off = 0;
                 }
