@@ -23,17 +23,15 @@ io_result channel::read(char* data, std::size_t size) {
         unread_.erase(0, n);
         return {io_status::ok, n, {}};
     }
-#ifdef _WIN32
     // A read that came back short emptied the socket: the next one would only say "would
-    // block" (a system call, and under Wine a round trip to its server). Wait instead; the
-    // zero-byte receive completes at once when more has arrived in the meantime.
+    // block" (a system call, and under Wine a round trip to its server). Wait instead: the
+    // wait itself finds data that arrived in the meantime (on POSIX the reactor re-arms the
+    // socket's readiness with epoll_ctl, which reports data already there; on Windows the
+    // zero-byte receive completes at once).
     if (drained_) return {io_status::want_read, 0, {}};
-#endif
     boost::system::error_code ec;
     const auto n = socket_.read_some(asio::buffer(data, size), ec);
-#ifdef _WIN32
     if (!ec && n < size) drained_ = true;
-#endif
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_read, 0, {}};
     if (ec == asio::error::eof) {

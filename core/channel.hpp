@@ -3,7 +3,10 @@
 // platforms differ.
 //
 // - POSIX (epoll readiness): read() and write() are non-blocking calls, and wait() is the
-//   socket's async_wait.
+//   socket's async_wait. After a short read the socket is known to be empty, so the next
+//   read() says want_read without the system call that would only fail with EAGAIN: Asio
+//   re-arms the socket (epoll_ctl) for every async_wait, and that call reports data that
+//   arrived in between, so one system call does the work of two.
 // - Windows (I/O completion port): read() is a non-blocking recv. Waiting to read is a
 //   zero-byte overlapped WSARecv, which completes when data has arrived, so an idle
 //   connection pins no buffer. After a short read the socket is known to be empty, so the
@@ -47,7 +50,9 @@ public:
     void set_owner(std::weak_ptr<void> owner);
 
     // Non-blocking. read: ok (bytes > 0), want_read, eof or error. write: ok (bytes taken,
-    // possibly fewer than offered), want_write or error.
+    // possibly fewer than offered), want_write or error. After want_read or want_write the
+    // caller waits (wait()) before it tries again: a read after a short one says want_read
+    // without asking the socket until a wait has been started.
     io_result read(char* data, std::size_t size);
     io_result write(const char* data, std::size_t size);
 
@@ -88,6 +93,7 @@ private:
     socket_type socket_;
     boost::system::error_code last_error_;
     bool at_eof_ = false;
+    bool drained_ = false;  // the last read took everything the socket had
     std::string unread_;
 #ifdef _WIN32
     void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
@@ -98,7 +104,6 @@ private:
     std::weak_ptr<void> owner_;
     std::unique_ptr<char[]> out_;  // bytes taken by write() and not yet sent
     bool sending_ = false;
-    bool drained_ = false;  // the last read took everything the socket had
     bool batching_ = false;
     std::vector<std::function<void(const boost::system::error_code&)>> write_waiters_;
 #endif
@@ -121,6 +126,7 @@ void channel::wait(io_status want, Handler&& h) {
         [h = std::forward<Handler>(h)](const boost::system::error_code& ec, std::size_t) mutable { h(ec); });
     start_receive_wait(op);
 #else
+    if (want == io_status::want_read) drained_ = false;
     socket_.async_wait(want == io_status::want_read ? socket_type::wait_read : socket_type::wait_write,
                        std::forward<Handler>(h));
 #endif

@@ -3,6 +3,7 @@
 #include "core/channel.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -56,6 +57,33 @@ TEST_F(channel_test, read_wants_more_until_data_arrives_then_the_wait_completes)
     ASSERT_EQ(r.status, io_status::ok);
     EXPECT_EQ(std::string(buf, r.bytes), "hello");
     EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::want_read);
+}
+
+// After a short read the socket is known to be empty: the next read says want_read without
+// a system call (it would only fail with EAGAIN), even when data has arrived since, and the
+// wait finds that data at once.
+TEST_F(channel_test, a_short_read_drains_the_channel_until_the_next_wait) {
+    char buf[64];
+    asio::write(peer, asio::buffer(std::string("one")));
+    bool woke = false;
+    io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });
+    ASSERT_TRUE(run_until(woke));
+    auto r = io->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, io_status::ok);
+    EXPECT_EQ(std::string(buf, r.bytes), "one");
+    asio::write(peer, asio::buffer(std::string("two")));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    int queued = 0;
+    while (queued < 3 && std::chrono::steady_clock::now() < until)
+        ::ioctl(static_cast<int>(io->socket().native_handle()), FIONREAD, &queued);
+    ASSERT_EQ(queued, 3);
+    EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::want_read) << "read the socket after a short read";
+    woke = false;
+    io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });
+    ASSERT_TRUE(run_until(woke)) << "the wait did not find the data that arrived before it";
+    r = io->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, io_status::ok);
+    EXPECT_EQ(std::string(buf, r.bytes), "two");
 }
 
 TEST_F(channel_test, a_full_socket_wants_write_and_the_wait_ends_when_the_peer_reads) {
