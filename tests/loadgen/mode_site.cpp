@@ -205,6 +205,7 @@ int run_site(run_context& rc) {
     rc.out.put("vanished_reaped", static_cast<std::uint64_t>(st.vanished_reaped));
     const auto p = st.reap.other.percentiles();
     rc.out.put("reap_p50_ms", p[0]);
+    rc.out.put("reap_p99_ms", p[2]);
     rc.out.put("reap_max_ms", p[3]);
     put_figures(rc.out, st.f, "");
     return (st.f.failed || st.exchange_failures || !in_time) ? 1 : 0;
