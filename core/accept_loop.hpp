@@ -93,7 +93,8 @@ struct accept_loop_options {
 
 // The listeners' accept batch. Windows: 32. Under Wine, overlapped accepts completed far more
 // slowly than the site load's connects arrived: hundreds of connections waited in the
-// kernel's queue while the broker was half idle; a non-blocking accept is served at once.
+// kernel's queue while the broker was half idle (Wine's server completes one pending accept
+// per round of its poll loop); a non-blocking accept is served at once.
 // POSIX: 1, the reactor accepts as soon as the socket is readable.
 #ifdef _WIN32
 inline constexpr std::size_t listener_accept_batch = 32;
