@@ -3,8 +3,9 @@
 # completion-based TLS relay (tests/windows/reference_relay.cpp: asio::ssl::stream,
 # async_read_some/async_write, 64 KiB buffers, one completion port, 2 threads), one after the
 # other with the same load and the same echo backend, so that what Wine itself allows shows
-# beside what the broker does. Neither side reaps stalled writers here (the broker runs with
-# write_stall_ms and idle_ms of 600 s), so both relay the same bytes for them.
+# beside what the broker does. Neither side reaps stalled writers or times out handshakes
+# here (the broker runs with handshake_ms, write_stall_ms and idle_ms of 600 s; the relay has
+# no timeouts), so both relay the same bytes for them.
 # Usage: scripts/soak-wine-reference.sh [--clients N (1000)] [--seconds S (60)] [--stalled F (0.10)] [--no-build]
 # Prints connects (failed), connect p50/p99, exchanges (failed) per server; output in
 # build/soak-wine-reference/.
@@ -44,7 +45,7 @@ cat >"$out/tlsbroker.json" <<JSON
     "connection_log": false,
     "tls": { "certificate": "server.crt", "private_key": "server.key" },
     "backend": { "address": "127.0.0.1:$port_echo" },
-    "timeouts": { "handshake_ms": 10000, "idle_ms": 600000, "write_stall_ms": 600000, "half_close_ms": 10000 }
+    "timeouts": { "handshake_ms": 600000, "idle_ms": 600000, "write_stall_ms": 600000, "half_close_ms": 10000 }
   }]
 }
 JSON
