@@ -125,15 +125,8 @@ struct listener_config {
     // SO_RCVBUF and SO_SNDBUF of the client and the backend socket; 0: the system's default
     // (autotuned, megabytes on a busy link). The cap bounds what a peer that stops reading
     // makes the broker move before the write stall shows, and the kernel memory each
-    // connection can pin. Windows: 0 by default. Windows sizes its send buffers itself
-    // (fixing SO_SNDBUF turns that off), and under Wine fixed buffers made overlapped sends
-    // to a peer that stopped reading retry without end (thousands of failed sends a second,
-    // each a round trip to Wine's server), which starved every other connection.
-#ifdef _WIN32
-    std::uint32_t socket_buffer_bytes = 0;
-#else
+    // connection can pin.
     std::uint32_t socket_buffer_bytes = 256 * 1024;
-#endif
 };
 
 struct watchdog_config {
