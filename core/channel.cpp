@@ -136,7 +136,6 @@ void channel::on_sent(const boost::system::error_code& ec) {
 }
 
 void channel::start_receive_wait(asio::windows::overlapped_ptr& op) {
-    drained_ = false;
     WSABUF none{0, nullptr};
     DWORD received = 0;
     DWORD flags = 0;

@@ -2,15 +2,15 @@
 // (session.cpp) is the same on every platform; this class is the only place where the
 // platforms differ.
 //
+// Both: after a short read the socket is known to be empty, so the next read() says
+// want_read without the system call that would only fail (EAGAIN), until a wait starts.
+//
 // - POSIX (epoll readiness): read() and write() are non-blocking calls, and wait() is the
-//   socket's async_wait. After a short read the socket is known to be empty, so the next
-//   read() says want_read without the system call that would only fail with EAGAIN: Asio
-//   re-arms the socket (epoll_ctl) for every async_wait, and that call reports data that
-//   arrived in between, so one system call does the work of two.
+//   socket's async_wait. Asio re-arms the socket (epoll_ctl) for every async_wait, and that
+//   call reports data that arrived in between, so one system call does the work of two.
 // - Windows (I/O completion port): read() is a non-blocking recv. Waiting to read is a
 //   zero-byte overlapped WSARecv, which completes when data has arrived, so an idle
-//   connection pins no buffer. After a short read the socket is known to be empty, so the
-//   next read() says want_read without the system call. A write that the socket cannot take at once is copied and
+//   connection pins no buffer. A write that the socket cannot take at once is copied and
 //   finished by an overlapped send; waiting to write is waiting for that send. Nothing here
 //   uses async_wait, which Asio serves on Windows with a select() thread over every socket.
 //
@@ -111,6 +111,7 @@ private:
 
 template <class Handler>
 void channel::wait(io_status want, Handler&& h) {
+    if (want == io_status::want_read) drained_ = false;  // the wait finds what arrives from here on
 #ifdef _WIN32
     if (want == io_status::want_write) {
         if (sending_) {
@@ -126,7 +127,6 @@ void channel::wait(io_status want, Handler&& h) {
         [h = std::forward<Handler>(h)](const boost::system::error_code& ec, std::size_t) mutable { h(ec); });
     start_receive_wait(op);
 #else
-    if (want == io_status::want_read) drained_ = false;
     socket_.async_wait(want == io_status::want_read ? socket_type::wait_read : socket_type::wait_write,
                        std::forward<Handler>(h));
 #endif
