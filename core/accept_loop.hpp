@@ -89,6 +89,10 @@ struct accept_loop_options {
     // batch - 1 more that already wait in the queue, with non-blocking accepts (HAProxy's
     // maxaccept, nginx's multi_accept). 1: none.
     std::size_t batch = 1;
+    // Called on every listening socket the loop makes (first open, adoption, re-creation)
+    // before it listens; throws boost::system::system_error to refuse the socket. The
+    // listeners set their connection options here where accepted sockets inherit them.
+    std::function<void(boost::asio::ip::tcp::acceptor&)> prepare_socket;
 };
 
 // The listeners' accept batch. Windows: 32. Under Wine, overlapped accepts completed far more

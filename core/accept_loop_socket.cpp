@@ -42,6 +42,7 @@ tcp::acceptor accept_loop::make_acceptor(bool share_port) {
         const auto fd = adopted_;
         adopted_ = -1;
         a.assign(ep.protocol(), static_cast<tcp::acceptor::native_handle_type>(fd));
+        if (options_.prepare_socket) options_.prepare_socket(a);
         a.listen(options_.backlog);
         return a;
     }
@@ -56,6 +57,7 @@ tcp::acceptor accept_loop::make_acceptor(bool share_port) {
         if (!set_port_sharing(a, true, ec)) throw boost::system::system_error(ec, "SO_REUSEPORT");
     }
     if (ep.address().is_v6() && options_.v6_only) a.set_option(asio::ip::v6_only(true));
+    if (options_.prepare_socket) options_.prepare_socket(a);
     a.bind(ep);
     a.listen(options_.backlog);
     return a;

@@ -4,6 +4,11 @@
 #include <algorithm>
 #include <cstring>
 
+#ifdef __linux__
+#include <sys/socket.h>
+#include <cerrno>
+#endif
+
 namespace tlsbroker::core {
 
 namespace asio = boost::asio;
@@ -13,6 +18,47 @@ namespace {
 bool would_block(const boost::system::error_code& ec) {
     return ec == asio::error::would_block || ec == asio::error::try_again;
 }
+
+// Linux: recv/send with MSG_DONTWAIT, so that a socket works here whether or not it was
+// switched to non-blocking mode (accepted sockets are not: see socket_options.hpp).
+#ifdef __linux__
+std::size_t receive_some(asio::ip::tcp::socket& s, char* data, std::size_t size, boost::system::error_code& ec) {
+    ec.clear();
+    if (size == 0) return 0;
+    for (;;) {
+        const auto n = ::recv(s.native_handle(), data, size, MSG_DONTWAIT);
+        if (n > 0) return static_cast<std::size_t>(n);
+        if (n == 0) {
+            ec = asio::error::eof;
+            return 0;
+        }
+        if (errno == EINTR) continue;
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+}
+
+std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size, boost::system::error_code& ec) {
+    ec.clear();
+    if (size == 0) return 0;
+    for (;;) {
+        const auto n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        ec.assign(errno, boost::system::system_category());
+        return 0;
+    }
+}
+#else
+std::size_t receive_some(asio::ip::tcp::socket& s, char* data, std::size_t size, boost::system::error_code& ec) {
+    return s.read_some(asio::buffer(data, size), ec);
+}
+
+[[maybe_unused]] std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size,
+                                       boost::system::error_code& ec) {
+    return s.write_some(asio::buffer(data, size), ec);
+}
+#endif
 
 }  // namespace
 
@@ -30,7 +76,7 @@ io_result channel::read(char* data, std::size_t size) {
     // zero-byte receive completes at once).
     if (drained_) return {io_status::want_read, 0, {}};
     boost::system::error_code ec;
-    const auto n = socket_.read_some(asio::buffer(data, size), ec);
+    const auto n = receive_some(socket_, data, size, ec);
     if (!ec && n < size) drained_ = true;
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_read, 0, {}};
@@ -56,7 +102,7 @@ void channel::set_owner(std::weak_ptr<void>) {}
 
 io_result channel::write(const char* data, std::size_t size) {
     boost::system::error_code ec;
-    const auto n = socket_.write_some(asio::buffer(data, size), ec);
+    const auto n = send_some(socket_, data, size, ec);
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_write, 0, {}};
     last_error_ = ec;

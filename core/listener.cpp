@@ -19,6 +19,21 @@ tcp::endpoint bind_endpoint(const config::endpoint& e) {
     return {asio::ip::make_address(e.host), e.port};
 }
 
+namespace {
+
+// Where accepted sockets inherit the listening socket's options, the listening socket gets
+// them (and a socket the options cannot be set on is refused like one that cannot bind).
+std::function<void(tcp::acceptor&)> listening_socket_preparer(const config::config_ptr& root,
+                                                              const config::listener_config* cfg) {
+    if constexpr (!accepted_sockets_inherit_options) return {};
+    return [root, cfg](tcp::acceptor& a) {
+        if (const auto ec = apply_listening_socket_options(a, *cfg))
+            throw boost::system::system_error(ec, "socket options");
+    };
+}
+
+}  // namespace
+
 listener::listener(event_loops& loops, config::config_ptr root, std::size_t index,
                    counter_block& own, counter_block& total, buffer_pool& pool,
                    std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry)
@@ -34,7 +49,7 @@ listener::listener(event_loops& loops, config::config_ptr root, std::size_t inde
       loop_(std::make_shared<accept_loop>(
           ioc_, accept_loop_options{"listener '" + cfg_->name + "'", cfg_->name, static_cast<int>(cfg_->backlog), true,
                                     [&loops] { return asio::any_io_executor(asio::make_strand(loops.next())); },
-                                    listener_accept_batch})),
+                                    listener_accept_batch, listening_socket_preparer(root_, cfg_)})),
       drain_timer_(loop_->strand()) {}
 
 listener::~listener() { loop_->stop(); }
@@ -129,7 +144,8 @@ void listener::on_connection(tcp::socket sock) {
 }
 
 void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_proxy, connection_slot slot) {
-    const auto ec = apply_socket_options(sock, *cfg_);
+    // Linux: the socket came with its options from the listening socket (socket_options.hpp).
+    const auto ec = accepted_sockets_inherit_options ? boost::system::error_code{} : apply_socket_options(sock, *cfg_);
     if (ec) {
         // The client went away right after connecting: close this socket only (the slot
         // goes back when `slot` goes out of scope).

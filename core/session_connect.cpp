@@ -56,6 +56,15 @@ void session::try_address() {
     backend_.close();
     const auto ep = c.addresses[c.address++];
     const auto attempt = ++c.attempt;
+    // The options go on before the connect: the buffer size then also sets the window scale
+    // the SYN offers, and the connected socket needs no more system calls.
+    boost::system::error_code ec;
+    backend_.socket().open(ep.protocol(), ec);
+    if (!ec) ec = apply_socket_options(backend_.socket(), cfg());
+    if (ec) {
+        backend_.close();
+        return finish(close_reason::backend_error, "backend socket: " + ec.message());
+    }
     backend_.socket().async_connect(ep, [self = shared_from_this(), ep, attempt](const boost::system::error_code& e) {
         if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
         self->guarded([&] {
@@ -91,8 +100,6 @@ void session::on_connected() {
     ctx_.backends->report(connect_->backend, true);
     backend_used_ = ctx_.backends->at(connect_->backend).address.text;
     connect_.reset();
-    if (const auto ec = apply_socket_options(backend_.socket(), cfg()))
-        return finish(close_reason::backend_error, "backend socket options: " + ec.message());
     phase_ = phase::relaying;
     notify(session_event::connected);
     phase_deadline_ = clock::time_point::max();

@@ -15,8 +15,8 @@ namespace tlsbroker::core {
 namespace {
 
 #ifdef _WIN32
-boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket& s,
-                                               const config::keepalive_config& ka) {
+template <class Socket>
+boost::system::error_code set_keepalive_timing(Socket& s, const config::keepalive_config& ka) {
     tcp_keepalive v{};
     v.onoff = 1;
     v.keepalivetime = ka.idle_s * 1000;
@@ -34,8 +34,8 @@ boost::system::error_code set_int(int fd, int level, int name, int value) {
     return {};
 }
 
-boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket& s,
-                                               const config::keepalive_config& ka) {
+template <class Socket>
+boost::system::error_code set_keepalive_timing(Socket& s, const config::keepalive_config& ka) {
     const int fd = s.native_handle();
     boost::system::error_code ec;
 #ifdef TCP_KEEPIDLE
@@ -51,10 +51,9 @@ boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket& s,
 }
 #endif
 
-}  // namespace
-
-boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
-                                               const config::listener_config& cfg) {
+// The options a connection socket and a listening socket share.
+template <class Socket>
+boost::system::error_code apply_connection_options(Socket& s, const config::listener_config& cfg) {
     const auto& ka = cfg.keepalive;
     boost::system::error_code ec;
     s.set_option(boost::asio::ip::tcp::no_delay(true), ec);
@@ -70,8 +69,22 @@ boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
         if (ec) return ec;
         if ((ec = set_keepalive_timing(s, ka))) return ec;
     }
+    return ec;
+}
+
+}  // namespace
+
+boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
+                                               const config::listener_config& cfg) {
+    if (auto ec = apply_connection_options(s, cfg)) return ec;
+    boost::system::error_code ec;
     s.non_blocking(true, ec);
     return ec;
+}
+
+boost::system::error_code apply_listening_socket_options(boost::asio::ip::tcp::acceptor& a,
+                                                         const config::listener_config& cfg) {
+    return apply_connection_options(a, cfg);
 }
 
 }  // namespace tlsbroker::core

@@ -1,4 +1,4 @@
-// Options set on every accepted client socket and every backend socket.
+// Options set on every client socket and every backend socket.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -8,11 +8,27 @@
 
 namespace tlsbroker::core {
 
+// Linux: a socket accept() returns inherits TCP_NODELAY, the keepalive settings and the
+// buffer sizes of its listening socket. The listeners set them there once, and an accepted
+// socket needs no system call of its own: the channel reads and writes it with
+// MSG_DONTWAIT, so it need not be switched to non-blocking either. Elsewhere (Windows)
+// each accepted socket gets apply_socket_options().
+#ifdef __linux__
+inline constexpr bool accepted_sockets_inherit_options = true;
+#else
+inline constexpr bool accepted_sockets_inherit_options = false;
+#endif
+
 // TCP_NODELAY, SO_KEEPALIVE with the configured idle/interval/count, the socket buffer
 // sizes when `socket_buffer_bytes` caps them, non-blocking mode. Returns the first failure;
 // the caller closes that socket only (a client that resets right after connect makes these
-// fail, and that must never affect the listener).
-boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
-                                               const config::listener_config& cfg);
+// fail, and that must never affect the listener). Backend sockets get them before connect,
+// so that the buffer size also sets the window scale the SYN offers.
+boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s, const config::listener_config& cfg);
+
+// The same options (without non-blocking mode) on a listening socket, before it listens,
+// where accepted_sockets_inherit_options says accepted sockets take them from it.
+boost::system::error_code apply_listening_socket_options(boost::asio::ip::tcp::acceptor& a,
+                                                         const config::listener_config& cfg);
 
 }  // namespace tlsbroker::core

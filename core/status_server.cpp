@@ -41,7 +41,8 @@ struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_s
         : ioc_(ioc),
           loop_(std::make_shared<accept_loop>(
               ioc,
-              accept_loop_options{"status endpoint", "status", net::socket_base::max_listen_connections, false, {}})),
+              accept_loop_options{
+                  "status endpoint", "status", net::socket_base::max_listen_connections, false, {}, 1, {}})),
           handlers_(std::move(h)) {}
 
     void start(const tcp::endpoint& ep);  // throws boost::system::system_error

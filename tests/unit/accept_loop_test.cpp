@@ -77,7 +77,7 @@ struct running_loop {
 
     explicit running_loop(bool open = true, std::size_t batch = 1) {
         loop = std::make_shared<core::accept_loop>(
-            ioc, core::accept_loop_options{"test loop", "test-loop", 64, true, {}, batch});
+            ioc, core::accept_loop_options{"test loop", "test-loop", 64, true, {}, batch, {}});
         loop->set_owner(owner);
         loop->set_endpoint({net::ip::make_address("127.0.0.1"), 0});
         if (open) loop->open();

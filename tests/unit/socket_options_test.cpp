@@ -8,6 +8,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <vector>
 
+#ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#endif
+
 namespace {
 
 namespace asio = boost::asio;
@@ -82,5 +87,39 @@ TEST(socket_options, a_cap_bounds_what_a_reader_that_stopped_lets_through) {
     // for the kernel's per-packet overhead accounting.
     EXPECT_LE(total, 4u * 2 * 64 * 1024) << "bytes queued towards a reader that stopped";
 }
+
+#ifdef __linux__
+// What the listeners rely on (socket_options.hpp): options set on a listening socket are
+// those of the sockets it accepts.
+TEST(socket_options, a_listening_sockets_options_are_inherited_by_accepted_sockets) {
+    static_assert(tlsbroker::core::accepted_sockets_inherit_options);
+    asio::io_context ioc;
+    tlsbroker::config::listener_config cfg;
+    cfg.socket_buffer_bytes = 48 * 1024;
+    cfg.keepalive.enabled = true;
+    cfg.keepalive.idle_s = 41;
+    tcp::acceptor acc(ioc);
+    acc.open(tcp::v4());
+    ASSERT_FALSE(tlsbroker::core::apply_listening_socket_options(acc, cfg));
+    acc.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acc.listen();
+    tcp::socket client(ioc), accepted(ioc);
+    client.connect(acc.local_endpoint());
+    acc.accept(accepted);
+    asio::ip::tcp::no_delay nd;
+    accepted.get_option(nd);
+    EXPECT_TRUE(nd.value());
+    asio::socket_base::keep_alive ka;
+    accepted.get_option(ka);
+    EXPECT_TRUE(ka.value());
+    const int rcv = receive_buffer(accepted);  // the kernel may report up to twice the value
+    EXPECT_GE(rcv, 48 * 1024);
+    EXPECT_LE(rcv, 2 * 48 * 1024);
+    int idle = 0;
+    socklen_t len = sizeof idle;
+    ASSERT_EQ(::getsockopt(accepted.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len), 0);
+    EXPECT_EQ(idle, 41);
+}
+#endif
 
 }  // namespace
