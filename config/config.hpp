@@ -125,8 +125,13 @@ struct listener_config {
     // SO_RCVBUF and SO_SNDBUF of the client and the backend socket; 0: the system's default
     // (autotuned, megabytes on a busy link). The cap bounds what a peer that stops reading
     // makes the broker move before the write stall shows, and the kernel memory each
-    // connection can pin.
+    // connection can pin. Windows: 64 KiB (under Wine, 256 KiB made the stalled writers' sends
+    // churn through Wine's server and starve accepts; see README, "Soak replays").
+#ifdef _WIN32
+    std::uint32_t socket_buffer_bytes = 64 * 1024;
+#else
     std::uint32_t socket_buffer_bytes = 256 * 1024;
+#endif
 };
 
 struct watchdog_config {

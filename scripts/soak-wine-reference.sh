@@ -6,7 +6,8 @@
 # beside what the broker does. Neither side reaps stalled writers or times out handshakes
 # here (the broker runs with handshake_ms, write_stall_ms and idle_ms of 600 s; the relay has
 # no timeouts), so both relay the same bytes for them.
-# Usage: scripts/soak-wine-reference.sh [--clients N (1000)] [--seconds S (60)] [--stalled F (0.10)] [--no-build]
+# Usage: scripts/soak-wine-reference.sh [--clients N (1000)] [--seconds S (60)] [--stalled F (0.10)]
+#          [--socket-buffer-bytes N (the broker's default)] [--only broker|reference] [--no-build]
 # Prints connects (failed), connect p50/p99, exchanges (failed) per server; output in
 # build/soak-wine-reference/.
 set -euo pipefail
@@ -14,14 +15,16 @@ cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
 source scripts/bench/wine.sh
 
-clients=1000 seconds=60 stalled=0.10 build=1
+clients=1000 seconds=60 stalled=0.10 build=1 buffer_bytes="" only=""
 while (($#)); do
   case "$1" in
     --clients) clients=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --stalled) stalled=$2; shift 2 ;;
+    --socket-buffer-bytes) buffer_bytes=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    *) echo "usage: $0 [--clients N] [--seconds S] [--stalled F] [--no-build]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--clients N] [--seconds S] [--stalled F] [--socket-buffer-bytes N] [--only broker|reference] [--no-build]" >&2; exit 2 ;;
   esac
 done
 out=build/soak-wine-reference
@@ -35,6 +38,8 @@ fi
 reference=$WIN_BUILD_DIR/tests/windows/reference-relay.exe
 [[ -x $WIN_EXE && -x $reference ]] || die "build the Windows targets first (scripts/build-windows.sh)"
 wine_setup "$out"
+buffer_line=""
+[[ -z $buffer_bytes ]] || buffer_line=" \"socket_buffer_bytes\": $buffer_bytes,"
 cat >"$out/tlsbroker.json" <<JSON
 {
   "threads": 2,
@@ -42,7 +47,7 @@ cat >"$out/tlsbroker.json" <<JSON
   "status": { "listen": "127.0.0.1:$port_status" },
   "listeners": [{
     "name": "site", "listen": "127.0.0.1:$port_tls", "backlog": 500, "max_connections": 10000,
-    "connection_log": false,
+    "connection_log": false,$buffer_line
     "tls": { "certificate": "server.crt", "private_key": "server.key" },
     "backend": { "address": "127.0.0.1:$port_echo" },
     "timeouts": { "handshake_ms": 600000, "idle_ms": 600000, "write_stall_ms": 600000, "half_close_ms": 10000 }
@@ -54,7 +59,9 @@ start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --thread
 wait_port "$port_echo" || die "echo backend did not start"
 
 declare -A row
-for server in reference broker; do
+servers=(reference broker)
+[[ -z $only ]] || servers=("$only")
+for server in "${servers[@]}"; do
   log "$server: $clients clients at 50/s for $seconds s, stalled $stalled, under Wine"
   if [[ $server == broker ]]; then
     start_broker "$out/broker.out" "$out/tlsbroker.json"
@@ -75,9 +82,8 @@ for server in reference broker; do
   row[$server]="| $server | $(jget "$j" attempted) ($(jget "$j" failed)) | $(jget "$j" handshake_p50_ms) | $(jget "$j" handshake_p99_ms) | $(jget "$j" exchanges) ($(jget "$j" exchange_failures)) |"
 done
 {
-  echo "Under Wine, $(date -u '+%Y-%m-%d %H:%M UTC'): $clients clients at 50/s for $seconds s, lifetime ~$lifetime s, stalled $stalled"
+  echo "Under Wine, $(date -u '+%Y-%m-%d %H:%M UTC'): $clients clients at 50/s for $seconds s, lifetime ~$lifetime s, stalled $stalled, broker socket_buffer_bytes ${buffer_bytes:-default}"
   echo "| server | connects (failed) | connect p50 ms | connect p99 ms | exchanges (failed) |"
   echo "|---|---:|---:|---:|---:|"
-  echo "${row[reference]}"
-  echo "${row[broker]}"
+  for server in "${servers[@]}"; do echo "${row[$server]}"; done
 } | tee "$out/summary.txt"
