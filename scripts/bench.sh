@@ -208,6 +208,7 @@ for s in "${servers[@]}"; do
   r[$s.hs]=$(median <<<"${hs_runs[$s]}")
   r[$s.res]=$(median <<<"${res_runs[$s]}")
   r[$s.hs_runs]=$(echo ${hs_runs[$s]} | tr ' ' '/')
+  r[$s.res_runs]=$(echo ${res_runs[$s]} | tr ' ' '/')
   # Handshakes per CPU-second of the server: its efficiency, whatever else loads the machine.
   r[$s.hs_cpu]=$(awk -v n="${hs_ok[$s]}" -v t="${hs_ticks[$s]}" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { if (t > 0) printf "%.0f", n / (t / hz) }')

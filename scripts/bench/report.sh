@@ -7,6 +7,18 @@ ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a != "" && b != "" && b +
 cmp() { awk -v a="${1:-}" -v b="${3:-}" -v op="$2" 'BEGIN {
   if (a == "" || b == "") exit 1
   if (op == ">=") exit !(a + 0 >= b + 0); if (op == "<=") exit !(a + 0 <= b + 0); exit 1 }'; }
+# round_ratios A_RUNS B_RUNS: A ÷ B round by round ("1.02/0.97/..." and the median), from
+# two "x/y/z" lists of the same rounds: the pairing of one round's measures, which a host
+# whose load drifts during the run does not bias the way it can bias the ratio of medians.
+round_ratios() {
+  awk -v a="${1:-}" -v b="${2:-}" 'BEGIN {
+    n = split(a, x, "/"); m = split(b, y, "/"); k = 0
+    for (i = 1; i <= n && i <= m; i++) if (y[i] + 0 > 0) v[++k] = x[i] / y[i]
+    if (!k) { printf "n/a"; exit }
+    for (i = 1; i <= k; i++) s = s (i > 1 ? "/" : "") sprintf("%.2f", v[i])
+    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    printf "%s (median %.2f×)", s, v[int((k + 1) / 2)] }'
+}
 fmt() { [[ -n ${1:-} ]] && printf "%s" "$1" || printf "n/a"; }
 times() { [[ -n ${1:-} ]] && printf "%s×" "$1" || printf "n/a"; }
 
@@ -116,6 +128,12 @@ write_report() {
     echo "Request/response round trips/s per round, 1/4/16 connections: tlsbroker ${r[tlsbroker.rr1_runs]:-n/a} ·" \
       "${r[tlsbroker.rr4_runs]:-n/a} · ${r[tlsbroker.rr16_runs]:-n/a}; HAProxy ${r[haproxy.rr1_runs]:-n/a} ·" \
       "${r[haproxy.rr4_runs]:-n/a} · ${r[haproxy.rr16_runs]:-n/a}."
+    echo "tlsbroker ÷ HAProxy round by round (each round's two measures; the targets above use the ratio of" \
+      "medians): full handshakes $(round_ratios "${r[tlsbroker.hs_runs]:-}" "${r[haproxy.hs_runs]:-}"), resumed" \
+      "$(round_ratios "${r[tlsbroker.res_runs]:-}" "${r[haproxy.res_runs]:-}"), request/response 1 conn." \
+      "$(round_ratios "${r[tlsbroker.rr1_runs]:-}" "${r[haproxy.rr1_runs]:-}"), 4 conn." \
+      "$(round_ratios "${r[tlsbroker.rr4_runs]:-}" "${r[haproxy.rr4_runs]:-}"), 16 conn." \
+      "$(round_ratios "${r[tlsbroker.rr16_runs]:-}" "${r[haproxy.rr16_runs]:-}")."
     echo "Threads: tlsbroker ${r[tlsbroker.threads]:-n/a}, HAProxy ${r[haproxy.threads]:-n/a}, stunnel ${r[stunnel.threads]:-n/a}" \
       "(while holding 3,000). Failed connections in the 9,000 test: tlsbroker ${r[tlsbroker.held_failed]:-n/a}," \
       "HAProxy ${r[haproxy.held_failed]:-n/a}, stunnel ${r[stunnel.held_failed]:-n/a}."
