@@ -76,3 +76,23 @@ TEST(reset_storm, real_clients_are_all_served_and_accept_never_stops) {
     ASSERT_TRUE(after.open(broker.port()) && after.write_all("end") && after.read_exact(3, got)) << after.error();
     EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::connections_active) == 1; }, 5s));
 }
+
+// The field failure itself, made deterministic: a connection reset while it waited in the
+// accept queue is still handed out by accept(), and the first call on it (getpeername)
+// fails. That connection is closed and counted (rejected_sockopt); the listener accepts on.
+TEST(reset_storm, a_connection_reset_in_the_accept_queue_is_counted_and_accepting_goes_on) {
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(), {{"listeners", {{{"max_connections", 1}}}}});
+    test::tls_client holder;
+    ASSERT_TRUE(holder.open(broker.port())) << holder.error();
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::accept_pauses) >= 1; }, 5s))
+        << "the listener did not pause at max_connections";
+    connect_and_reset(broker.port());  // waits in the backlog, then resets there
+    holder.close();                     // the slot frees: the listener accepts the reset one
+    EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::rejected_sockopt) == 1; }, 5s))
+        << "rejected_sockopt " << broker.counter(core::counter::rejected_sockopt);
+    test::tls_client after;
+    std::string got;
+    ASSERT_TRUE(after.open(broker.port()) && after.write_all("on") && after.read_exact(2, got)) << after.error();
+    EXPECT_EQ(got, "on");
+}
