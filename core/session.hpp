@@ -18,6 +18,7 @@
 #include "core/counters.hpp"
 #include "core/session_context.hpp"
 #include "core/tls_io.hpp"
+#include "core/write_stall.hpp"
 
 namespace tlsbroker::core {
 
@@ -65,7 +66,7 @@ private:
         bool read_eof = false;       // the source has ended
         bool close_pending = false;  // the end still has to be passed to the other side
         bool end_queued = false;     // close_notify is written towards the client
-        clock::time_point stalled_since = clock::time_point::max();
+        write_stall stall{buffer_pool::buffer_size};  // the mark is set per listener (session())
     };
 
     // accept_proxy (session_proxy.cpp): reads the PROXY header, or finds there is none,
