@@ -37,12 +37,7 @@ session::session(session_context ctx, tcp::socket client, tcp::endpoint peer)
       backend_(client_.socket().get_executor()),
       timer_(client_.socket().get_executor()),
       peer_(std::move(peer)),
-      started_(clock::now()) {
-    // A stall ends after a socket buffer's worth of progress (core/write_stall.hpp).
-    const auto mark = std::max<std::size_t>(buffer_pool::buffer_size, cfg().socket_buffer_bytes);
-    up_.stall = write_stall(mark);
-    down_.stall = write_stall(mark);
-}
+      started_(clock::now()) {}
 
 session::~session() { close_out(); }
 
@@ -157,18 +152,21 @@ void session::step(pump& p) {
             if (r.status == io_status::ok) {
                 p.off += r.bytes;
                 last_activity_ = clock::now();
-                // A peer that takes a little now and then (a trickle, or the room its
-                // window reopens) is as stuck as one that takes nothing: only a socket
-                // buffer's worth, or all there is, ends a stall (core/write_stall.hpp).
-                p.stall.took(r.bytes);
                 if (p.off == p.len) {
+                    // Only a buffer taken whole ends a stall: a peer that takes a little now
+                    // and then (a trickle, or window probes) never lets it drain, and is as
+                    // stuck as one that takes nothing.
+                    p.stalled_since = clock::time_point::max();
                     p.buf.reset();
                     p.len = p.off = 0;
                 }
                 continue;
             }
             if (r.status == io_status::want_read || r.status == io_status::want_write) {
-                if (p.stall.blocked(clock::now())) arm_timer();
+                if (p.stalled_since == clock::time_point::max()) {
+                    p.stalled_since = clock::now();
+                    arm_timer();
+                }
                 return wait(p.to, r.status, &p);
             }
             return finish(p.to == side::client ? close_reason::client_error : close_reason::backend_error,
@@ -199,11 +197,9 @@ void session::step(pump& p) {
         case io_status::want_read:
         case io_status::want_write:
             p.buf.reset();
-            p.stall.drained();  // the peer has all there was
             return wait(p.from, r.status, &p);
         case io_status::eof:
             p.buf.reset();
-            p.stall.drained();
             if (p.from == side::client && r.truncated) note_truncated("TCP end of stream");
             p.read_eof = true;
             p.close_pending = true;
@@ -263,8 +259,8 @@ session::clock::time_point session::next_deadline() const {
     if (phase_ == phase::relaying) {
         if (to.idle_ms > 0) t = std::min(t, last_activity_ + std::chrono::milliseconds(to.idle_ms));
         for (const pump* p : {&up_, &down_})
-            if (p->stall.stalled())
-                t = std::min(t, p->stall.since() + std::chrono::milliseconds(to.write_stall_ms));
+            if (p->stalled_since != clock::time_point::max())
+                t = std::min(t, p->stalled_since + std::chrono::milliseconds(to.write_stall_ms));
     }
     return t;
 }
@@ -296,7 +292,8 @@ void session::on_timer() {
     }
     if (phase_ == phase::relaying) {
         for (const pump* p : {&up_, &down_})
-            if (p->stall.stalled() && p->stall.since() + std::chrono::milliseconds(to.write_stall_ms) <= now)
+            if (p->stalled_since != clock::time_point::max() &&
+                p->stalled_since + std::chrono::milliseconds(to.write_stall_ms) <= now)
                 return finish(close_reason::write_stall,
                               p->to == side::client ? "client stopped reading" : "backend stopped reading");
         if (to.idle_ms > 0 && last_activity_ + std::chrono::milliseconds(to.idle_ms) <= now)

@@ -18,7 +18,6 @@
 #include "core/counters.hpp"
 #include "core/session_context.hpp"
 #include "core/tls_io.hpp"
-#include "core/write_stall.hpp"
 
 namespace tlsbroker::core {
 
@@ -66,7 +65,7 @@ private:
         bool read_eof = false;       // the source has ended
         bool close_pending = false;  // the end still has to be passed to the other side
         bool end_queued = false;     // close_notify is written towards the client
-        write_stall stall{buffer_pool::buffer_size};  // the mark is set per listener (session())
+        clock::time_point stalled_since = clock::time_point::max();
     };
 
     // accept_proxy (session_proxy.cpp): reads the PROXY header, or finds there is none,

@@ -117,9 +117,8 @@ private:
 
 // A backend that reads a trickle never lets the broker's buffer for it drain: each read
 // frees a little room, so the broker's writes keep making some progress (every few hundred
-// ms), yet not 64 KiB of it within write_stall_ms. That is a stall: a write is stalled from
-// when it first has to wait until the peer has taken all there was, or a socket buffer's
-// worth (at least 64 KiB) since then (core/write_stall.hpp).
+// ms), yet the 64 KiB it holds is not taken within write_stall_ms. That is a stall: a write is
+// stalled from when it first has to wait until the whole buffer it holds has been taken.
 TEST(timeouts, backend_that_reads_a_trickle_is_cut_loose_by_write_stall) {
     trickle_backend backend;
     test::broker_harness broker(
