@@ -54,8 +54,7 @@ std::size_t receive_some(asio::ip::tcp::socket& s, char* data, std::size_t size,
     return s.read_some(asio::buffer(data, size), ec);
 }
 
-[[maybe_unused]] std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size,
-                                       boost::system::error_code& ec) {
+std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size, boost::system::error_code& ec) {
     return s.write_some(asio::buffer(data, size), ec);
 }
 #endif
@@ -156,7 +155,7 @@ io_result channel::write(const char* data, std::size_t size) {
 
 io_result channel::send_or_queue(const char* data, std::size_t size) {
     boost::system::error_code ec;
-    const auto n = socket_.write_some(asio::buffer(data, size), ec);
+    const auto n = send_some(socket_, data, size, ec);
     if (!ec) return {io_status::ok, n, {}};
     if (!would_block(ec)) {
         last_error_ = ec;

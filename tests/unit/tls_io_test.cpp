@@ -115,7 +115,9 @@ TEST_F(tls_io_test, a_fill_stops_at_the_end_of_stream_and_the_next_read_reports_
     auto r = tlsbroker::core::tls_read(server.get(), got.data(), got.size());
     while (r.status == io_status::ok || r.status == io_status::want_read) {
         total += r.bytes;
-        if (r.status == io_status::want_read) ASSERT_TRUE(wait_ready(r.status));
+        if (r.status == io_status::want_read) {
+            ASSERT_TRUE(wait_ready(r.status));
+        }
         r = tlsbroker::core::tls_read(server.get(), got.data(), got.size());
     }
     EXPECT_EQ(total, sent.size());
