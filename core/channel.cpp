@@ -66,6 +66,7 @@ io_result channel::read(char* data, std::size_t size) {
         const auto n = std::min(size, unread_.size());
         std::memcpy(data, unread_.data(), n);
         unread_.erase(0, n);
+        if (unread_.empty()) std::string().swap(unread_);  // an idle connection keeps no buffer
         return {io_status::ok, n, {}};
     }
     // A read that came back short emptied the socket: the next one would only say "would
@@ -74,9 +75,27 @@ io_result channel::read(char* data, std::size_t size) {
     // socket's readiness with epoll_ctl, which reports data already there; on Windows the
     // zero-byte receive completes at once).
     if (drained_) return {io_status::want_read, 0, {}};
+    if (size < small_read_bytes) return read_small(data, size);
     boost::system::error_code ec;
     const auto n = receive_some(socket_, data, size, ec);
     if (!ec && n < size) drained_ = true;
+    return finish_read(n, ec);
+}
+
+// A record header: one socket read for what has arrived, the rest kept for the next calls.
+io_result channel::read_small(char* data, std::size_t size) {
+    thread_local char scratch[16 * 1024];
+    boost::system::error_code ec;
+    const auto n = receive_some(socket_, scratch, sizeof scratch, ec);
+    if (ec) return finish_read(0, ec);
+    if (n < sizeof scratch) drained_ = true;
+    const auto mine = std::min(n, size);
+    std::memcpy(data, scratch, mine);
+    if (n > mine) unread_.assign(scratch + mine, n - mine);
+    return {io_status::ok, mine, {}};
+}
+
+io_result channel::finish_read(std::size_t n, const boost::system::error_code& ec) {
     if (!ec) return {io_status::ok, n, {}};
     if (would_block(ec)) return {io_status::want_read, 0, {}};
     if (ec == asio::error::eof) {

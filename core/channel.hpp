@@ -53,6 +53,11 @@ public:
     // possibly fewer than offered), want_write or error. After want_read or want_write the
     // caller waits (wait()) before it tries again: a read after a short one says want_read
     // without asking the socket until a wait has been started.
+    // A read of fewer than small_read_bytes (a TLS record header: OpenSSL 3.2 and later read
+    // ahead only once application data flows, so a handshake asks for each record's header
+    // and then its body) takes what the socket has in one call and keeps the rest for the
+    // next reads, which under Wine saves two round trips to its server per record.
+    static constexpr std::size_t small_read_bytes = 16;
     io_result read(char* data, std::size_t size);
     io_result write(const char* data, std::size_t size);
 
@@ -90,6 +95,9 @@ public:
     bool at_eof() const { return at_eof_; }
 
 private:
+    io_result read_small(char* data, std::size_t size);
+    io_result finish_read(std::size_t n, const boost::system::error_code& ec);
+
     socket_type socket_;
     boost::system::error_code last_error_;
     bool at_eof_ = false;

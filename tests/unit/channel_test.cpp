@@ -86,6 +86,57 @@ TEST_F(channel_test, a_short_read_drains_the_channel_until_the_next_wait) {
     EXPECT_EQ(std::string(buf, r.bytes), "two");
 }
 
+// A read for a record header (OpenSSL 3.2+ asks for 5 bytes, then the body, while the
+// handshake runs) takes everything the socket holds in that one call; the next reads are
+// served from what was kept, and the channel is then known to be drained.
+TEST_F(channel_test, a_record_header_read_takes_what_the_socket_has_in_one_call) {
+    const std::string records = std::string("\x16\x03\x01\x00\x05", 5) + "hello" +
+                                std::string("\x14\x03\x03\x00\x01\x01", 6);
+    asio::write(peer, asio::buffer(records));
+    bool woke = false;
+    io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });
+    ASSERT_TRUE(run_until(woke));
+    char buf[64];
+    auto r = io->read(buf, 5);
+    ASSERT_EQ(r.status, io_status::ok);
+    ASSERT_EQ(r.bytes, 5u);
+    EXPECT_EQ(std::string(buf, 5), records.substr(0, 5));
+    int queued = -1;
+    ::ioctl(static_cast<int>(io->socket().native_handle()), FIONREAD, &queued);
+    EXPECT_EQ(queued, 0) << "the header read left the rest of the records in the socket";
+    r = io->read(buf, 5);
+    ASSERT_EQ(r.status, io_status::ok);
+    EXPECT_EQ(std::string(buf, r.bytes), "hello");
+    r = io->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, io_status::ok);
+    EXPECT_EQ(std::string(buf, r.bytes), records.substr(10));
+    EXPECT_EQ(io->read(buf, sizeof buf).status, io_status::want_read);
+}
+
+// More than one read's worth behind a header read: nothing is lost or reordered, and the
+// socket is read again (not taken as drained) once what was kept is used up.
+TEST_F(channel_test, a_header_read_with_more_queued_than_it_takes_loses_nothing) {
+    std::string sent(40000, '\0');
+    for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + i % 26);
+    asio::write(peer, asio::buffer(sent));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    int queued = 0;
+    while (queued < static_cast<int>(sent.size()) && std::chrono::steady_clock::now() < until)
+        ::ioctl(static_cast<int>(io->socket().native_handle()), FIONREAD, &queued);
+    ASSERT_EQ(queued, static_cast<int>(sent.size()));
+    std::string got;
+    char buf[4096];
+    auto r = io->read(buf, 5);
+    ASSERT_EQ(r.status, io_status::ok);
+    got.append(buf, r.bytes);
+    while (got.size() < sent.size()) {
+        r = io->read(buf, sizeof buf);
+        ASSERT_EQ(r.status, io_status::ok) << "after " << got.size() << " bytes";
+        got.append(buf, r.bytes);
+    }
+    EXPECT_EQ(got, sent);
+}
+
 TEST_F(channel_test, a_full_socket_wants_write_and_the_wait_ends_when_the_peer_reads) {
     peer.set_option(asio::socket_base::receive_buffer_size(4096));
     io->socket().set_option(asio::socket_base::send_buffer_size(4096));
