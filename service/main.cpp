@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "core/openssl_memory.hpp"
 #include "core/tls_context.hpp"
 #include "service/default_config.hpp"
 #include "service/options.hpp"
@@ -36,6 +37,12 @@ int check_config(const std::filesystem::path& file) {
 
 int main(int argc, char** argv) {
     using namespace tlsbroker::service;
+#ifdef _WIN32
+    // First, before OpenSSL allocates anything: its record buffers from a cache of size
+    // classes instead of a heap walk per allocation (core/openssl_memory.hpp).
+    if (!tlsbroker::core::install_openssl_buffer_cache())
+        std::cerr << "tlsbroker: OpenSSL's buffer cache could not be installed; using the heap\n";
+#endif
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string error;
     const auto opts = parse_options(args, error);
