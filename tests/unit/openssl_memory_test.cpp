@@ -13,16 +13,17 @@ namespace {
 
 using tlsbroker::core::openssl_buffer_cache;
 
-TEST(openssl_buffer_cache, takes_only_requests_between_4_and_128_kib_in_4_kib_classes) {
-    EXPECT_EQ(openssl_buffer_cache::class_of(4095), openssl_buffer_cache::npos);
-    EXPECT_EQ(openssl_buffer_cache::class_of(4096), 0u);
-    EXPECT_EQ(openssl_buffer_cache::class_of(4097), 1u);
+TEST(openssl_buffer_cache, takes_only_requests_between_16_and_128_kib_in_4_kib_classes) {
+    EXPECT_EQ(openssl_buffer_cache::class_of(4096), openssl_buffer_cache::npos);
+    EXPECT_EQ(openssl_buffer_cache::class_of(16383), openssl_buffer_cache::npos);
+    EXPECT_EQ(openssl_buffer_cache::class_of(16384), 3u);
+    EXPECT_EQ(openssl_buffer_cache::class_of(16385), 4u);
     EXPECT_EQ(openssl_buffer_cache::class_of(17 * 1024 + 5), 4u);
     EXPECT_EQ(openssl_buffer_cache::class_of(128 * 1024), 31u);
     EXPECT_EQ(openssl_buffer_cache::class_of(128 * 1024 + 1), openssl_buffer_cache::npos);
 
     openssl_buffer_cache cache;
-    void* small = cache.allocate(100);
+    void* small = cache.allocate(8000);
     void* huge = cache.allocate(256 * 1024);
     ASSERT_NE(small, nullptr);
     ASSERT_NE(huge, nullptr);
@@ -52,7 +53,7 @@ TEST(openssl_buffer_cache, a_freed_record_buffer_is_handed_out_again_for_the_sam
 TEST(openssl_buffer_cache, keeps_at_most_its_cap_of_freed_blocks_per_class) {
     openssl_buffer_cache cache;
     std::vector<void*> held;
-    for (std::size_t i = 0; i < openssl_buffer_cache::kept_per_class + 5; ++i) held.push_back(cache.allocate(8000));
+    for (std::size_t i = 0; i < openssl_buffer_cache::kept_per_class + 5; ++i) held.push_back(cache.allocate(30000));
     EXPECT_EQ(cache.blocks(), held.size());
     for (void* p : held) cache.release(p);
     EXPECT_EQ(cache.kept(), openssl_buffer_cache::kept_per_class);
@@ -61,11 +62,11 @@ TEST(openssl_buffer_cache, keeps_at_most_its_cap_of_freed_blocks_per_class) {
 
 TEST(openssl_buffer_cache, realloc_stays_within_a_class_and_moves_the_bytes_across_classes) {
     openssl_buffer_cache cache;
-    auto* p = static_cast<char*>(cache.allocate(5000));
+    auto* p = static_cast<char*>(cache.allocate(17000));
     ASSERT_NE(p, nullptr);
     const std::string text = "record bytes that must survive";
     std::memcpy(p, text.data(), text.size());
-    EXPECT_EQ(cache.reallocate(p, 8192), p) << "a size within the block's class moved it";
+    EXPECT_EQ(cache.reallocate(p, 20480), p) << "a size within the block's class moved it";
     auto* q = static_cast<char*>(cache.reallocate(p, 40000));
     ASSERT_NE(q, nullptr);
     EXPECT_NE(q, p);
