@@ -56,7 +56,7 @@ public:
     // A read of fewer than small_read_bytes (a TLS record header: OpenSSL 3.2 and later read
     // ahead only once application data flows, so a handshake asks for each record's header
     // and then its body) takes what the socket has in one call and keeps the rest for the
-    // next reads, which under Wine saves two round trips to its server per record.
+    // next reads, which under Wine saves three round trips to its server per read avoided.
     static constexpr std::size_t small_read_bytes = 16;
     io_result read(char* data, std::size_t size);
     io_result write(const char* data, std::size_t size);

@@ -31,11 +31,12 @@ public:
     void release(void* p);
     void* reallocate(void* p, std::size_t bytes);
 
-    // Blocks handed out or kept, and of those kept for reuse (tests, status).
+    // Blocks handed out or kept, and of those kept for reuse (for the tests).
     std::size_t blocks() const;
     std::size_t kept() const;
 
-    // Size class of a request (0 for 1..4096), or npos outside [min_bytes, max_bytes].
+    // Size class of a request (class c holds (c + 1) * class_bytes; the first in use is
+    // min_bytes / class_bytes - 1), or npos outside [min_bytes, max_bytes].
     static std::size_t class_of(std::size_t bytes);
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
