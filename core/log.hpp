@@ -95,8 +95,14 @@ private:
 
 }  // namespace tlsbroker::log
 
-#define TB_LOG_TRACE(...) ::tlsbroker::log::write(::tlsbroker::log::level::trace, ::tlsbroker::log::str(__VA_ARGS__))
-#define TB_LOG_DEBUG(...) ::tlsbroker::log::write(::tlsbroker::log::level::debug, ::tlsbroker::log::str(__VA_ARGS__))
-#define TB_LOG_INFO(...) ::tlsbroker::log::write(::tlsbroker::log::level::info, ::tlsbroker::log::str(__VA_ARGS__))
-#define TB_LOG_WARN(...) ::tlsbroker::log::write(::tlsbroker::log::level::warning, ::tlsbroker::log::str(__VA_ARGS__))
-#define TB_LOG_ERROR(...) ::tlsbroker::log::write(::tlsbroker::log::level::error, ::tlsbroker::log::str(__VA_ARGS__))
+// The text of a line is built only when its level is written.
+#define TB_LOG_AT(lvl, ...)                                                           \
+    do {                                                                              \
+        if (::tlsbroker::log::enabled(lvl))                                           \
+            ::tlsbroker::log::write(lvl, ::tlsbroker::log::str(__VA_ARGS__));         \
+    } while (false)
+#define TB_LOG_TRACE(...) TB_LOG_AT(::tlsbroker::log::level::trace, __VA_ARGS__)
+#define TB_LOG_DEBUG(...) TB_LOG_AT(::tlsbroker::log::level::debug, __VA_ARGS__)
+#define TB_LOG_INFO(...) TB_LOG_AT(::tlsbroker::log::level::info, __VA_ARGS__)
+#define TB_LOG_WARN(...) TB_LOG_AT(::tlsbroker::log::level::warning, __VA_ARGS__)
+#define TB_LOG_ERROR(...) TB_LOG_AT(::tlsbroker::log::level::error, __VA_ARGS__)

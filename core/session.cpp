@@ -308,7 +308,8 @@ void session::finish(close_reason why, const std::string& detail) {
     if (phase_ == phase::closed) return;
     auto& c = ctx_.ctr;
     const auto& name = cfg().name;
-    const auto who = log::str("listener '", name, "' client ", peer_, ": ");
+    // Built only for a line that is written (a normal close writes none).
+    const auto who = [&] { return log::str("listener '", name, "' client ", peer_, ": "); };
 
     if (phase_ == phase::handshake) {
         c.sub(counter::handshakes_in_progress);
@@ -318,17 +319,17 @@ void session::finish(close_reason why, const std::string& detail) {
     }
     switch (why) {
     case close_reason::done:
-        TB_LOG_DEBUG(who, "closed (", to_string(why), ")");
+        TB_LOG_DEBUG(who(), "closed (", to_string(why), ")");
         break;
     case close_reason::handshake_failed:
     case close_reason::handshake_timeout:
         log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                     log::str(who, to_string(why), ": ", detail));
+                     log::str(who(), to_string(why), ": ", detail));
         break;
     case close_reason::backend_failed:
         c.add(counter::backend_connect_failures);
         log::limited(log::level::error, log::str(name, ":backend"),
-                     log::str(who, "backend unavailable: ", detail));
+                     log::str(who(), "backend unavailable: ", detail));
         break;
     case close_reason::idle_timeout:
     case close_reason::write_stall:
@@ -339,7 +340,7 @@ void session::finish(close_reason why, const std::string& detail) {
               : why == close_reason::half_close_timeout ? counter::timeouts_half_close
                                                         : counter::timeouts_drain);
         log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                     log::str(who, "closed by timeout (", to_string(why), "): ", detail));
+                     log::str(who(), "closed by timeout (", to_string(why), "): ", detail));
         break;
     case close_reason::refused:
         break;  // logged, rate-limited, where it was decided
@@ -350,7 +351,7 @@ void session::finish(close_reason why, const std::string& detail) {
         [[fallthrough]];
     case close_reason::backend_error:
         log::limited(log::level::info, log::str(name, ":", to_string(why)),
-                     log::str(who, to_string(why), ": ", detail));
+                     log::str(who(), to_string(why), ": ", detail));
         break;
     }
 

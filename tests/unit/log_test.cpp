@@ -109,6 +109,27 @@ TEST_F(log_test, capture_sees_lines_at_or_above_the_level) {
     EXPECT_TRUE(cap.contains("[trace] now visible"));
 }
 
+// Counts how often it is formatted.
+struct formatted_counter {
+    int* count;
+};
+std::ostream& operator<<(std::ostream& os, const formatted_counter& c) {
+    ++*c.count;
+    return os << "counted";
+}
+
+TEST_F(log_test, a_line_below_the_level_is_never_formatted) {
+    log::set_level(log::level::info);
+    log::capture cap;
+    int formatted = 0;
+    TB_LOG_DEBUG("per connection ", formatted_counter{&formatted});
+    TB_LOG_TRACE("per record ", formatted_counter{&formatted});
+    EXPECT_EQ(formatted, 0);
+    TB_LOG_INFO("written ", formatted_counter{&formatted});
+    EXPECT_EQ(formatted, 1);
+    EXPECT_TRUE(cap.contains("[info] written counted"));
+}
+
 TEST_F(log_test, limited_folds_repeats_and_reports_them_on_the_next_line) {
     log::set_rate_limit(1h);
     log::capture cap;
