@@ -36,36 +36,8 @@ declare -A port=([a]=19451 [b]=19452 [haproxy]=19453) status=([a]=19111 [b]=1911
 servers=(a b haproxy)
 soak_setup 0 "$out" "$port_echo" "${port[@]}" "${status[@]}"
 
-for s in a b; do
-  cat >"$out/$s.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "$s.log" },
-  "status": { "listen": "127.0.0.1:${status[$s]}" },
-  "listeners": [{
-    "name": "ab", "listen": "127.0.0.1:${port[$s]}", "backlog": 4096, "max_connections": 10000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }]
-}
-JSON
-done
-cat >"$out/haproxy.cfg" <<CFG
-global
-  nbthread 2
-  maxconn 9990
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend ab
-  bind 127.0.0.1:${port[haproxy]} ssl crt $PWD/$out/server.pem ssl-min-ver TLSv1.2
-  default_backend echo
-backend echo
-  server echo 127.0.0.1:$port_echo
-CFG
+for s in a b; do bench_broker_config "$out/$s.json" "$s" "${port[$s]}" "${status[$s]}" "$port_echo" 10000; done
+bench_haproxy_config "$out/haproxy.cfg" "${port[haproxy]}" "$port_echo" 9990 "$PWD/$out/server.pem"
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 declare -A pid

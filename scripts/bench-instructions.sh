@@ -37,34 +37,8 @@ port_echo=19030 port_server=19471 port_status=19131
 soak_setup 0 "$out" "$port_echo" "$port_server" "$port_status"
 rm -f "$out"/*.cg*
 
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "listeners": [{
-    "name": "count", "listen": "127.0.0.1:$port_server", "backlog": 4096, "max_connections": 1000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }]
-}
-JSON
-cat >"$out/haproxy.cfg" <<CFG
-global
-  nbthread 2
-  maxconn 1000
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend count
-  bind 127.0.0.1:$port_server ssl crt $PWD/$out/server.pem ssl-min-ver TLSv1.2
-  default_backend echo
-backend echo
-  server echo 127.0.0.1:$port_echo
-CFG
+bench_broker_config "$out/tlsbroker.json" tlsbroker "$port_server" "$port_status" "$port_echo" 1000
+bench_haproxy_config "$out/haproxy.cfg" "$port_server" "$port_echo" 1000 "$PWD/$out/server.pem"
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port "$port_echo" || die "the echo backend did not start (see $out/echo.log)"

@@ -137,3 +137,43 @@ http_get() {
 metric() {
   http_get "$1" /metrics | awk -v m="$2" 'index($0, m) == 1 { s += $NF } END { printf "%.0f\n", s }'
 }
+
+# The tlsbroker config of the A/B and instruction benchmarks: bench_broker_config FILE NAME
+# PORT STATUS_PORT BACKEND_PORT MAX_CONNECTIONS writes one listener NAME on 127.0.0.1:PORT in
+# front of the echo backend, 2 threads (as HAProxy), log level warning into NAME.log, no
+# connection log.
+bench_broker_config() {
+  cat >"$1" <<JSON
+{
+  "threads": 2,
+  "log": { "level": "warning", "file": "$2.log" },
+  "status": { "listen": "127.0.0.1:$4" },
+  "listeners": [{
+    "name": "$2", "listen": "127.0.0.1:$3", "backlog": 4096, "max_connections": $6,
+    "connection_log": false,
+    "tls": { "certificate": "server.crt", "private_key": "server.key" },
+    "backend": { "address": "127.0.0.1:$5" }
+  }]
+}
+JSON
+}
+
+# HAProxy in front of the same echo backend: bench_haproxy_config FILE PORT BACKEND_PORT
+# MAXCONN PEM (mode tcp, ssl crt PEM, 2 threads).
+bench_haproxy_config() {
+  cat >"$1" <<CFG
+global
+  nbthread 2
+  maxconn $4
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend bench
+  bind 127.0.0.1:$2 ssl crt $5 ssl-min-ver TLSv1.2
+  default_backend echo
+backend echo
+  server echo 127.0.0.1:$3
+CFG
+}
