@@ -37,7 +37,7 @@ servers=(a b haproxy)
 soak_setup 0 "$out" "$port_echo" "${port[@]}" "${status[@]}"
 
 for s in a b; do bench_broker_config "$out/$s.json" "$s" "${port[$s]}" "${status[$s]}" "$port_echo" 10000; done
-bench_haproxy_config "$out/haproxy.cfg" "${port[haproxy]}" "$port_echo" 9990 "$PWD/$out/server.pem"
+bench_haproxy_config "$out/haproxy.cfg" "${port[haproxy]}" "$port_echo" 9990 "$PWD/$out/server.pem" 2
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 declare -A pid

@@ -38,7 +38,7 @@ soak_setup 0 "$out" "$port_echo" "$port_server" "$port_status"
 rm -f "$out"/*.cg*
 
 bench_broker_config "$out/tlsbroker.json" tlsbroker "$port_server" "$port_status" "$port_echo" 1000
-bench_haproxy_config "$out/haproxy.cfg" "$port_server" "$port_echo" 1000 "$PWD/$out/server.pem"
+bench_haproxy_config "$out/haproxy.cfg" "$port_server" "$port_echo" 1000 "$PWD/$out/server.pem" 2
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port "$port_echo" || die "the echo backend did not start (see $out/echo.log)"

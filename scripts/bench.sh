@@ -75,23 +75,7 @@ cat >"$out/tlsbroker.json" <<JSON
   }]
 }
 JSON
-cat >"$out/haproxy.cfg" <<CFG
-global
-  nbthread $threads
-  maxconn 9990
-  ulimit-n $(ulimit -n)
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend bench
-  bind 127.0.0.1:${port[haproxy]} ssl crt $PWD/$out/server.pem ssl-min-ver TLSv1.2
-  maxconn 9990
-  default_backend echo
-backend echo
-  server echo 127.0.0.1:$port_echo
-CFG
+bench_haproxy_config "$out/haproxy.cfg" "${port[haproxy]}" "$port_echo" 9990 "$PWD/$out/server.pem" "$threads" "$(ulimit -n)"
 cat >"$out/stunnel.conf" <<CFG
 foreground = yes
 pid =

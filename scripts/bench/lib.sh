@@ -159,12 +159,14 @@ JSON
 }
 
 # HAProxy in front of the same echo backend: bench_haproxy_config FILE PORT BACKEND_PORT
-# MAXCONN PEM (mode tcp, ssl crt PEM, 2 threads).
+# MAXCONN PEM THREADS [ULIMIT_N] (mode tcp, ssl crt PEM; ULIMIT_N sets its fd limit, which it
+# otherwise derives from MAXCONN).
 bench_haproxy_config() {
   cat >"$1" <<CFG
 global
-  nbthread 2
-  maxconn $4
+  nbthread $6
+  maxconn $4${7:+
+  ulimit-n $7}
 defaults
   mode tcp
   timeout connect 5s
@@ -172,6 +174,7 @@ defaults
   timeout server 60s
 frontend bench
   bind 127.0.0.1:$2 ssl crt $5 ssl-min-ver TLSv1.2
+  maxconn $4
   default_backend echo
 backend echo
   server echo 127.0.0.1:$3
