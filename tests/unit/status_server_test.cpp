@@ -274,14 +274,15 @@ TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
     low.rlim_cur = open_now + 16;
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
 
-    // Use up every descriptor, then free exactly one for the client's socket: the server
-    // has none left to accept the connection with. (The client's event loop is made first.)
+    // The client's event loop and socket exist first; then every descriptor is used up, so
+    // the server has none left to accept the connection with. (Freeing one for the client
+    // after the fill raced with the server: an accept() that finds no connection still holds
+    // a descriptor for a moment, and could take the freed one from under the client.)
     client c;
+    c.stream.socket().open(tcp::v4());
     std::vector<int> fillers;
     for (int fd; (fd = ::open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
     ASSERT_FALSE(fillers.empty());
-    ::close(fillers.back());
-    fillers.pop_back();
     const auto connect_ec = c.connect(port);
 
     const bool saw_error =
