@@ -12,8 +12,8 @@ namespace tlsbroker::config {
 enum class verify_client_mode { none, optional, required };
 enum class tls_min_version { v1_2, v1_3 };
 enum class backend_policy { first, round_robin };
-enum class proxy_header { none, v1, v2 };              // sent to the backend
-enum class accept_proxy_mode { none, v1, v2, any };    // read from the balancer in front
+enum class proxy_header { none, v1, v2 };            // sent to the backend
+enum class accept_proxy_mode { none, v1, v2, any };  // read from the balancer in front
 enum class unrecoverable_action { exit, report };
 
 template <class E>
@@ -22,7 +22,8 @@ struct choice_names;
 template <>
 struct choice_names<verify_client_mode> {
     static constexpr std::array<std::pair<verify_client_mode, std::string_view>, 3> table{
-        {{verify_client_mode::none, "none"}, {verify_client_mode::optional, "optional"},
+        {{verify_client_mode::none, "none"},
+         {verify_client_mode::optional, "optional"},
          {verify_client_mode::required, "required"}}};
 };
 template <>
@@ -43,7 +44,9 @@ struct choice_names<proxy_header> {
 template <>
 struct choice_names<accept_proxy_mode> {
     static constexpr std::array<std::pair<accept_proxy_mode, std::string_view>, 4> table{
-        {{accept_proxy_mode::none, "none"}, {accept_proxy_mode::v1, "v1"}, {accept_proxy_mode::v2, "v2"},
+        {{accept_proxy_mode::none, "none"},
+         {accept_proxy_mode::v1, "v1"},
+         {accept_proxy_mode::v2, "v2"},
          {accept_proxy_mode::any, "any"}}};
 };
 template <>

@@ -43,18 +43,18 @@ struct sni_certificate {
 struct tls_config {
     std::filesystem::path certificate;  // absolute (resolved against the config folder); the default
     std::filesystem::path private_key;
-    std::vector<sni_certificate> sni;   // more certificates, chosen by server name
-    bool refuse_unknown_sni = false;    // a name matching no entry fails the handshake
-    bool refuse_missing_sni = false;    // a client that sends no name fails the handshake
-    std::filesystem::path client_ca;    // mutual TLS: CAs that sign client certificates
+    std::vector<sni_certificate> sni;  // more certificates, chosen by server name
+    bool refuse_unknown_sni = false;   // a name matching no entry fails the handshake
+    bool refuse_missing_sni = false;   // a client that sends no name fails the handshake
+    std::filesystem::path client_ca;   // mutual TLS: CAs that sign client certificates
     verify_client_mode verify_client = verify_client_mode::none;
-    std::filesystem::path crl;          // revoked client certificates (PEM CRLs)
+    std::filesystem::path crl;  // revoked client certificates (PEM CRLs)
     std::uint32_t verify_depth = 5;
     tls_min_version min_version = tls_min_version::v1_2;
-    std::string ciphers;               // TLS 1.2 cipher list; empty: AEAD-only default
-    std::string ciphersuites;          // TLS 1.3 suites; empty: core's default order
-    std::string groups;                // key exchange groups in preference order; empty: core's
-                                       // default (X25519MLKEM768 where OpenSSL has it, X25519, P-256)
+    std::string ciphers;       // TLS 1.2 cipher list; empty: AEAD-only default
+    std::string ciphersuites;  // TLS 1.3 suites; empty: core's default order
+    std::string groups;        // key exchange groups in preference order; empty: core's
+                               // default (X25519MLKEM768 where OpenSSL has it, X25519, P-256)
     bool session_tickets = true;
     std::uint32_t session_cache_size = 20480;
     std::uint32_t session_timeout_s = 7200;
@@ -67,9 +67,9 @@ struct backend_config {
 
 // Marks a backend down after consecutive connect failures and brings it back.
 struct backend_health_config {
-    std::uint32_t fail_threshold = 3;    // consecutive failures that mark a backend down
-    std::uint32_t cooldown_ms = 10000;   // how long a down backend is skipped
-    std::uint32_t check_interval_ms = 0; // >0: a TCP connect check brings a down backend back early
+    std::uint32_t fail_threshold = 3;     // consecutive failures that mark a backend down
+    std::uint32_t cooldown_ms = 10000;    // how long a down backend is skipped
+    std::uint32_t check_interval_ms = 0;  // >0: a TCP connect check brings a down backend back early
 };
 
 struct source_limits_config {
@@ -81,10 +81,10 @@ struct source_limits_config {
 // One entry of trusted_proxies: a network in CIDR form ("10.0.0.0/8", "fd00::/8"; a bare
 // address is a /32 or /128).
 struct cidr {
-    std::string text;                    // as written, for logs
+    std::string text;  // as written, for logs
     bool v6 = false;
     std::array<std::uint8_t, 16> bytes{};  // network address (v4 uses the first 4)
-    std::uint8_t prefix = 0;             // 0..32 or 0..128
+    std::uint8_t prefix = 0;               // 0..32 or 0..128
 };
 
 struct timeouts_config {
@@ -92,7 +92,7 @@ struct timeouts_config {
     std::uint32_t idle_ms = 0;  // 0: off
     std::uint32_t write_stall_ms = 60000;
     std::uint32_t drain_ms = 30000;
-    std::uint32_t half_close_ms = 30000;  // after one side closed, how long the other may go on
+    std::uint32_t half_close_ms = 30000;     // after one side closed, how long the other may go on
     std::uint32_t connect_total_ms = 30000;  // the walk over every backend, after the handshake
 };
 
@@ -119,7 +119,7 @@ struct listener_config {
     accept_proxy_mode accept_proxy = accept_proxy_mode::none;
     std::vector<cidr> trusted_proxies;
     source_limits_config source_limits;
-    bool connection_log = true;            // one line per closed connection
+    bool connection_log = true;  // one line per closed connection
     timeouts_config timeouts;
     keepalive_config keepalive;
     // SO_RCVBUF and SO_SNDBUF of the client and the backend socket; 0: the system's default

@@ -2,11 +2,10 @@
 // instead of stopping at the first, and reports keys nobody asked for as unknown.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>

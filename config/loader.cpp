@@ -41,15 +41,15 @@ void check_listeners_apart(const broker_config& c, const std::vector<std::string
         const auto& l = c.listeners[i];
         for (std::size_t j = 0; j < i; ++j) {
             if (c.listeners[j].name == l.name)
-                errors.push_back({pointers[i] + "/name", "duplicate listener name \"" + l.name + "\" (also " +
-                                                             pointers[j] + "/name)"});
+                errors.push_back({pointers[i] + "/name",
+                                  "duplicate listener name \"" + l.name + "\" (also " + pointers[j] + "/name)"});
             if (endpoints_overlap(c.listeners[j].listen, l.listen))
                 errors.push_back({pointers[i] + "/listen", "endpoint " + l.listen.text + " overlaps " + pointers[j] +
                                                                "/listen (" + c.listeners[j].listen.text + ")"});
         }
         if (c.status.enabled && endpoints_overlap(c.status.listen, l.listen))
-            errors.push_back({pointers[i] + "/listen", "endpoint " + l.listen.text +
-                                                           " overlaps the status endpoint " + c.status.listen.text});
+            errors.push_back({pointers[i] + "/listen",
+                              "endpoint " + l.listen.text + " overlaps the status endpoint " + c.status.listen.text});
     }
 }
 

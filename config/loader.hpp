@@ -11,14 +11,14 @@
 namespace tlsbroker::config {
 
 struct config_error {
-    std::string pointer;  // JSON pointer, "" for the document itself ("/listeners/0/backlog")
-    std::string message;  // "must be an integer in 1..65535"
+    std::string pointer;            // JSON pointer, "" for the document itself ("/listeners/0/backlog")
+    std::string message;            // "must be an integer in 1..65535"
     std::string to_string() const;  // "/listeners/0/backlog: must be an integer in 1..65535"
 };
 
 struct load_result {
-    config_ptr config;                  // set only when errors is empty
-    std::vector<config_error> errors;   // every problem found, in document order
+    config_ptr config;                 // set only when errors is empty
+    std::vector<config_error> errors;  // every problem found, in document order
     bool ok() const { return errors.empty(); }
 };
 

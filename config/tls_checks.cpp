@@ -1,7 +1,7 @@
 #include "config/tls_checks.hpp"
 
-#include <openssl/err.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -152,8 +152,8 @@ std::string check_key_matches(const std::filesystem::path& cert, const std::file
         return "certificate " + cert.string() + " is refused: " + reason("CERTIFICATE");
     for (std::size_t i = 1; i < chain.size(); ++i)
         if (SSL_CTX_add1_chain_cert(ctx.get(), chain[i].get()) != 1)
-            return "chain certificate " + std::to_string(i + 1) + " in " + cert.string() + " is refused: " +
-                   reason("CERTIFICATE");
+            return "chain certificate " + std::to_string(i + 1) + " in " + cert.string() +
+                   " is refused: " + reason("CERTIFICATE");
     if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1)
         return "private key " + key_file.string() + " is refused: " + reason("PRIVATE KEY");
     return {};

@@ -8,9 +8,7 @@ namespace tlsbroker::core {
 
 namespace {
 
-bool in(int code, std::initializer_list<int> set) {
-    return std::find(set.begin(), set.end(), code) != set.end();
-}
+bool in(int code, std::initializer_list<int> set) { return std::find(set.begin(), set.end(), code) != set.end(); }
 
 // Winsock and Win32 values, written out so they are testable on POSIX too.
 namespace win {
@@ -44,8 +42,8 @@ constexpr int wsanotinitialised = 10093;
 accept_error_class classify_posix(int e) {
     if (in(e, {ECANCELED})) return accept_error_class::cancelled;
     // accept(2): these belong to the connection being accepted (or are transient).
-    if (in(e, {ECONNABORTED, ECONNRESET, ENOTCONN, EPROTO, EPERM, EINTR, EAGAIN, EWOULDBLOCK,
-               ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, ENETDOWN, ENOPROTOOPT,
+    if (in(e, {ECONNABORTED, ECONNRESET, ENOTCONN, EPROTO, EPERM, EINTR, EAGAIN, EWOULDBLOCK, ETIMEDOUT, EHOSTUNREACH,
+               ENETUNREACH, ENETDOWN, ENOPROTOOPT,
 #ifdef EHOSTDOWN
                EHOSTDOWN,
 #endif
@@ -62,12 +60,11 @@ accept_error_class classify_posix(int e) {
 accept_error_class classify_windows(int e) {
     using namespace win;
     if (in(e, {error_operation_aborted})) return accept_error_class::cancelled;
-    if (in(e, {wsaeconnreset, wsaenotconn, wsaeconnaborted, wsaeintr, wsaewouldblock,
-               wsaetimedout, wsaenetdown, wsaenetreset, wsaehostunreach, error_netname_deleted,
-               error_connection_aborted, error_unexp_net_err, wsaeacces}))
+    if (in(e, {wsaeconnreset, wsaenotconn, wsaeconnaborted, wsaeintr, wsaewouldblock, wsaetimedout, wsaenetdown,
+               wsaenetreset, wsaehostunreach, error_netname_deleted, error_connection_aborted, error_unexp_net_err,
+               wsaeacces}))
         return accept_error_class::connection;
-    if (in(e, {wsaemfile, wsaenobufs, error_not_enough_memory, error_outofmemory,
-               error_no_system_resources}))
+    if (in(e, {wsaemfile, wsaenobufs, error_not_enough_memory, error_outofmemory, error_no_system_resources}))
         return accept_error_class::resource;
     if (in(e, {wsaebadf, wsaenotsock, wsaeinval, wsaefault, wsaeopnotsupp, wsanotinitialised}))
         return accept_error_class::listener;
@@ -80,14 +77,14 @@ accept_decision classify_accept_error(int code, os_family family, bool shutting_
     const auto cls = family == os_family::posix ? classify_posix(code) : classify_windows(code);
     if (shutting_down) return {cls, accept_action::stop};
     switch (cls) {
-    case accept_error_class::connection:
-    case accept_error_class::cancelled:  // a watchdog re-arm cancels on purpose
-        return {cls, accept_action::retry_now};
-    case accept_error_class::resource:
-    case accept_error_class::unknown:
-        return {cls, accept_action::back_off};
-    case accept_error_class::listener:
-        return {cls, accept_action::recreate_listener};
+        case accept_error_class::connection:
+        case accept_error_class::cancelled:  // a watchdog re-arm cancels on purpose
+            return {cls, accept_action::retry_now};
+        case accept_error_class::resource:
+        case accept_error_class::unknown:
+            return {cls, accept_action::back_off};
+        case accept_error_class::listener:
+            return {cls, accept_action::recreate_listener};
     }
     return {cls, accept_action::back_off};
 }
@@ -105,11 +102,16 @@ accept_decision classify_accept_error(const boost::system::error_code& ec, bool 
 
 const char* to_string(accept_error_class c) {
     switch (c) {
-    case accept_error_class::connection: return "connection";
-    case accept_error_class::resource: return "resource";
-    case accept_error_class::listener: return "listener";
-    case accept_error_class::cancelled: return "cancelled";
-    case accept_error_class::unknown: return "unknown";
+        case accept_error_class::connection:
+            return "connection";
+        case accept_error_class::resource:
+            return "resource";
+        case accept_error_class::listener:
+            return "listener";
+        case accept_error_class::cancelled:
+            return "cancelled";
+        case accept_error_class::unknown:
+            return "unknown";
     }
     return "unknown";
 }

@@ -1,10 +1,10 @@
 #include "core/backend_resolver.hpp"
 
 #include <algorithm>
-#include <cstdint>
-#include <utility>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <cstdint>
+#include <utility>
 
 #include "core/log.hpp"
 
@@ -89,9 +89,8 @@ void backend_resolver::begin(std::size_t i) {
     }
     ++started_;
     auto done = [self = shared_from_this(), i](const boost::system::error_code& ec, endpoints found) {
-        asio::dispatch(*self->strand_, [self, i, ec, found = std::move(found)]() mutable {
-            self->end(i, ec, std::move(found));
-        });
+        asio::dispatch(*self->strand_,
+                       [self, i, ec, found = std::move(found)]() mutable { self->end(i, ec, std::move(found)); });
     };
     try {
         opts_.resolve(e.host, e.port, std::move(done));
@@ -118,13 +117,13 @@ void backend_resolver::end(std::size_t i, const boost::system::error_code& ec, e
             ++e.failures_in_row;
             if (ctr_) ctr_->add(counter::backend_resolve_failures);
             const auto why = ec ? ec.message() : std::string("no address");
-            log::limited(log::level::warning, log::str(listener_name_, ":backend-resolve:", e.text),
-                         log::str("listener '", listener_name_, "' backend ", e.text, ": name lookup failed (", why,
-                                  "); ",
-                                  e.addresses.empty() ? std::string("no address known yet: connects fail over to "
-                                                                    "the next backend")
-                                                      : log::str("keeping the ", e.addresses.size(),
-                                                                 " addresses of the last good lookup")));
+            log::limited(
+                log::level::warning, log::str(listener_name_, ":backend-resolve:", e.text),
+                log::str("listener '", listener_name_, "' backend ", e.text, ": name lookup failed (", why, "); ",
+                         e.addresses.empty()
+                             ? std::string("no address known yet: connects fail over to "
+                                           "the next backend")
+                             : log::str("keeping the ", e.addresses.size(), " addresses of the last good lookup")));
             const auto shift = std::min<std::uint32_t>(e.failures_in_row - 1, 16);
             next = std::min(opts_.refresh, std::chrono::milliseconds(opts_.retry.count() * (std::int64_t{1} << shift)));
         }

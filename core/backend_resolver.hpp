@@ -96,7 +96,7 @@ private:
         std::uint16_t port = 0;
         std::string text;  // as in the config, for logs
         bool literal = false;
-        endpoints addresses;     // the literal address, or the last good lookup result
+        endpoints addresses;      // the literal address, or the last good lookup result
         bool first_done = false;  // a lookup has ended (waiters are woken then)
         bool in_flight = false;
         std::uint32_t failures_in_row = 0;
@@ -104,7 +104,7 @@ private:
         std::unique_ptr<boost::asio::steady_timer> timer;
     };
 
-    void begin(std::size_t i);  // on the strand
+    void begin(std::size_t i);                                                      // on the strand
     void end(std::size_t i, const boost::system::error_code& ec, endpoints found);  // on the strand
     void cancel_wait(std::size_t i, std::uint64_t token) noexcept;
 

@@ -22,9 +22,7 @@ backend_set::backend_set(const config::listener_config& cfg, std::optional<count
     for (std::size_t i = 0; i < backends_.size(); ++i) state_[i].address = backends_[i].address.text;
 }
 
-bool backend_set::usable(std::size_t i, clock::time_point now) const {
-    return state_[i].up || now >= down_until_[i];
-}
+bool backend_set::usable(std::size_t i, clock::time_point now) const { return state_[i].up || now >= down_until_[i]; }
 
 std::vector<std::size_t> backend_set::order() {
     const std::size_t n = backends_.size();

@@ -17,10 +17,10 @@ inline constexpr std::array<std::int64_t, 4> expiry_warning_days{30, 14, 7, 1};
 // The leaf (first certificate) of a PEM file.
 struct leaf_facts {
     bool ok = false;
-    std::string error;              // why it could not be read, naming the file
-    std::int64_t not_after = 0;     // unix seconds
-    std::string serial;             // upper-case hex
-    std::string subject;            // one-line subject ("CN=site.example")
+    std::string error;           // why it could not be read, naming the file
+    std::int64_t not_after = 0;  // unix seconds
+    std::string serial;          // upper-case hex
+    std::string subject;         // one-line subject ("CN=site.example")
 };
 leaf_facts read_leaf(const std::filesystem::path& cert);
 

@@ -136,8 +136,10 @@ std::chrono::seconds cert_watch::next_wait() const {
     const auto now = unix_now();
     // A stale one is looked for at least once a minute until a fresh file is there.
     for (const auto& c : crls_) {
-        if (c.facts.next_update > now) wait = std::min(wait, c.facts.next_update - now + 1);
-        else if (c.facts.next_update != 0) wait = std::min<std::int64_t>(wait, 60);
+        if (c.facts.next_update > now)
+            wait = std::min(wait, c.facts.next_update - now + 1);
+        else if (c.facts.next_update != 0)
+            wait = std::min<std::int64_t>(wait, 60);
     }
     return std::chrono::seconds(std::max<std::int64_t>(wait, 1));
 }
@@ -291,8 +293,8 @@ void cert_watch::publish() {
     const auto cfg = seen_;
     auto crls = nlohmann::json::array();
     for (const auto& c : crls_) {
-        nlohmann::json j = {{"file", c.file.string()}, {"ok", c.facts.ok}, {"revoked", c.facts.revoked},
-                            {"stale", c.stale_reported}};
+        nlohmann::json j = {
+            {"file", c.file.string()}, {"ok", c.facts.ok}, {"revoked", c.facts.revoked}, {"stale", c.stale_reported}};
         j["next_update"] = c.facts.next_update ? nlohmann::json(format_utc(c.facts.next_update)) : nlohmann::json();
         if (!c.facts.ok) j["error"] = c.facts.error;
         crls.push_back(std::move(j));

@@ -89,15 +89,15 @@ private:
     };
 
     void run();
-    void pass();                                      // one check, on the watcher thread
-    void take_stock(const config::config_ptr& cfg);   // what is loaded now
+    void pass();                                     // one check, on the watcher thread
+    void take_stock(const config::config_ptr& cfg);  // what is loaded now
     void look_for_changes(const config::config_ptr& cfg);
     void check_expiry(std::int64_t now);
     bool crl_due(std::int64_t now) const;
     void check_crls(std::int64_t now);
     void refused(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& problems,
                  bool crl_among_them);
-    void publish();                            // then adds what count() noted
+    void publish();  // then adds what count() noted
     void count(counter c) { uncounted_.push_back(c); }
     std::chrono::seconds next_wait() const;
 

@@ -1,11 +1,12 @@
 #include "core/channel.hpp"
 
-#include <boost/asio/write.hpp>
 #include <algorithm>
+#include <boost/asio/write.hpp>
 #include <cstring>
 
 #ifdef __linux__
 #include <sys/socket.h>
+
 #include <cerrno>
 #endif
 

@@ -50,7 +50,7 @@ enum class counter : std::size_t {
     rejected_source_rate,
     reloads_ok,
     reloads_failed,
-    probes_slow,  // a canary not taken in time while accepts completed: overload, not a stall
+    probes_slow,              // a canary not taken in time while accepts completed: overload, not a stall
     certificate_expiry_days,  // whole days until the listener's soonest certificate expires
     certificate_reloads_ok,   // changed certificate/key/CA/CRL files picked up (cert_watch)
     certificate_reloads_failed,
@@ -97,16 +97,19 @@ enum class counter_scope : std::uint8_t {
 // seconds: their samples are the raw value times seconds_per_unit(unit). The status JSON
 // shows the raw value (its key names the unit, e.g. "watchdog_probe_latency_us").
 enum class counter_unit : std::uint8_t {
-    none,          // a count, bytes, or a 0/1 flag: published as is
+    none,  // a count, bytes, or a 0/1 flag: published as is
     microseconds,
     milliseconds,  // timestamps are unix milliseconds (see counter_kind::timestamp)
 };
 
 constexpr double seconds_per_unit(counter_unit u) {
     switch (u) {
-    case counter_unit::microseconds: return 1e-6;
-    case counter_unit::milliseconds: return 1e-3;
-    case counter_unit::none: return 1.0;
+        case counter_unit::microseconds:
+            return 1e-6;
+        case counter_unit::milliseconds:
+            return 1e-3;
+        case counter_unit::none:
+            return 1.0;
     }
     return 1.0;
 }
@@ -138,9 +141,7 @@ struct alignas(64) counter_block {
     void raise_to(counter c, std::uint64_t v);  // set to max(current, v)
 
     std::atomic<std::uint64_t>& at(counter c) { return values[static_cast<std::size_t>(c)]; }
-    const std::atomic<std::uint64_t>& at(counter c) const {
-        return values[static_cast<std::size_t>(c)];
-    }
+    const std::atomic<std::uint64_t>& at(counter c) const { return values[static_cast<std::size_t>(c)]; }
 };
 
 // A listener's handle: every change goes to its own block and to the total.

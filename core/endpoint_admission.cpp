@@ -5,8 +5,7 @@
 namespace tlsbroker::core {
 
 connection_slot::connection_slot(connection_slot&& o) noexcept
-    : admission_(std::move(o.admission_)), source_(o.source_), per_source_(o.per_source_),
-      gauge_(std::move(o.gauge_)) {
+    : admission_(std::move(o.admission_)), source_(o.source_), per_source_(o.per_source_), gauge_(std::move(o.gauge_)) {
     o.gauge_.reset();
 }
 
@@ -45,8 +44,7 @@ endpoint_admission::endpoint_admission(const limits& l)
 
 void endpoint_admission::configure(const limits& l) {
     max_.store(l.max_connections);
-    limiter_.set_limits(l.per_source.max_connections_per_source, l.per_source.rate_per_source,
-                        l.per_source.rate_burst);
+    limiter_.set_limits(l.per_source.max_connections_per_source, l.per_source.rate_per_source, l.per_source.rate_burst);
 }
 
 endpoint_admission::admission endpoint_admission::admit(const boost::asio::ip::address& source) {

@@ -6,8 +6,8 @@
 // back when it is destroyed, on every path (exceptions included).
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -61,9 +61,7 @@ public:
         std::size_t max_connections = 0;
         config::source_limits_config per_source;
     };
-    static limits limits_of(const config::listener_config& c) {
-        return {c.max_connections, c.source_limits};
-    }
+    static limits limits_of(const config::listener_config& c) { return {c.max_connections, c.source_limits}; }
 
     explicit endpoint_admission(const limits& l);
 

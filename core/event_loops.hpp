@@ -8,9 +8,9 @@
 // connection wake the other thread and interrupt epoll_wait about twice per round trip.)
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>

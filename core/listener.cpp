@@ -34,9 +34,9 @@ std::function<void(tcp::acceptor&)> listening_socket_preparer(const config::conf
 
 }  // namespace
 
-listener::listener(event_loops& loops, config::config_ptr root, std::size_t index,
-                   counter_block& own, counter_block& total, buffer_pool& pool,
-                   std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry)
+listener::listener(event_loops& loops, config::config_ptr root, std::size_t index, counter_block& own,
+                   counter_block& total, buffer_pool& pool, std::shared_ptr<endpoint_admission> admission,
+                   std::shared_ptr<connection_registry> registry)
     : ioc_(loops.control()),
       loops_(loops),
       root_(std::move(root)),
@@ -80,8 +80,8 @@ void listener::start() {
         adopted_ = -1;
         loop_->open(adopt);
     } catch (const boost::system::system_error& e) {
-        throw std::runtime_error("listener '" + cfg_->name + "' cannot listen on " + cfg_->listen.text +
-                                 ": " + e.code().message());
+        throw std::runtime_error("listener '" + cfg_->name + "' cannot listen on " + cfg_->listen.text + ": " +
+                                 e.code().message());
     }
     TB_LOG_INFO("listener '", cfg_->name, "' accepting on ", loop_->local_endpoint(), " (backlog ", cfg_->backlog,
                 ", max_connections ", cfg_->max_connections, ")");
@@ -169,22 +169,28 @@ void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_pro
 
 void listener::on_event(accept_event e) {
     switch (e) {
-    case accept_event::error_connection: return counters_.add(counter::accept_errors_connection);
-    case accept_event::error_resource: return counters_.add(counter::accept_errors_resource);
-    case accept_event::error_listener: return counters_.add(counter::accept_errors_listener);
-    case accept_event::paused_at_limit:
-        counters_.add(counter::accept_pauses);
-        log::limited(log::level::warning, cfg_->name + ":paused",
-                     log::str("listener '", cfg_->name, "' paused: ", admission_->active(),
-                              " connections reached max_connections; the backlog holds new ones"));
-        return;
-    case accept_event::resumed_below_limit:
-        counters_.add(counter::accept_resumes);
-        TB_LOG_INFO("listener '", cfg_->name, "' resumed accepting (", admission_->active(), " connections)");
-        return;
-    case accept_event::backing_off: return counters_.add(counter::accept_pauses);
-    case accept_event::resumed_after_backoff: return counters_.add(counter::accept_resumes);
-    case accept_event::socket_recreated: return counters_.add(counter::listener_recreations);
+        case accept_event::error_connection:
+            return counters_.add(counter::accept_errors_connection);
+        case accept_event::error_resource:
+            return counters_.add(counter::accept_errors_resource);
+        case accept_event::error_listener:
+            return counters_.add(counter::accept_errors_listener);
+        case accept_event::paused_at_limit:
+            counters_.add(counter::accept_pauses);
+            log::limited(log::level::warning, cfg_->name + ":paused",
+                         log::str("listener '", cfg_->name, "' paused: ", admission_->active(),
+                                  " connections reached max_connections; the backlog holds new ones"));
+            return;
+        case accept_event::resumed_below_limit:
+            counters_.add(counter::accept_resumes);
+            TB_LOG_INFO("listener '", cfg_->name, "' resumed accepting (", admission_->active(), " connections)");
+            return;
+        case accept_event::backing_off:
+            return counters_.add(counter::accept_pauses);
+        case accept_event::resumed_after_backoff:
+            return counters_.add(counter::accept_resumes);
+        case accept_event::socket_recreated:
+            return counters_.add(counter::listener_recreations);
     }
 }
 

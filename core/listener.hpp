@@ -36,9 +36,9 @@ public:
     // `admission` and `registry` belong to the endpoint and outlive this listener across
     // reloads (the server keeps one of each per endpoint).
     // The listener runs on loops.control(); each connection it accepts goes to loops.next().
-    listener(event_loops& loops, config::config_ptr root, std::size_t index,
-             counter_block& own, counter_block& total, buffer_pool& pool,
-             std::shared_ptr<endpoint_admission> admission, std::shared_ptr<connection_registry> registry);
+    listener(event_loops& loops, config::config_ptr root, std::size_t index, counter_block& own, counter_block& total,
+             buffer_pool& pool, std::shared_ptr<endpoint_admission> admission,
+             std::shared_ptr<connection_registry> registry);
     ~listener();
 
     // Builds the TLS context, binds, listens and arms the first accept. Throws

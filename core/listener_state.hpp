@@ -13,10 +13,14 @@ enum class listener_state { stopped, accepting, backing_off, paused_at_limit };
 
 constexpr const char* to_string(listener_state s) {
     switch (s) {
-    case listener_state::stopped: return "stopped";
-    case listener_state::accepting: return "accepting";
-    case listener_state::backing_off: return "backing_off";
-    case listener_state::paused_at_limit: return "paused_at_limit";
+        case listener_state::stopped:
+            return "stopped";
+        case listener_state::accepting:
+            return "accepting";
+        case listener_state::backing_off:
+            return "backing_off";
+        case listener_state::paused_at_limit:
+            return "paused_at_limit";
     }
     return "unknown";
 }
@@ -32,24 +36,30 @@ enum class probe_outcome { none, ok, slow, stalled };
 
 constexpr const char* to_string(probe_outcome o) {
     switch (o) {
-    case probe_outcome::none: return "none";
-    case probe_outcome::ok: return "ok";
-    case probe_outcome::slow: return "slow";
-    case probe_outcome::stalled: return "stalled";
+        case probe_outcome::none:
+            return "none";
+        case probe_outcome::ok:
+            return "ok";
+        case probe_outcome::slow:
+            return "slow";
+        case probe_outcome::stalled:
+            return "stalled";
     }
     return "unknown";
 }
 
 constexpr const char* meaning(probe_outcome o) {
     switch (o) {
-    case probe_outcome::none: return "no probe finished yet";
-    case probe_outcome::ok: return "the canary was accepted within probe_timeout_ms";
-    case probe_outcome::slow:
-        return "the canary waited longer than probe_timeout_ms behind real clients while accepts completed: "
-               "overload, not a stall; no recovery step taken";
-    case probe_outcome::stalled:
-        return "no accept completed for the whole probe window while the canary waited: "
-               "the recovery ladder runs";
+        case probe_outcome::none:
+            return "no probe finished yet";
+        case probe_outcome::ok:
+            return "the canary was accepted within probe_timeout_ms";
+        case probe_outcome::slow:
+            return "the canary waited longer than probe_timeout_ms behind real clients while accepts completed: "
+                   "overload, not a stall; no recovery step taken";
+        case probe_outcome::stalled:
+            return "no accept completed for the whole probe window while the canary waited: "
+                   "the recovery ladder runs";
     }
     return "";
 }

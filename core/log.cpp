@@ -46,8 +46,7 @@ void format_record(const bl::record_view& rec, bl::formatting_ostream& os) {
 }
 
 // Test lines: "[level] message".
-class capture_backend
-    : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
+class capture_backend : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
 public:
     void consume(const bl::record_view&, const string_type& line) {
         std::lock_guard lock(mutex_);
@@ -85,8 +84,7 @@ struct state {
 
     state() {
         auto core = bl::core::get();
-        core->add_global_attribute(timestamp_attribute,
-                                   bl::attributes::make_function([] { return sys_clock::now(); }));
+        core->add_global_attribute(timestamp_attribute, bl::attributes::make_function([] { return sys_clock::now(); }));
         // A sink that fails (disk full, a rotated file that cannot be opened, the Event Log)
         // costs its line, never the caller: no exception leaves a logging call, so none
         // can escape a session's handler half-way through closing it.
@@ -95,8 +93,7 @@ struct state {
     }
 
     void apply_filter() {
-        bl::core::get()->set_filter(expr::attr<level>(severity_attribute) >=
-                                    min.load(std::memory_order_relaxed));
+        bl::core::get()->set_filter(expr::attr<level>(severity_attribute) >= min.load(std::memory_order_relaxed));
     }
 };
 
@@ -120,33 +117,26 @@ void check_writable(const std::filesystem::path& file) {
     std::error_code ec;
     const auto dir = file.parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (ec)
-        throw std::runtime_error(
-            str("log file folder ", dir.string(), " cannot be created: ", ec.message()));
+    if (ec) throw std::runtime_error(str("log file folder ", dir.string(), " cannot be created: ", ec.message()));
     std::ofstream probe(file, std::ios::app);
-    if (!probe)
-        throw std::runtime_error(str("log file ", file.string(), " cannot be opened for writing"));
+    if (!probe) throw std::runtime_error(str("log file ", file.string(), " cannot be opened for writing"));
 }
 
 boost::shared_ptr<file_sink> make_file_sink(const config::log_config& cfg) {
     check_writable(cfg.file);
-    const auto dir =
-        cfg.file.parent_path().empty() ? std::filesystem::current_path() : cfg.file.parent_path();
+    const auto dir = cfg.file.parent_path().empty() ? std::filesystem::current_path() : cfg.file.parent_path();
     // Rotated files: "<stem>_YYYYmmdd_HHMMSS_<n><ext>" next to the active file.
-    const auto rotated =
-        dir / (cfg.file.stem().string() + "_%Y%m%d_%H%M%S_%3N" + cfg.file.extension().string());
+    const auto rotated = dir / (cfg.file.stem().string() + "_%Y%m%d_%H%M%S_%3N" + cfg.file.extension().string());
     const std::uintmax_t rotation =
         static_cast<std::uintmax_t>(cfg.max_file_mb == 0 ? 1 : cfg.max_file_mb) * 1024u * 1024u;
 
     auto backend = boost::make_shared<bl::sinks::text_file_backend>(
-        bl::keywords::file_name = cfg.file.string(),
-        bl::keywords::target_file_name = rotated.filename().string(),
-        bl::keywords::open_mode = std::ios_base::out | std::ios_base::app,
-        bl::keywords::rotation_size = rotation, bl::keywords::enable_final_rotation = false);
+        bl::keywords::file_name = cfg.file.string(), bl::keywords::target_file_name = rotated.filename().string(),
+        bl::keywords::open_mode = std::ios_base::out | std::ios_base::app, bl::keywords::rotation_size = rotation,
+        bl::keywords::enable_final_rotation = false);
     backend->auto_flush(true);
     backend->set_file_collector(bl::sinks::file::make_collector(
-        bl::keywords::target = dir.string(),
-        bl::keywords::max_files = cfg.keep_files == 0 ? 1u : cfg.keep_files));
+        bl::keywords::target = dir.string(), bl::keywords::max_files = cfg.keep_files == 0 ? 1u : cfg.keep_files));
     backend->scan_for_files(bl::sinks::file::scan_matching);
 
     auto sink = boost::make_shared<file_sink>(backend);
@@ -162,8 +152,7 @@ void write_two_digits(std::string& out, int v) {
 }  // namespace
 
 bool parse_level(std::string_view text, level& out) {
-    static constexpr level all[] = {level::trace, level::debug, level::info, level::warning,
-                                    level::error};
+    static constexpr level all[] = {level::trace, level::debug, level::info, level::warning, level::error};
     for (const auto l : all) {
         if (text == to_string(l)) {
             out = l;
@@ -197,9 +186,8 @@ std::string format_line(sys_clock::time_point when, level l, std::string_view me
 #else
     localtime_r(&t, &tm);
 #endif
-    const auto ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() %
-        1000);
+    const auto ms =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() % 1000);
     std::string out;
     out.reserve(32 + message.size());
     const int year = tm.tm_year + 1900;
@@ -238,8 +226,7 @@ void init_console(level min) {
 void configure(const config::log_config& cfg, bool console) {
     auto& s = st();
     level min = level::info;
-    if (!parse_level(cfg.level, min))
-        throw std::runtime_error("unknown log level \"" + cfg.level + "\"");
+    if (!parse_level(cfg.level, min)) throw std::runtime_error("unknown log level \"" + cfg.level + "\"");
 
     // Build the new file sink before touching the old one: a bad path leaves logging as it was.
     boost::shared_ptr<file_sink> file;

@@ -6,8 +6,8 @@
 #include <boost/log/sinks/sink.hpp>
 #include <boost/smart_ptr/shared_ptr.hpp>
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -96,10 +96,9 @@ private:
 }  // namespace tlsbroker::log
 
 // The text of a line is built only when its level is written.
-#define TB_LOG_AT(lvl, ...)                                                           \
-    do {                                                                              \
-        if (::tlsbroker::log::enabled(lvl))                                           \
-            ::tlsbroker::log::write(lvl, ::tlsbroker::log::str(__VA_ARGS__));         \
+#define TB_LOG_AT(lvl, ...)                                                                                   \
+    do {                                                                                                      \
+        if (::tlsbroker::log::enabled(lvl)) ::tlsbroker::log::write(lvl, ::tlsbroker::log::str(__VA_ARGS__)); \
     } while (false)
 #define TB_LOG_TRACE(...) TB_LOG_AT(::tlsbroker::log::level::trace, __VA_ARGS__)
 #define TB_LOG_DEBUG(...) TB_LOG_AT(::tlsbroker::log::level::debug, __VA_ARGS__)

@@ -44,9 +44,9 @@ void line_folder::make_room(time_point now) {
     }
     if (removed > 0) return;
 
-    const auto oldest = std::min_element(
-        entries_.begin(), entries_.end(),
-        [](const auto& a, const auto& b) { return a.second.last_written < b.second.last_written; });
+    const auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+        return a.second.last_written < b.second.last_written;
+    });
     if (oldest != entries_.end()) {
         lost_suppressed_ += oldest->second.suppressed;
         entries_.erase(oldest);

@@ -24,7 +24,7 @@ public:
     };
 
     explicit line_folder(std::chrono::milliseconds window = std::chrono::milliseconds(10000),
-                          std::size_t max_keys = 1024);
+                         std::size_t max_keys = 1024);
 
     // Decides for one line with `key` at time `now`. A window of zero writes every line.
     decision check(std::string_view key, time_point now);

@@ -11,9 +11,8 @@ namespace tlsbroker::core {
 
 namespace {
 
-constexpr std::array<listener_state, 4> all_states{
-    listener_state::stopped, listener_state::accepting, listener_state::backing_off,
-    listener_state::paused_at_limit};
+constexpr std::array<listener_state, 4> all_states{listener_state::stopped, listener_state::accepting,
+                                                   listener_state::backing_off, listener_state::paused_at_limit};
 
 std::string format_double(double v) {
     if (std::isnan(v)) return "NaN";
@@ -56,8 +55,7 @@ void merge_extra(nlohmann::json& target, const nlohmann::json& extra) {
 const char* type_name(counter_kind k) { return k == counter_kind::total ? "counter" : "gauge"; }
 
 // Writes "# HELP" and "# TYPE" for one family. Help text escapes backslash and line feed.
-void family_header(std::string& out, std::string_view name, std::string_view help,
-                   const char* type) {
+void family_header(std::string& out, std::string_view name, std::string_view help, const char* type) {
     out += "# HELP ";
     out += name;
     out += ' ';
@@ -77,8 +75,7 @@ void family_header(std::string& out, std::string_view name, std::string_view hel
 }
 
 // Writes one sample; `labels` are already formatted pairs joined by commas ("" for none).
-void sample(std::string& out, std::string_view name, const std::string& labels,
-            const std::string& value) {
+void sample(std::string& out, std::string_view name, const std::string& labels, const std::string& value) {
     out += name;
     if (!labels.empty()) {
         out += '{';
@@ -90,9 +87,7 @@ void sample(std::string& out, std::string_view name, const std::string& labels,
     out += '\n';
 }
 
-std::string listener_label(const listener_view& l) {
-    return "listener=\"" + escape_label_value(l.name) + "\"";
-}
+std::string listener_label(const listener_view& l) { return "listener=\"" + escape_label_value(l.name) + "\""; }
 
 std::string join_labels(std::string a, const char* b) {
     if (b == nullptr || *b == '\0') return a;
@@ -112,8 +107,7 @@ void counter_families(std::string& out, const broker_view& view, std::uint64_t n
             if (view.total == nullptr) continue;
             for (const auto& c : table)
                 if (std::string_view(c.metric) == first.metric)
-                    sample(out, c.metric, join_labels("", c.label),
-                           metric_value(c, *view.total, now));
+                    sample(out, c.metric, join_labels("", c.label), metric_value(c, *view.total, now));
             continue;
         }
         for (const auto& l : view.listeners) {
@@ -121,43 +115,35 @@ void counter_families(std::string& out, const broker_view& view, std::uint64_t n
             const auto base = listener_label(l);
             for (const auto& c : table)
                 if (std::string_view(c.metric) == first.metric)
-                    sample(out, c.metric, join_labels(base, c.label),
-                           metric_value(c, *l.counters, now));
+                    sample(out, c.metric, join_labels(base, c.label), metric_value(c, *l.counters, now));
         }
     }
 }
 
 void broker_families(std::string& out, const broker_view& view, std::uint64_t now) {
-    family_header(out, "tlsbroker_build_info", "Always 1; the version label names the build.",
-                  "gauge");
-    sample(out, "tlsbroker_build_info", "version=\"" + escape_label_value(view.version) + "\"",
-           "1");
+    family_header(out, "tlsbroker_build_info", "Always 1; the version label names the build.", "gauge");
+    sample(out, "tlsbroker_build_info", "version=\"" + escape_label_value(view.version) + "\"", "1");
 
     family_header(out, "tlsbroker_uptime_seconds", "Seconds since the broker started.", "gauge");
-    const double up =
-        now > view.started_unix_ms ? static_cast<double>(now - view.started_unix_ms) / 1000.0 : 0.0;
+    const double up = now > view.started_unix_ms ? static_cast<double>(now - view.started_unix_ms) / 1000.0 : 0.0;
     sample(out, "tlsbroker_uptime_seconds", "", format_double(up));
 
-    family_header(out, "tlsbroker_listener_max_connections",
-                  "Configured connection limit of the listener.", "gauge");
+    family_header(out, "tlsbroker_listener_max_connections", "Configured connection limit of the listener.", "gauge");
     for (const auto& l : view.listeners)
-        sample(out, "tlsbroker_listener_max_connections", listener_label(l),
-               std::to_string(l.max_connections));
+        sample(out, "tlsbroker_listener_max_connections", listener_label(l), std::to_string(l.max_connections));
 
-    family_header(out, "tlsbroker_listener_state",
-                  "1 for the state the listener is in now, 0 for the others.", "gauge");
+    family_header(out, "tlsbroker_listener_state", "1 for the state the listener is in now, 0 for the others.",
+                  "gauge");
     for (const auto& l : view.listeners) {
         const auto base = listener_label(l);
         bool known = false;
         for (const auto s : all_states) {
             const bool now_in = l.state == to_string(s);
             known = known || now_in;
-            sample(out, "tlsbroker_listener_state", base + ",state=\"" + to_string(s) + "\"",
-                   now_in ? "1" : "0");
+            sample(out, "tlsbroker_listener_state", base + ",state=\"" + to_string(s) + "\"", now_in ? "1" : "0");
         }
         if (!known)
-            sample(out, "tlsbroker_listener_state",
-                   base + ",state=\"" + escape_label_value(l.state) + "\"", "1");
+            sample(out, "tlsbroker_listener_state", base + ",state=\"" + escape_label_value(l.state) + "\"", "1");
     }
 }
 
@@ -212,8 +198,7 @@ nlohmann::json watchdog_object(const listener_view& l) {
 nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms) {
     auto out = nlohmann::json::object();
     out["version"] = view.version;
-    out["uptime_s"] =
-        now_unix_ms > view.started_unix_ms ? (now_unix_ms - view.started_unix_ms) / 1000 : 0;
+    out["uptime_s"] = now_unix_ms > view.started_unix_ms ? (now_unix_ms - view.started_unix_ms) / 1000 : 0;
     out["healthy"] = view.healthy;
     out["health_reason"] = view.health_reason;
 
@@ -224,15 +209,13 @@ nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms)
         j["listen"] = l.listen;
         j["state"] = l.state;
         j["max_connections"] = l.max_connections;
-        j["counters"] = l.counters ? counters_object(*l.counters, now_unix_ms, false)
-                                   : nlohmann::json::object();
+        j["counters"] = l.counters ? counters_object(*l.counters, now_unix_ms, false) : nlohmann::json::object();
         if (l.watchdog_on) j["watchdog"] = watchdog_object(l);
         merge_extra(j, l.extra);
         listeners.push_back(std::move(j));
     }
     out["listeners"] = std::move(listeners);
-    out["total"] =
-        view.total ? counters_object(*view.total, now_unix_ms, true) : nlohmann::json::object();
+    out["total"] = view.total ? counters_object(*view.total, now_unix_ms, true) : nlohmann::json::object();
     merge_extra(out, view.extra);
     return out;
 }
@@ -246,12 +229,15 @@ std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms
 }
 
 std::string render_backend_prometheus(const std::vector<backend_view>& backends) {
-    std::string up = "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
-                     "# TYPE tlsbroker_backend_up gauge\n";
-    std::string cx = "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
-                     "# TYPE tlsbroker_backend_connects_total counter\n";
-    std::string down = "# HELP tlsbroker_backend_marked_down_total Times the backend was marked down.\n"
-                       "# TYPE tlsbroker_backend_marked_down_total counter\n";
+    std::string up =
+        "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
+        "# TYPE tlsbroker_backend_up gauge\n";
+    std::string cx =
+        "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
+        "# TYPE tlsbroker_backend_connects_total counter\n";
+    std::string down =
+        "# HELP tlsbroker_backend_marked_down_total Times the backend was marked down.\n"
+        "# TYPE tlsbroker_backend_marked_down_total counter\n";
     for (const auto& b : backends) {
         const auto labels =
             "listener=\"" + escape_label_value(b.listener) + "\",backend=\"" + escape_label_value(b.address) + "\"";

@@ -44,7 +44,7 @@ struct broker_view {
     bool healthy = false;
     std::string health_reason;
     std::vector<listener_view> listeners;
-    const counter_block* total = nullptr;  // null: an empty "total", no broker-scope samples
+    const counter_block* total = nullptr;             // null: an empty "total", no broker-scope samples
     nlohmann::json extra = nlohmann::json::object();  // merged into the top-level object
 };
 

@@ -48,8 +48,8 @@ std::string ip_text(const ASN1_OCTET_STRING* ip) {
         std::snprintf(buf, sizeof buf, "IP:%u.%u.%u.%u", d[0], d[1], d[2], d[3]);
     else
         std::snprintf(buf, sizeof buf, "IP:%x:%x:%x:%x:%x:%x:%x:%x", d[0] << 8 | d[1], d[2] << 8 | d[3],
-                      d[4] << 8 | d[5], d[6] << 8 | d[7], d[8] << 8 | d[9], d[10] << 8 | d[11],
-                      d[12] << 8 | d[13], d[14] << 8 | d[15]);
+                      d[4] << 8 | d[5], d[6] << 8 | d[7], d[8] << 8 | d[9], d[10] << 8 | d[11], d[12] << 8 | d[13],
+                      d[14] << 8 | d[15]);
     return buf;
 }
 

@@ -76,8 +76,7 @@ bool trusted_proxy(const config::listener_config& cfg, const boost::asio::ip::ad
                        [&](const auto& n) { return in_network(n, bytes, v6); });
 }
 
-proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_config& cfg, bool trusted,
-                                bool ended) {
+proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_config& cfg, bool trusted, bool ended) {
     const auto sig = match_signature(data);
     if (!trusted) {
         // A direct client: anything but a PROXY signature is its TLS stream.
@@ -94,9 +93,8 @@ proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_co
     if (!parsed) {
         if (!error.empty()) return refuse(counter::rejected_proxy_invalid, "PROXY header malformed: " + error);
         if (ended)
-            return refuse(counter::rejected_proxy_invalid,
-                          "PROXY header truncated (the connection ended after " + std::to_string(data.size()) +
-                              " bytes)");
+            return refuse(counter::rejected_proxy_invalid, "PROXY header truncated (the connection ended after " +
+                                                               std::to_string(data.size()) + " bytes)");
         if (data.size() >= max_proxy_header) return refuse(counter::rejected_proxy_invalid, "PROXY header too long");
         return {};
     }

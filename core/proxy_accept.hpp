@@ -55,7 +55,6 @@ inline constexpr std::size_t max_proxy_header = 16 + 65535;
 
 // Decides on `data`, the first bytes of a connection from a `trusted` source or not (pure;
 // the fuzzed parse_proxy_header does the parsing). `ended`: the client closed after these.
-proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_config& cfg, bool trusted,
-                                bool ended);
+proxy_verdict judge_proxy_bytes(std::string_view data, const config::listener_config& cfg, bool trusted, bool ended);
 
 }  // namespace tlsbroker::core

@@ -32,13 +32,10 @@ void put_tlv(std::string& s, unsigned char type, std::string_view value) {
 }
 
 std::size_t get16(std::string_view s, std::size_t at) {
-    return (static_cast<std::size_t>(static_cast<unsigned char>(s[at])) << 8) |
-           static_cast<unsigned char>(s[at + 1]);
+    return (static_cast<std::size_t>(static_cast<unsigned char>(s[at])) << 8) | static_cast<unsigned char>(s[at + 1]);
 }
 
-bool same_family(const proxy_info& p) {
-    return p.source.address().is_v4() == p.destination.address().is_v4();
-}
+bool same_family(const proxy_info& p) { return p.source.address().is_v4() == p.destination.address().is_v4(); }
 
 }  // namespace
 
@@ -93,9 +90,12 @@ std::string build_proxy_v2(const proxy_info& p) {
 
 std::string build_proxy_header(proxy_version v, const proxy_info& p) {
     switch (v) {
-    case proxy_version::v1: return build_proxy_v1(p);
-    case proxy_version::v2: return build_proxy_v2(p);
-    case proxy_version::none: break;
+        case proxy_version::v1:
+            return build_proxy_v1(p);
+        case proxy_version::v2:
+            return build_proxy_v2(p);
+        case proxy_version::none:
+            break;
     }
     return {};
 }
@@ -191,8 +191,10 @@ std::optional<parsed_proxy> parse_v2(std::string_view data, std::string& error) 
     r.local = (ver_cmd & 0x0F) == 0;
     std::string_view body = data.substr(16, len);
     std::size_t addr_len = 0;
-    if (fam == 0x11) addr_len = 12;
-    else if (fam == 0x21) addr_len = 36;
+    if (fam == 0x11)
+        addr_len = 12;
+    else if (fam == 0x21)
+        addr_len = 36;
     else if (fam != 0x00) {
         error = "v2 address family unsupported";
         return std::nullopt;

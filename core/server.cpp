@@ -85,8 +85,11 @@ broker_view server::impl::view() const {
         lv.last_probe = l->last_probe();
         auto backends = nlohmann::json::array();
         for (const auto& b : l->backends().snapshot())
-            backends.push_back({{"address", b.address}, {"up", b.up}, {"consecutive_failures", b.consecutive_failures},
-                                {"connects_ok", b.connects_ok}, {"connects_failed", b.connects_failed},
+            backends.push_back({{"address", b.address},
+                                {"up", b.up},
+                                {"consecutive_failures", b.consecutive_failures},
+                                {"connects_ok", b.connects_ok},
+                                {"connects_failed", b.connects_failed},
                                 {"marked_down", b.marked_down}});
         lv.extra["backends"] = std::move(backends);
         lv.extra["backend_policy"] = std::string(config::to_string(l->cfg().backend_policy));
@@ -136,15 +139,14 @@ void server::impl::start_status(server& owner) {
                           v.healthy ? "ok\n" : "unhealthy: " + v.health_reason + "\n"};
     };
     h.status = [this] {
-        return http_reply{200, "application/json",
-                          render_status(view(), unix_ms_now())
-                                  .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                              "\n"};
+        return http_reply{
+            200, "application/json",
+            render_status(view(), unix_ms_now()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
     };
     h.metrics = [this] {
-        return http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                          render_prometheus(view(), unix_ms_now()) + backend_metrics() +
-                              (certs ? certs->metrics() : std::string())};
+        return http_reply{
+            200, "text/plain; version=0.0.4; charset=utf-8",
+            render_prometheus(view(), unix_ms_now()) + backend_metrics() + (certs ? certs->metrics() : std::string())};
     };
     h.reload = [&owner] {
         const auto r = owner.reload();

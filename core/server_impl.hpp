@@ -22,7 +22,7 @@ namespace tlsbroker::core {
 struct server::impl {
     explicit impl(config::config_ptr c);
 
-    event_loops loops;              // declared first: destroyed last
+    event_loops loops;             // declared first: destroyed last
     boost::asio::io_context& ioc;  // loops.control()
     buffer_pool pool;
     counter_block total;

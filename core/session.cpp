@@ -16,17 +16,28 @@ using tcp = asio::ip::tcp;
 
 const char* to_string(close_reason r) {
     switch (r) {
-    case close_reason::done: return "eof";
-    case close_reason::handshake_failed: return "handshake-error";
-    case close_reason::handshake_timeout: return "handshake-timeout";
-    case close_reason::backend_failed: return "backend-connect-failed";
-    case close_reason::idle_timeout: return "idle";
-    case close_reason::write_stall: return "write-stall";
-    case close_reason::half_close_timeout: return "half-close-timeout";
-    case close_reason::client_error: return "client-error";
-    case close_reason::backend_error: return "backend-error";
-    case close_reason::drain: return "drain";
-    case close_reason::refused: return "refused";
+        case close_reason::done:
+            return "eof";
+        case close_reason::handshake_failed:
+            return "handshake-error";
+        case close_reason::handshake_timeout:
+            return "handshake-timeout";
+        case close_reason::backend_failed:
+            return "backend-connect-failed";
+        case close_reason::idle_timeout:
+            return "idle";
+        case close_reason::write_stall:
+            return "write-stall";
+        case close_reason::half_close_timeout:
+            return "half-close-timeout";
+        case close_reason::client_error:
+            return "client-error";
+        case close_reason::backend_error:
+            return "backend-error";
+        case close_reason::drain:
+            return "drain";
+        case close_reason::refused:
+            return "refused";
     }
     return "unknown";
 }
@@ -67,9 +78,9 @@ void session::close_out() noexcept {
 // (a reset or an error is counted as the session finishes).
 void session::note_truncated(const std::string& how) {
     ctx_.ctr.add(counter::client_truncated);
-    log::limited(log::level::info, log::str(cfg().name, ":client-truncated"),
-                 log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (",
-                          how, ")"));
+    log::limited(
+        log::level::info, log::str(cfg().name, ":client-truncated"),
+        log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (", how, ")"));
 }
 
 void session::notify(session_event e) {
@@ -103,11 +114,15 @@ void session::abort(close_reason why) {
 void session::do_handshake() {
     const auto r = tls_handshake(ssl_.get());
     switch (r.status) {
-    case io_status::ok: return on_handshake_done();
-    case io_status::want_read:
-    case io_status::want_write: return wait(side::client, r.status, nullptr);
-    case io_status::eof: return finish(close_reason::handshake_failed, "client closed during handshake");
-    case io_status::error: return finish(close_reason::handshake_failed, r.error);
+        case io_status::ok:
+            return on_handshake_done();
+        case io_status::want_read:
+        case io_status::want_write:
+            return wait(side::client, r.status, nullptr);
+        case io_status::eof:
+            return finish(close_reason::handshake_failed, "client closed during handshake");
+        case io_status::error:
+            return finish(close_reason::handshake_failed, r.error);
     }
 }
 
@@ -181,35 +196,34 @@ void session::step(pump& p) {
         if (!p.buf) p.buf = (*ctx_.pool).take();
         const auto r = read(p.from, p.buf.get(), buffer_pool::buffer_size);
         switch (r.status) {
-        case io_status::ok:
-            p.len = r.bytes;
-            p.off = 0;
-            ctx_.ctr.add(p.bytes, r.bytes);
-            (p.from == side::client ? bytes_up_ : bytes_down_) += r.bytes;
-            last_activity_ = clock::now();
-            // Fairness: a peer that always has more to send gets a turn of step_budget
-            // bytes, then waits behind the other connections on this thread.
-            if ((moved += r.bytes) >= step_budget) {
-                asio::post(executor(), [self = shared_from_this(), &p] { self->guarded([&] { self->step(p); }); });
-                return;
-            }
-            continue;
-        case io_status::want_read:
-        case io_status::want_write:
-            p.buf.reset();
-            return wait(p.from, r.status, &p);
-        case io_status::eof:
-            p.buf.reset();
-            if (p.from == side::client && r.truncated) note_truncated("TCP end of stream");
-            p.read_eof = true;
-            p.close_pending = true;
-            half_close_deadline_ =
-                clock::now() + std::chrono::milliseconds(cfg().timeouts.half_close_ms);
-            arm_timer();
-            continue;
-        case io_status::error:
-            return finish(p.from == side::client ? close_reason::client_error : close_reason::backend_error,
-                          r.error);
+            case io_status::ok:
+                p.len = r.bytes;
+                p.off = 0;
+                ctx_.ctr.add(p.bytes, r.bytes);
+                (p.from == side::client ? bytes_up_ : bytes_down_) += r.bytes;
+                last_activity_ = clock::now();
+                // Fairness: a peer that always has more to send gets a turn of step_budget
+                // bytes, then waits behind the other connections on this thread.
+                if ((moved += r.bytes) >= step_budget) {
+                    asio::post(executor(), [self = shared_from_this(), &p] { self->guarded([&] { self->step(p); }); });
+                    return;
+                }
+                continue;
+            case io_status::want_read:
+            case io_status::want_write:
+                p.buf.reset();
+                return wait(p.from, r.status, &p);
+            case io_status::eof:
+                p.buf.reset();
+                if (p.from == side::client && r.truncated) note_truncated("TCP end of stream");
+                p.read_eof = true;
+                p.close_pending = true;
+                half_close_deadline_ = clock::now() + std::chrono::milliseconds(cfg().timeouts.half_close_ms);
+                arm_timer();
+                continue;
+            case io_status::error:
+                return finish(p.from == side::client ? close_reason::client_error : close_reason::backend_error,
+                              r.error);
         }
     }
 }
@@ -318,41 +332,41 @@ void session::finish(close_reason why, const std::string& detail) {
             c.add(why == close_reason::handshake_timeout ? counter::handshakes_timeout : counter::handshakes_failed);
     }
     switch (why) {
-    case close_reason::done:
-        TB_LOG_DEBUG(who(), "closed (", to_string(why), ")");
-        break;
-    case close_reason::handshake_failed:
-    case close_reason::handshake_timeout:
-        log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                     log::str(who(), to_string(why), ": ", detail));
-        break;
-    case close_reason::backend_failed:
-        c.add(counter::backend_connect_failures);
-        log::limited(log::level::error, log::str(name, ":backend"),
-                     log::str(who(), "backend unavailable: ", detail));
-        break;
-    case close_reason::idle_timeout:
-    case close_reason::write_stall:
-    case close_reason::half_close_timeout:
-    case close_reason::drain:
-        c.add(why == close_reason::idle_timeout      ? counter::timeouts_idle
-              : why == close_reason::write_stall     ? counter::timeouts_write_stall
-              : why == close_reason::half_close_timeout ? counter::timeouts_half_close
-                                                        : counter::timeouts_drain);
-        log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                     log::str(who(), "closed by timeout (", to_string(why), "): ", detail));
-        break;
-    case close_reason::refused:
-        break;  // logged, rate-limited, where it was decided
-    case close_reason::client_error:
-        // A reset or an error before the client's stream ended: the backend is reset too, so
-        // it cannot take the cut stream for a complete one.
-        if (phase_ == phase::relaying && !up_.read_eof) c.add(counter::client_truncated);
-        [[fallthrough]];
-    case close_reason::backend_error:
-        log::limited(log::level::info, log::str(name, ":", to_string(why)),
-                     log::str(who(), to_string(why), ": ", detail));
-        break;
+        case close_reason::done:
+            TB_LOG_DEBUG(who(), "closed (", to_string(why), ")");
+            break;
+        case close_reason::handshake_failed:
+        case close_reason::handshake_timeout:
+            log::limited(log::level::warning, log::str(name, ":", to_string(why)),
+                         log::str(who(), to_string(why), ": ", detail));
+            break;
+        case close_reason::backend_failed:
+            c.add(counter::backend_connect_failures);
+            log::limited(log::level::error, log::str(name, ":backend"),
+                         log::str(who(), "backend unavailable: ", detail));
+            break;
+        case close_reason::idle_timeout:
+        case close_reason::write_stall:
+        case close_reason::half_close_timeout:
+        case close_reason::drain:
+            c.add(why == close_reason::idle_timeout         ? counter::timeouts_idle
+                  : why == close_reason::write_stall        ? counter::timeouts_write_stall
+                  : why == close_reason::half_close_timeout ? counter::timeouts_half_close
+                                                            : counter::timeouts_drain);
+            log::limited(log::level::warning, log::str(name, ":", to_string(why)),
+                         log::str(who(), "closed by timeout (", to_string(why), "): ", detail));
+            break;
+        case close_reason::refused:
+            break;  // logged, rate-limited, where it was decided
+        case close_reason::client_error:
+            // A reset or an error before the client's stream ended: the backend is reset too, so
+            // it cannot take the cut stream for a complete one.
+            if (phase_ == phase::relaying && !up_.read_eof) c.add(counter::client_truncated);
+            [[fallthrough]];
+        case close_reason::backend_error:
+            log::limited(log::level::info, log::str(name, ":", to_string(why)),
+                         log::str(who(), to_string(why), ": ", detail));
+            break;
     }
 
     log_connection(why);

@@ -22,17 +22,17 @@
 namespace tlsbroker::core {
 
 enum class close_reason {
-    done,               // both directions ended normally
-    handshake_failed,   // bad ClientHello, protocol error, peer left mid-handshake
-    handshake_timeout,  // timeouts.handshake_ms
-    backend_failed,     // no backend address accepted the connection in time
-    idle_timeout,       // timeouts.idle_ms without a byte either way
-    write_stall,        // a peer stopped reading for timeouts.write_stall_ms
-    half_close_timeout, // one side ended and the other went on for timeouts.half_close_ms
-    client_error,       // reset or TLS error on the client side
-    backend_error,      // reset or error on the backend side
-    drain,              // still open when the drain period ended
-    refused,            // before the handshake: a PROXY header problem or a per-source limit
+    done,                // both directions ended normally
+    handshake_failed,    // bad ClientHello, protocol error, peer left mid-handshake
+    handshake_timeout,   // timeouts.handshake_ms
+    backend_failed,      // no backend address accepted the connection in time
+    idle_timeout,        // timeouts.idle_ms without a byte either way
+    write_stall,         // a peer stopped reading for timeouts.write_stall_ms
+    half_close_timeout,  // one side ended and the other went on for timeouts.half_close_ms
+    client_error,        // reset or TLS error on the client side
+    backend_error,       // reset or error on the backend side
+    drain,               // still open when the drain period ended
+    refused,             // before the handshake: a PROXY header problem or a per-source limit
 };
 
 const char* to_string(close_reason r);
@@ -125,12 +125,12 @@ private:
         std::size_t backend = 0;         // the backend being tried
         std::vector<boost::asio::ip::tcp::endpoint> addresses;
         std::size_t address = 0;
-        resolve_wait wait;  // for the first name lookup of the backend being tried
-        std::uint64_t attempt = 0;  // a completion for an older attempt is stale
+        resolve_wait wait;                   // for the first name lookup of the backend being tried
+        std::uint64_t attempt = 0;           // a completion for an older attempt is stale
         clock::time_point backend_deadline;  // connect_timeout_ms of the backend being tried
         clock::time_point walk_deadline;     // timeouts.connect_total_ms for the whole walk
     };
-    std::unique_ptr<connect_state> connect_;  // only while connecting
+    std::unique_ptr<connect_state> connect_;    // only while connecting
     std::unique_ptr<std::string> proxy_bytes_;  // only while a PROXY header is read
     bool awaiting_proxy_ = false;
     std::string backend_used_;

@@ -18,8 +18,7 @@ using tcp = asio::ip::tcp;
 
 void session::next_backend() {
     auto& c = *connect_;
-    if (c.next >= c.order.size())
-        return finish(close_reason::backend_failed, "no backend accepted the connection");
+    if (c.next >= c.order.size()) return finish(close_reason::backend_failed, "no backend accepted the connection");
     c.backend = c.order[c.next++];
     c.addresses.clear();
     c.address = 0;
@@ -69,8 +68,7 @@ void session::try_address() {
         if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
         self->guarded([&] {
             if (e) {
-                log::limited(log::level::debug, "backend-connect-address",
-                             log::str("backend ", ep, ": ", e.message()));
+                log::limited(log::level::debug, "backend-connect-address", log::str("backend ", ep, ": ", e.message()));
                 return self->try_address();
             }
             self->on_connected();
@@ -140,8 +138,8 @@ void session::log_connection(close_reason why) const {
         if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
     TB_LOG_INFO("connection listener=", cfg().name, " client=", peer_, " sni=", sni,
-                " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms,
-                " bytes_in=", bytes_up_, " bytes_out=", bytes_down_, " end=", to_string(why));
+                " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms, " bytes_in=", bytes_up_,
+                " bytes_out=", bytes_down_, " end=", to_string(why));
 }
 
 }  // namespace tlsbroker::core

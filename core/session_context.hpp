@@ -21,13 +21,13 @@ namespace tlsbroker::core {
 enum class session_event { started, handshake_done, connected, closed };
 
 struct session_context {
-    config::config_ptr root;              // keeps *cfg alive
-    const config::listener_config* cfg;   // the listener's part of root
+    config::config_ptr root;             // keeps *cfg alive
+    const config::listener_config* cfg;  // the listener's part of root
     std::shared_ptr<tls_context> tls;
     std::shared_ptr<backend_set> backends;
     buffer_pool* pool;
     counters ctr;
-    connection_slot slot;                       // released when the session closes or dies
+    connection_slot slot;                           // released when the session closes or dies
     std::shared_ptr<connection_registry> registry;  // may be null (tests)
     // Diagnostics and tests: called on the session's strand at each event; may be empty.
     std::function<void(session_event)> observe;

@@ -23,43 +23,49 @@ void session::read_proxy_header() {
         } else {
             const auto r = client_.read(chunk, room);
             switch (r.status) {
-            case io_status::ok: got.append(chunk, r.bytes); break;
-            case io_status::want_read:
-            case io_status::want_write: return wait(side::client, io_status::want_read, nullptr);
-            case io_status::eof:
-                if (got.empty()) return finish(close_reason::handshake_failed, "client closed before sending anything");
-                ended = true;
-                break;
-            case io_status::error: return finish(close_reason::client_error, r.error);
+                case io_status::ok:
+                    got.append(chunk, r.bytes);
+                    break;
+                case io_status::want_read:
+                case io_status::want_write:
+                    return wait(side::client, io_status::want_read, nullptr);
+                case io_status::eof:
+                    if (got.empty())
+                        return finish(close_reason::handshake_failed, "client closed before sending anything");
+                    ended = true;
+                    break;
+                case io_status::error:
+                    return finish(close_reason::client_error, r.error);
             }
         }
         auto v = judge_proxy_bytes(got, cfg(), ctx_.from_trusted_proxy, ended);
         switch (v.outcome) {
-        case proxy_verdict::kind::more:
-            if (ended) return refuse_proxy(counter::rejected_proxy_invalid, "PROXY header incomplete");
-            continue;
-        case proxy_verdict::kind::refused: return refuse_proxy(v.refusal, v.why);
-        case proxy_verdict::kind::no_header:
-            client_.unread(got);
-            break;
-        case proxy_verdict::kind::header: {
-            const auto& h = v.header;
-            client_.unread(std::string_view(got).substr(h.consumed));
-            // LOCAL (a health check) and an UNSPEC family name no client: the proxy stays the peer.
-            const bool names_client = !h.local && !h.source.address().is_unspecified();
-            ctx_.ctr.add(names_client ? counter::proxy_headers_ok : counter::proxy_headers_local);
-            if (names_client) {
-                TB_LOG_DEBUG("listener '", cfg().name, "' client ", h.source, " via proxy ", peer_);
-                peer_ = h.source;
-                reached_ = h.destination;
+            case proxy_verdict::kind::more:
+                if (ended) return refuse_proxy(counter::rejected_proxy_invalid, "PROXY header incomplete");
+                continue;
+            case proxy_verdict::kind::refused:
+                return refuse_proxy(v.refusal, v.why);
+            case proxy_verdict::kind::no_header:
+                client_.unread(got);
+                break;
+            case proxy_verdict::kind::header: {
+                const auto& h = v.header;
+                client_.unread(std::string_view(got).substr(h.consumed));
+                // LOCAL (a health check) and an UNSPEC family name no client: the proxy stays the peer.
+                const bool names_client = !h.local && !h.source.address().is_unspecified();
+                ctx_.ctr.add(names_client ? counter::proxy_headers_ok : counter::proxy_headers_local);
+                if (names_client) {
+                    TB_LOG_DEBUG("listener '", cfg().name, "' client ", h.source, " via proxy ", peer_);
+                    peer_ = h.source;
+                    reached_ = h.destination;
+                }
+                const auto sv = ctx_.slot.name_source(peer_.address());
+                if (sv != connection_slot::source_verdict::admitted) {
+                    note_source_refusal(ctx_.ctr, cfg(), peer_, sv == connection_slot::source_verdict::too_many);
+                    return finish(close_reason::refused, "per-source limit");
+                }
+                break;
             }
-            const auto sv = ctx_.slot.name_source(peer_.address());
-            if (sv != connection_slot::source_verdict::admitted) {
-                note_source_refusal(ctx_.ctr, cfg(), peer_, sv == connection_slot::source_verdict::too_many);
-                return finish(close_reason::refused, "per-source limit");
-            }
-            break;
-        }
         }
         proxy_bytes_.reset();
         awaiting_proxy_ = false;

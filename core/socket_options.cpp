@@ -2,8 +2,8 @@
 
 #ifdef _WIN32
 #include <winsock2.h>
-#include <ws2tcpip.h>
 #include <mstcpip.h>
+#include <ws2tcpip.h>
 #else
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -22,15 +22,13 @@ boost::system::error_code set_keepalive_timing(Socket& s, const config::keepaliv
     v.keepalivetime = ka.idle_s * 1000;
     v.keepaliveinterval = ka.interval_s * 1000;
     DWORD returned = 0;
-    if (WSAIoctl(s.native_handle(), SIO_KEEPALIVE_VALS, &v, sizeof v, nullptr, 0, &returned,
-                 nullptr, nullptr) != 0)
+    if (WSAIoctl(s.native_handle(), SIO_KEEPALIVE_VALS, &v, sizeof v, nullptr, 0, &returned, nullptr, nullptr) != 0)
         return {WSAGetLastError(), boost::system::system_category()};
     return {};
 }
 #else
 boost::system::error_code set_int(int fd, int level, int name, int value) {
-    if (::setsockopt(fd, level, name, &value, sizeof value) != 0)
-        return {errno, boost::system::system_category()};
+    if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return {errno, boost::system::system_category()};
     return {};
 }
 
@@ -74,8 +72,7 @@ boost::system::error_code apply_connection_options(Socket& s, const config::list
 
 }  // namespace
 
-boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s,
-                                               const config::listener_config& cfg) {
+boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s, const config::listener_config& cfg) {
     if (auto ec = apply_connection_options(s, cfg)) return ec;
     boost::system::error_code ec;
     s.non_blocking(true, ec);

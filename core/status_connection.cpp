@@ -126,13 +126,13 @@ void status_connection::on_write(boost::system::error_code ec, std::size_t) {
 }
 
 void status_connection::do_linger() {
-    stream_.async_read_some(net::buffer(scratch_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                               std::size_t n) {
-        if (ec) return self->finish({});
-        self->drained_ += n;
-        if (self->drained_ > 64 * 1024) return self->finish({});
-        self->do_linger();
-    });
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                                if (ec) return self->finish({});
+                                self->drained_ += n;
+                                if (self->drained_ > 64 * 1024) return self->finish({});
+                                self->do_linger();
+                            });
 }
 
 void status_connection::finish(boost::system::error_code ec) {

@@ -3,9 +3,9 @@
 // accepted it routes requests and runs reloads off the I/O threads.
 #pragma once
 
+#include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,8 +25,7 @@ public:
     using response = boost::beast::http::response<boost::beast::http::string_body>;
 
     // Registers a connection from `source` (status_source_key); false: close it.
-    virtual bool add(status_connection* c, const std::weak_ptr<status_connection>& w,
-                     const std::string& source) = 0;
+    virtual bool add(status_connection* c, const std::weak_ptr<status_connection>& w, const std::string& source) = 0;
     virtual void remove(status_connection* c) = 0;
     virtual response route(const request& req) = 0;
     virtual bool is_reload(const request& req) const = 0;

@@ -26,9 +26,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::size_t max_sessions = 64;  // status connections open at once; more are closed
+constexpr std::size_t max_sessions = 64;            // status connections open at once; more are closed
 constexpr std::size_t max_sessions_per_source = 8;  // every loopback address counts as one source
-constexpr auto reload_min_interval = 1s;  // POST /reload: at most one per second, one at a time
+constexpr auto reload_min_interval = 1s;            // POST /reload: at most one per second, one at a time
 
 // How many handler calls the current thread is inside (lets stop() run from a handler).
 thread_local int handler_depth = 0;
@@ -119,14 +119,18 @@ void endpoint_core::on_connection(tcp::socket socket) {
 // limit (its connection caps close connections once accepted, see add()).
 void endpoint_core::on_event(accept_event e) {
     switch (e) {
-    case accept_event::error_connection: return count(counter::status_accept_errors_connection);
-    case accept_event::error_resource: return count(counter::status_accept_errors_resource);
-    case accept_event::error_listener: return count(counter::status_accept_errors_listener);
-    case accept_event::paused_at_limit:
-    case accept_event::resumed_below_limit:
-    case accept_event::backing_off:
-    case accept_event::resumed_after_backoff:
-    case accept_event::socket_recreated: return;
+        case accept_event::error_connection:
+            return count(counter::status_accept_errors_connection);
+        case accept_event::error_resource:
+            return count(counter::status_accept_errors_resource);
+        case accept_event::error_listener:
+            return count(counter::status_accept_errors_listener);
+        case accept_event::paused_at_limit:
+        case accept_event::resumed_below_limit:
+        case accept_event::backing_off:
+        case accept_event::resumed_after_backoff:
+        case accept_event::socket_recreated:
+            return;
     }
 }
 
@@ -140,8 +144,8 @@ bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connect
         count_refusal(counter::status_refused_source);
         log::limited(log::level::warning, total ? "status:too-many" : "status:too-many-source",
                      total ? log::str("status endpoint: ", max_sessions, " connections open, closing a new one")
-                           : log::str("status endpoint: ", max_sessions_per_source, " connections open from ",
-                                      source, ", closing a new one"));
+                           : log::str("status endpoint: ", max_sessions_per_source, " connections open from ", source,
+                                      ", closing a new one"));
         return false;
     }
     ++mine;
@@ -164,15 +168,17 @@ bool endpoint_core::is_reload(const request& req) const {
 }
 
 std::optional<http_reply> endpoint_core::start_reload(std::function<void(http_reply)> done) {
-    const auto refused = reloads_.start([self = shared_from_this(), done = std::move(done)] {
-        done(self->call(self->handlers_.reload, "/reload"));
-    });
+    const auto refused = reloads_.start(
+        [self = shared_from_this(), done = std::move(done)] { done(self->call(self->handlers_.reload, "/reload")); });
     if (!refused) return std::nullopt;
     if (*refused != reload_gate::refusal::closed) count_refusal(counter::status_refused_reload);
     switch (*refused) {
-    case reload_gate::refusal::busy: return text(429, "a reload is running; try again\n");
-    case reload_gate::refusal::too_soon: return text(429, "at most one reload per second; try again\n");
-    case reload_gate::refusal::closed: break;
+        case reload_gate::refusal::busy:
+            return text(429, "a reload is running; try again\n");
+        case reload_gate::refusal::too_soon:
+            return text(429, "at most one reload per second; try again\n");
+        case reload_gate::refusal::closed:
+            break;
     }
     return text(503, "stopping\n");
 }
@@ -256,8 +262,7 @@ void endpoint_core::stop() {
     reloads_.close();  // its handler has returned (or never started): collect the thread
 }
 
-status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep,
-                             status_handlers handlers)
+status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep, status_handlers handlers)
     : impl_(std::make_shared<impl>(ioc, std::move(handlers))) {
     impl_->start(ep);
 }

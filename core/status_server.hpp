@@ -35,8 +35,7 @@ struct status_handlers {
 class status_server {
 public:
     // Binds at once; throws boost::system::system_error when it cannot.
-    status_server(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep,
-                  status_handlers handlers);
+    status_server(boost::asio::io_context& ioc, const boost::asio::ip::tcp::endpoint& ep, status_handlers handlers);
     ~status_server();
     status_server(const status_server&) = delete;
     status_server& operator=(const status_server&) = delete;

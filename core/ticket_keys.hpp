@@ -33,8 +33,8 @@ public:
     // name/iv and set up the contexts with the current key (returns 1). enc = 0: find the key
     // by name: 1 with the current key, 2 with the previous one (issue a new ticket), 0 when
     // unknown (full handshake).
-    int on_ticket(unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH], EVP_CIPHER_CTX* cipher,
-                  EVP_MAC_CTX* mac, int enc);
+    int on_ticket(unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH], EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac,
+                  int enc);
 
     std::uint64_t rotations() const;
 

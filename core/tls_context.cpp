@@ -57,15 +57,14 @@ ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path&
     if (cfg.session_tickets) {
         SSL_CTX_set_num_tickets(c, 1);
         ticket_keys::global().attach(c);  // hourly keys, the previous one kept to decrypt
-    }
-    else SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    } else
+        SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
     // Whole socket reads instead of a record header and then its body: half the read calls.
     // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
     SSL_CTX_set_read_ahead(c, 1);
     // Up to four records per socket read (OpenSSL's buffer is released while idle).
     SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
     if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");

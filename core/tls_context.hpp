@@ -72,7 +72,6 @@ private:
 // a wildcard stands for exactly one label.
 bool server_name_matches(const std::string& pattern, const std::string& name);
 
-
 // The text of the oldest queued OpenSSL error (and clears the queue); "" when none.
 std::string openssl_error_text();
 

@@ -56,41 +56,41 @@ const BIO_METHOD* channel_method() {
 io_result classify(SSL* ssl, int ret) {
     io_result r;
     switch (SSL_get_error(ssl, ret)) {
-    case SSL_ERROR_WANT_READ:
-        r.status = io_status::want_read;
-        return r;
-    case SSL_ERROR_WANT_WRITE:
-        r.status = io_status::want_write;
-        return r;
-    case SSL_ERROR_ZERO_RETURN:
-        // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a transport end in its place: OpenSSL
-        // stops reading at a close_notify, so a channel that has read the end of stream
-        // means there was none.
-        r.status = io_status::eof;
-        if (BIO* b = SSL_get_rbio(ssl); b != nullptr) r.truncated = io_of(b).at_eof();
-        return r;
-    case SSL_ERROR_SYSCALL: {
-        const auto text = openssl_error_text();
-        r.status = io_status::error;
-        if (!text.empty()) {
-            r.error = text;
-        } else if (BIO* b = SSL_get_rbio(ssl); b != nullptr && io_of(b).last_error()) {
-            // A reset or another transport error (on every platform: the channel keeps the
-            // system's own code, errno or WSAGetLastError()).
-            r.error = io_of(b).last_error().message();
-        } else {
-            // End of stream without close_notify (kept as EOF by SSL_OP_IGNORE_UNEXPECTED_EOF
-            // after the handshake; during it the peer simply went away).
+        case SSL_ERROR_WANT_READ:
+            r.status = io_status::want_read;
+            return r;
+        case SSL_ERROR_WANT_WRITE:
+            r.status = io_status::want_write;
+            return r;
+        case SSL_ERROR_ZERO_RETURN:
+            // close_notify, or (SSL_OP_IGNORE_UNEXPECTED_EOF) a transport end in its place: OpenSSL
+            // stops reading at a close_notify, so a channel that has read the end of stream
+            // means there was none.
             r.status = io_status::eof;
-            r.truncated = true;
+            if (BIO* b = SSL_get_rbio(ssl); b != nullptr) r.truncated = io_of(b).at_eof();
+            return r;
+        case SSL_ERROR_SYSCALL: {
+            const auto text = openssl_error_text();
+            r.status = io_status::error;
+            if (!text.empty()) {
+                r.error = text;
+            } else if (BIO* b = SSL_get_rbio(ssl); b != nullptr && io_of(b).last_error()) {
+                // A reset or another transport error (on every platform: the channel keeps the
+                // system's own code, errno or WSAGetLastError()).
+                r.error = io_of(b).last_error().message();
+            } else {
+                // End of stream without close_notify (kept as EOF by SSL_OP_IGNORE_UNEXPECTED_EOF
+                // after the handshake; during it the peer simply went away).
+                r.status = io_status::eof;
+                r.truncated = true;
+            }
+            return r;
         }
-        return r;
-    }
-    default:
-        r.status = io_status::error;
-        r.error = openssl_error_text();
-        if (r.error.empty()) r.error = "TLS protocol error";
-        return r;
+        default:
+            r.status = io_status::error;
+            r.error = openssl_error_text();
+            if (r.error.empty()) r.error = "TLS protocol error";
+            return r;
     }
 }
 

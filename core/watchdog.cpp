@@ -1,8 +1,8 @@
 #include "core/watchdog.hpp"
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <atomic>
 
 #include "core/listener.hpp"
 #include "core/log.hpp"
@@ -16,9 +16,9 @@ using clock = std::chrono::steady_clock;
 struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     struct per_listener {
         std::shared_ptr<listener> l;
-        int step = 0;                              // last recovery step taken; 0 = healthy
-        clock::time_point quiet_until{};           // give the last step time to work
-        std::uint64_t ladder_accepts = 0;          // the accept count when step 1 was taken
+        int step = 0;                      // last recovery step taken; 0 = healthy
+        clock::time_point quiet_until{};   // give the last step time to work
+        std::uint64_t ladder_accepts = 0;  // the accept count when step 1 was taken
         bool probing = false;
         bool low_pause_seen = false;
         std::uint64_t orphaned_since_ms = 0;  // when the limit was first seen held by no session
@@ -165,8 +165,9 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
             pl.l->note_orphaned_slots(true);
         }
         log::limited(log::level::error, pl.l->cfg().name + ":orphaned-slots",
-                     log::str("watchdog: listener '", pl.l->cfg().name, "' paused at its limit: ", p.active,
-                              " of ", p.max_connections, " slots held but no session is live (leaked slots?); "
+                     log::str("watchdog: listener '", pl.l->cfg().name, "' paused at its limit: ", p.active, " of ",
+                              p.max_connections,
+                              " slots held but no session is live (leaked slots?); "
                               "it accepts nobody until a slot is given back"));
     }
 
@@ -211,18 +212,18 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         // the endpoint's admission, which is kept across reloads): it holds weak references,
         // so that it keeps neither the watchdog, its listeners nor the canary's socket alive (a
         // canary closed meanwhile is still taken as a probe: it is known by its address).
-        pl.l->add_probe(from, [weak = weak_from_this(), i, weak_timer = std::weak_ptr<asio::steady_timer>(timer),
-                               done, begun] {
-            auto self = weak.lock();
-            if (!self) return;
-            asio::post(self->strand, [self, i, timer = weak_timer.lock(), done, begun] {
-                if (*done || self->stopped || !timer) return;
-                *done = true;
-                timer->cancel();
-                self->probe_finished(i);
-                self->probe_ok(i, clock::now() - begun);
+        pl.l->add_probe(
+            from, [weak = weak_from_this(), i, weak_timer = std::weak_ptr<asio::steady_timer>(timer), done, begun] {
+                auto self = weak.lock();
+                if (!self) return;
+                asio::post(self->strand, [self, i, timer = weak_timer.lock(), done, begun] {
+                    if (*done || self->stopped || !timer) return;
+                    *done = true;
+                    timer->cancel();
+                    self->probe_finished(i);
+                    self->probe_ok(i, clock::now() - begun);
+                });
             });
-        });
         sock->async_connect(target, [self, i, sock, timer, done, from](const boost::system::error_code& e) {
             if (!e || *done || self->stopped) return;
             *done = true;
@@ -332,30 +333,30 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         pl.quiet_until = now + ms(cfg.probe_timeout_ms);
         const auto& name = pl.l->cfg().name;
         switch (pl.step) {
-        case 1:
-            c.add(counter::recoveries_rearm);
-            TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", why, "; step 1: re-arming the accept");
-            pl.l->recover_rearm();
-            break;
-        case 2:
-            c.add(counter::recoveries_recreate);
-            TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", why,
-                         "; step 2: re-creating the listening socket (its queued connections are kept)");
-            pl.l->recover_recreate();
-            break;
-        default: {
-            c.add(counter::recoveries_unrecoverable);
-            const auto reason = "listener '" + name + "' accept path unrecoverable: " + why;
-            {
-                std::lock_guard lock(health_mutex);
-                health = {false, reason};
+            case 1:
+                c.add(counter::recoveries_rearm);
+                TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", why, "; step 1: re-arming the accept");
+                pl.l->recover_rearm();
+                break;
+            case 2:
+                c.add(counter::recoveries_recreate);
+                TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", why,
+                             "; step 2: re-creating the listening socket (its queued connections are kept)");
+                pl.l->recover_recreate();
+                break;
+            default: {
+                c.add(counter::recoveries_unrecoverable);
+                const auto reason = "listener '" + name + "' accept path unrecoverable: " + why;
+                {
+                    std::lock_guard lock(health_mutex);
+                    health = {false, reason};
+                }
+                total.set(counter::healthy, 0);
+                TB_LOG_ERROR("watchdog: ", reason,
+                             "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
+                if (unrecoverable) unrecoverable(reason);
+                return;
             }
-            total.set(counter::healthy, 0);
-            TB_LOG_ERROR("watchdog: ", reason,
-                         "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
-            if (unrecoverable) unrecoverable(reason);
-            return;
-        }
         }
         // Verify the step soon rather than at the next interval.
         auto t = std::make_shared<asio::steady_timer>(strand, ms(std::min(cfg.probe_timeout_ms, 200u)));

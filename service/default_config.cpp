@@ -70,14 +70,13 @@ std::string write_default_config(const std::filesystem::path& dir, const std::st
     if (std::filesystem::exists(file)) return {};
     if (!std::filesystem::exists(dir / "server.crt"))
         if (auto p = write_self_signed(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
-    const nlohmann::ordered_json cfg = {
-        {"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
-        {"status", {{"listen", "127.0.0.1:" + status_port}}},
-        {"listeners",
-         {{{"name", "site"},
-           {"listen", "0.0.0.0:" + listen_port},
-           {"tls", {{"certificate", "server.crt"}, {"private_key", "server.key"}}},
-           {"backend", {{"address", backend}}}}}}};
+    const nlohmann::ordered_json cfg = {{"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
+                                        {"status", {{"listen", "127.0.0.1:" + status_port}}},
+                                        {"listeners",
+                                         {{{"name", "site"},
+                                           {"listen", "0.0.0.0:" + listen_port},
+                                           {"tls", {{"certificate", "server.crt"}, {"private_key", "server.key"}}},
+                                           {"backend", {{"address", backend}}}}}}};
     std::ofstream out(file);
     out << cfg.dump(2) << '\n';
     if (!out) return "cannot write " + file.string();

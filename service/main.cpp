@@ -10,8 +10,8 @@
 #include "service/default_config.hpp"
 #include "service/options.hpp"
 #include "service/platform.hpp"
-#include "version.hpp"
 #include "service/windows/install_record.hpp"
+#include "version.hpp"
 #ifdef _WIN32
 #include "service/windows/secure_install.hpp"
 #include "service/windows/service_config.hpp"
@@ -22,13 +22,12 @@ namespace {
 int check_config(const std::filesystem::path& file) {
     const auto result = tlsbroker::config::load_file(file);
     if (result.ok()) {
-        std::cout << file.string() << ": configuration is valid ("
-                  << result.config->listeners.size() << " listener"
+        std::cout << file.string() << ": configuration is valid (" << result.config->listeners.size() << " listener"
                   << (result.config->listeners.size() == 1 ? "" : "s") << ")\n";
         return 0;
     }
-    std::cerr << file.string() << ": " << result.errors.size() << " problem"
-              << (result.errors.size() == 1 ? "" : "s") << ":\n";
+    std::cerr << file.string() << ": " << result.errors.size() << " problem" << (result.errors.size() == 1 ? "" : "s")
+              << ":\n";
     for (const auto& e : result.errors) std::cerr << "  " << e.to_string() << '\n';
     return 1;
 }
@@ -51,49 +50,49 @@ int main(int argc, char** argv) {
         return 2;
     }
     switch (opts->what) {
-    case mode::version:
-        // The OpenSSL this binary runs with (linked statically on Windows, the system's on
-        // Linux) and the key exchange groups it offers when tls.groups is not set.
-        std::cout << "tlsbroker " << TLSBROKER_VERSION << '\n'
-                  << tlsbroker::core::openssl_version_text() << '\n'
-                  << "default tls.groups: " << tlsbroker::core::default_tls_groups() << '\n';
-        return 0;
-    case mode::help:
-        std::cout << usage();
-        return 0;
-    case mode::check_config:
-        return check_config(opts->config);
-    case mode::write_default_config: {
+        case mode::version:
+            // The OpenSSL this binary runs with (linked statically on Windows, the system's on
+            // Linux) and the key exchange groups it offers when tls.groups is not set.
+            std::cout << "tlsbroker " << TLSBROKER_VERSION << '\n'
+                      << tlsbroker::core::openssl_version_text() << '\n'
+                      << "default tls.groups: " << tlsbroker::core::default_tls_groups() << '\n';
+            return 0;
+        case mode::help:
+            std::cout << usage();
+            return 0;
+        case mode::check_config:
+            return check_config(opts->config);
+        case mode::write_default_config: {
 #ifdef _WIN32
-        // Also locks the folder down (owner, protected DACL) before writing into it.
-        const auto problem =
-            install_config_dir(opts->config_dir, opts->listen_port, opts->backend, opts->status_port, std::cout);
+            // Also locks the folder down (owner, protected DACL) before writing into it.
+            const auto problem =
+                install_config_dir(opts->config_dir, opts->listen_port, opts->backend, opts->status_port, std::cout);
 #else
-        const auto problem =
-            write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
+            const auto problem =
+                write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
 #endif
-        if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
-        return problem.empty() ? 0 : 1;
-    }
-    case mode::configure_service: {
+            if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
+            return problem.empty() ? 0 : 1;
+        }
+        case mode::configure_service: {
 #ifdef _WIN32
-        const auto problem = configure_installed_service(opts->config_dir, std::cout);
-        if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
-        return problem.empty() ? 0 : 1;
+            const auto problem = configure_installed_service(opts->config_dir, std::cout);
+            if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
+            return problem.empty() ? 0 : 1;
 #else
-        std::cerr << "tlsbroker: --configure-service is for the Windows service\n";
-        return 2;
+            std::cerr << "tlsbroker: --configure-service is for the Windows service\n";
+            return 2;
 #endif
-    }
-    case mode::install_commit:
-        commit_install(opts->config_dir);
-        return 0;
-    case mode::install_rollback:
-        for (const auto& name : roll_back_install(opts->config_dir))
-            std::cout << "rollback: removed " << (opts->config_dir / name).string() << '\n';
-        return 0;
-    case mode::run:
-        break;
+        }
+        case mode::install_commit:
+            commit_install(opts->config_dir);
+            return 0;
+        case mode::install_rollback:
+            for (const auto& name : roll_back_install(opts->config_dir))
+                std::cout << "rollback: removed " << (opts->config_dir / name).string() << '\n';
+            return 0;
+        case mode::run:
+            break;
     }
     return run_platform(*opts);
 }

@@ -43,18 +43,18 @@ int run_platform(const options& opts) {
     // worker pool cannot delay shutdown.
     boost::asio::io_context signals_ioc;
     boost::asio::signal_set signals(signals_ioc, SIGTERM, SIGINT, SIGHUP);
-    std::function<void(const boost::system::error_code&, int)> on_signal =
-        [&](const boost::system::error_code& ec, int sig) {
-            if (ec) return;
-            if (sig == SIGHUP) {
-                TB_LOG_INFO("SIGHUP: reloading ", file.string());
-                srv.reload(file);  // logs the outcome; a bad file leaves the running config in force
-                signals.async_wait(on_signal);
-                return;
-            }
-            TB_LOG_INFO(sig == SIGTERM ? "SIGTERM" : "SIGINT", " received");
-            srv.request_stop();
-        };
+    std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                               int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            TB_LOG_INFO("SIGHUP: reloading ", file.string());
+            srv.reload(file);  // logs the outcome; a bad file leaves the running config in force
+            signals.async_wait(on_signal);
+            return;
+        }
+        TB_LOG_INFO(sig == SIGTERM ? "SIGTERM" : "SIGINT", " received");
+        srv.request_stop();
+    };
     signals.async_wait(on_signal);
     std::thread signal_thread([&] { signals_ioc.run(); });
 

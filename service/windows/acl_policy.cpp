@@ -21,14 +21,29 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 24> sid_alia
 }};
 
 constexpr std::array<std::pair<std::string_view, std::uint32_t>, 23> right_aliases{{
-    {"GA", rights::generic_all}, {"GR", rights::generic_read}, {"GW", rights::generic_write},
-    {"GX", 0x20000000},          {"RC", 0x20000},              {"SD", rights::del},
-    {"WD", rights::write_dac},   {"WO", rights::write_owner},  {"RP", 0x10},
-    {"WP", 0x20},                {"CC", 0x1},                  {"DC", 0x2},
-    {"LC", 0x4},                 {"SW", 0x8},                  {"LO", 0x80},
-    {"DT", 0x40},                {"CR", 0x100},                {"FA", rights::file_all},
-    {"FR", 0x120089},            {"FW", 0x120116},             {"FX", 0x1200A0},
-    {"KA", 0xF003F},             {"KR", 0x20019},
+    {"GA", rights::generic_all},
+    {"GR", rights::generic_read},
+    {"GW", rights::generic_write},
+    {"GX", 0x20000000},
+    {"RC", 0x20000},
+    {"SD", rights::del},
+    {"WD", rights::write_dac},
+    {"WO", rights::write_owner},
+    {"RP", 0x10},
+    {"WP", 0x20},
+    {"CC", 0x1},
+    {"DC", 0x2},
+    {"LC", 0x4},
+    {"SW", 0x8},
+    {"LO", 0x80},
+    {"DT", 0x40},
+    {"CR", 0x100},
+    {"FA", rights::file_all},
+    {"FR", 0x120089},
+    {"FW", 0x120116},
+    {"FX", 0x1200A0},
+    {"KA", 0xF003F},
+    {"KR", 0x20019},
 }};
 
 std::string resolve_sid(std::string_view s) {
@@ -52,8 +67,8 @@ std::optional<std::uint32_t> parse_rights(std::string_view s) {
     std::uint32_t v = 0;
     for (std::size_t i = 0; i < s.size(); i += 2) {
         const auto code = s.substr(i, 2);
-        const auto it = std::find_if(right_aliases.begin(), right_aliases.end(),
-                                     [&](const auto& r) { return r.first == code; });
+        const auto it =
+            std::find_if(right_aliases.begin(), right_aliases.end(), [&](const auto& r) { return r.first == code; });
         if (it == right_aliases.end()) return std::nullopt;
         v |= it->second;
     }
@@ -113,14 +128,14 @@ void add_unique(std::vector<std::string>& v, const std::string& s) {
 std::string sddl_for(object_kind kind, const std::string& service_sid) {
     const std::string head = "O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
     switch (kind) {
-    case object_kind::folder:
-        return head + "(A;OICI;" + hex(rights::read_execute) + ";;;" + service_sid + ")" +  // read everything
-               "(A;;" + hex(rights::write_data) + ";;;" + service_sid + ")" +           // add files (logs)
-               "(A;OIIO;" + hex(rights::modify) + ";;;CO)";                              // modify what it added
-    case object_kind::file:
-        return "O:BAG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;" + hex(rights::read_execute) + ";;;" + service_sid + ")";
-    case object_kind::log_file:
-        return "O:BAG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;" + hex(rights::modify) + ";;;" + service_sid + ")";
+        case object_kind::folder:
+            return head + "(A;OICI;" + hex(rights::read_execute) + ";;;" + service_sid + ")" +  // read everything
+                   "(A;;" + hex(rights::write_data) + ";;;" + service_sid + ")" +               // add files (logs)
+                   "(A;OIIO;" + hex(rights::modify) + ";;;CO)";                                 // modify what it added
+        case object_kind::file:
+            return "O:BAG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;" + hex(rights::read_execute) + ";;;" + service_sid + ")";
+        case object_kind::log_file:
+            return "O:BAG:SYD:PAI(A;;FA;;;SY)(A;;FA;;;BA)(A;;" + hex(rights::modify) + ";;;" + service_sid + ")";
     }
     return {};
 }
@@ -182,9 +197,9 @@ finding judge(const descriptor& d, bool folder, const std::string& service_sid) 
     // Rights that change a file; on a folder, those that let someone delete or replace a file
     // in it (or the folder). Adding files to a folder is not among them: every file the
     // service reads exists already, and a new one cannot take an existing one's name.
-    const std::uint32_t change = folder ? write_dac | write_owner | del | generic_all | delete_child
-                                        : write_dac | write_owner | del | generic_all | generic_write | write_data |
-                                              append_data;
+    const std::uint32_t change =
+        folder ? write_dac | write_owner | del | generic_all | delete_child
+               : write_dac | write_owner | del | generic_all | generic_write | write_data | append_data;
     const std::uint32_t read = read_data | generic_read | generic_all;
     for (const auto& a : d.aces) {
         if (!a.allow || a.inherit_only || trusted(a.sid)) continue;

@@ -28,11 +28,11 @@ inline constexpr const char* owner_rights = "S-1-3-4";
 }  // namespace sids
 
 namespace rights {
-inline constexpr std::uint32_t read_data = 0x1;          // FILE_READ_DATA / FILE_LIST_DIRECTORY
-inline constexpr std::uint32_t write_data = 0x2;         // FILE_WRITE_DATA / FILE_ADD_FILE
-inline constexpr std::uint32_t append_data = 0x4;        // FILE_APPEND_DATA / FILE_ADD_SUBDIRECTORY
-inline constexpr std::uint32_t delete_child = 0x40;      // FILE_DELETE_CHILD
-inline constexpr std::uint32_t del = 0x10000;            // DELETE
+inline constexpr std::uint32_t read_data = 0x1;      // FILE_READ_DATA / FILE_LIST_DIRECTORY
+inline constexpr std::uint32_t write_data = 0x2;     // FILE_WRITE_DATA / FILE_ADD_FILE
+inline constexpr std::uint32_t append_data = 0x4;    // FILE_APPEND_DATA / FILE_ADD_SUBDIRECTORY
+inline constexpr std::uint32_t delete_child = 0x40;  // FILE_DELETE_CHILD
+inline constexpr std::uint32_t del = 0x10000;        // DELETE
 inline constexpr std::uint32_t write_dac = 0x40000;
 inline constexpr std::uint32_t write_owner = 0x80000;
 inline constexpr std::uint32_t generic_all = 0x10000000;
@@ -72,11 +72,11 @@ std::optional<descriptor> parse_sddl(std::string_view sddl, std::string& error);
 
 // What the service thinks of a config file, key, or their folder.
 struct finding {
-    bool null_dacl = false;               // no DACL: everyone has full access
-    std::string untrusted_owner;          // an owner who may rewrite the DACL at will
-    std::vector<std::string> writers;     // SIDs, other than SYSTEM/Administrators/TrustedInstaller, who may change
-                                          // it (a folder: delete or replace what is in it)
-    std::vector<std::string> readers;     // SIDs, other than those and the service, who may read it (files only)
+    bool null_dacl = false;            // no DACL: everyone has full access
+    std::string untrusted_owner;       // an owner who may rewrite the DACL at will
+    std::vector<std::string> writers;  // SIDs, other than SYSTEM/Administrators/TrustedInstaller, who may change
+                                       // it (a folder: delete or replace what is in it)
+    std::vector<std::string> readers;  // SIDs, other than those and the service, who may read it (files only)
 
     bool refuse() const { return null_dacl || !untrusted_owner.empty() || !writers.empty(); }
     bool warn() const { return !readers.empty(); }

@@ -68,8 +68,8 @@ std::string apply_sddl(const std::filesystem::path& path, const std::string& sdd
     GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
     std::wstring name = path.wstring();
     // Owner first: once ours, the DACL may be rewritten whatever it granted before.
-    DWORD rc = SetNamedSecurityInfoW(name.data(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, nullptr,
-                                     nullptr, nullptr);
+    DWORD rc = SetNamedSecurityInfoW(name.data(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, nullptr, nullptr,
+                                     nullptr);
     if (rc == ERROR_SUCCESS)
         rc = SetNamedSecurityInfoW(name.data(), SE_FILE_OBJECT,
                                    DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr, nullptr,

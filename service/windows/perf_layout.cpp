@@ -53,9 +53,12 @@ std::vector<perf_counter> build() {
 
 const char* manifest_type(perf_type t) {
     switch (t) {
-    case perf_type::large_rawcount: return "perf_counter_large_rawcount";
-    case perf_type::counter: return "perf_counter_counter";
-    case perf_type::bulk_count: return "perf_counter_bulk_count";
+        case perf_type::large_rawcount:
+            return "perf_counter_large_rawcount";
+        case perf_type::counter:
+            return "perf_counter_counter";
+        case perf_type::bulk_count:
+            return "perf_counter_bulk_count";
     }
     return "";
 }

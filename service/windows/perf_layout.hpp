@@ -30,13 +30,13 @@ enum class source {
 };
 
 struct perf_counter {
-    std::uint32_t id;       // manifest counter id
-    std::string uri_stem;   // manifest uri after "tlsbroker.TLSBroker."
-    std::string name;       // what perfmon shows
+    std::uint32_t id;      // manifest counter id
+    std::string uri_stem;  // manifest uri after "tlsbroker.TLSBroker."
+    std::string name;      // what perfmon shows
     perf_type type;
-    core::counter value;    // the atomic it reads (or derives from)
+    core::counter value;  // the atomic it reads (or derives from)
     source from;
-    std::uint32_t size;     // bytes perfmon reads at the address: 4 or 8
+    std::uint32_t size;  // bytes perfmon reads at the address: 4 or 8
 };
 
 inline constexpr std::uint32_t rate_base = 100;

@@ -81,8 +81,8 @@ bool perf_provider::start(const core::server& srv) {
 }
 
 bool perf_provider::add_instance(const std::wstring& name, const core::counter_block& block) {
-    PPERF_COUNTERSET_INSTANCE inst = PerfCreateInstance(static_cast<HANDLE>(provider_), &counterset_guid,
-                                                        name.c_str(), next_id_++);
+    PPERF_COUNTERSET_INSTANCE inst =
+        PerfCreateInstance(static_cast<HANDLE>(provider_), &counterset_guid, name.c_str(), next_id_++);
     if (inst == nullptr) {
         ++failures_;
         TB_LOG_WARN("perf counters: cannot create the instance ", narrow(name), " (error ", GetLastError(), ")");
@@ -134,9 +134,8 @@ void perf_provider::sync() {
 void perf_provider::refresh() {
     const auto now = core::unix_ms_now();
     for (auto& [name, inst] : instances_)
-        inst.age_seconds->store(
-            perf_layout::age_seconds(inst.block->get(core::counter::last_accept_unix_ms), now),
-            std::memory_order_relaxed);
+        inst.age_seconds->store(perf_layout::age_seconds(inst.block->get(core::counter::last_accept_unix_ms), now),
+                                std::memory_order_relaxed);
 }
 
 void perf_provider::follow() {

@@ -41,8 +41,8 @@ private:
         std::unique_ptr<std::atomic<std::int64_t>> age_seconds;  // published by reference
     };
 
-    void sync();      // instances = the server's listeners (+ _Total)
-    void refresh();   // ages
+    void sync();     // instances = the server's listeners (+ _Total)
+    void refresh();  // ages
     bool add_instance(const std::wstring& name, const core::counter_block& block);
     void remove_instance(std::map<std::wstring, instance>::iterator it);
     void follow();

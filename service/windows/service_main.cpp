@@ -45,10 +45,9 @@ void report(DWORD state, DWORD win32_exit = NO_ERROR, DWORD specific = 0, DWORD 
     std::lock_guard lock(g.mu);
     g.status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     g.status.dwCurrentState = state;
-    g.status.dwControlsAccepted =
-        state == SERVICE_RUNNING
-            ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE
-            : 0;
+    g.status.dwControlsAccepted = state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_PRESHUTDOWN |
+                                                                 SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE
+                                                           : 0;
     g.status.dwWin32ExitCode = specific != 0 ? ERROR_SERVICE_SPECIFIC_ERROR : win32_exit;
     g.status.dwServiceSpecificExitCode = specific;
     g.status.dwWaitHint = wait_hint_ms;
@@ -88,8 +87,7 @@ startup start_windows_broker(const std::filesystem::path& file, bool console) {
                                           const config::broker_config& cfg) -> std::optional<startup_failure> {
         if (!console) {
             *check = check_config_files(f, cfg);
-            if (check->refused)
-                return startup_failure{static_cast<int>(exit_code::config_insecure), check->reason, {}};
+            if (check->refused) return startup_failure{static_cast<int>(exit_code::config_insecure), check->reason, {}};
         }
         start_progress(console, hint_open_log);
         return std::nullopt;
@@ -115,25 +113,25 @@ startup start_windows_broker(const std::filesystem::path& file, bool console) {
 
 DWORD WINAPI control_handler(DWORD control, DWORD, LPVOID, LPVOID) {
     switch (control) {
-    case SERVICE_CONTROL_STOP:
-    case SERVICE_CONTROL_PRESHUTDOWN:
-    case SERVICE_CONTROL_SHUTDOWN: {
-        report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
-        TB_LOG_INFO(control == SERVICE_CONTROL_STOP ? "service stop requested" : "system shutdown: draining");
-        std::lock_guard lock(g.mu);
-        if (g.srv != nullptr) g.srv->request_stop();
-        return NO_ERROR;
-    }
-    case SERVICE_CONTROL_PARAMCHANGE: {
-        TB_LOG_INFO("PARAMCHANGE: reloading the configuration");
-        std::lock_guard lock(g.mu);
-        if (g.reloader != nullptr) g.reloader->request();
-        return NO_ERROR;
-    }
-    case SERVICE_CONTROL_INTERROGATE:
-        return NO_ERROR;
-    default:
-        return ERROR_CALL_NOT_IMPLEMENTED;
+        case SERVICE_CONTROL_STOP:
+        case SERVICE_CONTROL_PRESHUTDOWN:
+        case SERVICE_CONTROL_SHUTDOWN: {
+            report(SERVICE_STOP_PENDING, NO_ERROR, 0, 5000);
+            TB_LOG_INFO(control == SERVICE_CONTROL_STOP ? "service stop requested" : "system shutdown: draining");
+            std::lock_guard lock(g.mu);
+            if (g.srv != nullptr) g.srv->request_stop();
+            return NO_ERROR;
+        }
+        case SERVICE_CONTROL_PARAMCHANGE: {
+            TB_LOG_INFO("PARAMCHANGE: reloading the configuration");
+            std::lock_guard lock(g.mu);
+            if (g.reloader != nullptr) g.reloader->request();
+            return NO_ERROR;
+        }
+        case SERVICE_CONTROL_INTERROGATE:
+            return NO_ERROR;
+        default:
+            return ERROR_CALL_NOT_IMPLEMENTED;
     }
 }
 

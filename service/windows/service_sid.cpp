@@ -21,10 +21,9 @@ std::string service_sid(std::string_view name) {
     EVP_Digest(utf16le.data(), utf16le.size(), digest.data(), &len, EVP_sha1(), nullptr);
     std::string sid = "S-1-5-80";
     for (std::size_t i = 0; i < 5; ++i) {
-        const std::uint32_t part = static_cast<std::uint32_t>(digest[4 * i]) |
-                                   static_cast<std::uint32_t>(digest[4 * i + 1]) << 8 |
-                                   static_cast<std::uint32_t>(digest[4 * i + 2]) << 16 |
-                                   static_cast<std::uint32_t>(digest[4 * i + 3]) << 24;
+        const std::uint32_t part =
+            static_cast<std::uint32_t>(digest[4 * i]) | static_cast<std::uint32_t>(digest[4 * i + 1]) << 8 |
+            static_cast<std::uint32_t>(digest[4 * i + 2]) << 16 | static_cast<std::uint32_t>(digest[4 * i + 3]) << 24;
         sid += "-" + std::to_string(part);
     }
     return sid;

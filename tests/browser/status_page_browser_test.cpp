@@ -38,9 +38,9 @@ std::string dump_dom(const std::string& chromium, const std::string& url, int bu
     const auto cmd = "timeout 90 " + chromium +
                      " --headless --no-sandbox --disable-gpu --disable-background-networking"
                      " --disable-component-update --disable-sync --no-first-run --no-default-browser-check"
-                     " --user-data-dir=" + profile.string() +
-                     " --virtual-time-budget=" + std::to_string(budget_ms) + " --dump-dom '" + url + "' 2>" +
-                     (profile / "stderr.txt").string();
+                     " --user-data-dir=" +
+                     profile.string() + " --virtual-time-budget=" + std::to_string(budget_ms) + " --dump-dom '" + url +
+                     "' 2>" + (profile / "stderr.txt").string();
     std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), &::pclose);
     std::string out;
     if (!p) return out;
@@ -68,14 +68,13 @@ TEST(status_page_browser, shows_every_listener_and_follows_the_load) {
     test::echo_backend backend;
     const auto second = test::make_self_signed(test::make_temp_dir("page-second"), "second");
     test::broker_harness broker(
-        backend.port(),
-        {{"watchdog", {{"enabled", true}, {"probe_interval_ms", 300}, {"probe_timeout_ms", 200}}},
-         {"listeners",
-          {nlohmann::json::object(),
-           {{"name", "second"},
-            {"listen", "127.0.0.1:0"},
-            {"tls", {{"certificate", second.cert.string()}, {"private_key", second.key.string()}}},
-            {"backend", {{"address", "127.0.0.1:" + std::to_string(backend.port())}}}}}}});
+        backend.port(), {{"watchdog", {{"enabled", true}, {"probe_interval_ms", 300}, {"probe_timeout_ms", 200}}},
+                         {"listeners",
+                          {nlohmann::json::object(),
+                           {{"name", "second"},
+                            {"listen", "127.0.0.1:0"},
+                            {"tls", {{"certificate", second.cert.string()}, {"private_key", second.key.string()}}},
+                            {"backend", {{"address", "127.0.0.1:" + std::to_string(backend.port())}}}}}}});
     const auto url = "http://127.0.0.1:" + std::to_string(broker.status_port()) + "/";
 
     // Idle: both listeners accepting, nobody connected; the page has refreshed itself.

@@ -19,8 +19,9 @@ namespace {
 nlohmann::json two_backends(std::uint16_t first, std::uint16_t second, std::uint32_t timeout_ms) {
     return {{"listeners",
              {{{"backend", nullptr},
-               {"backends", {{{"address", "127.0.0.1:" + std::to_string(first)}, {"connect_timeout_ms", timeout_ms}},
-                             {{"address", "127.0.0.1:" + std::to_string(second)}, {"connect_timeout_ms", timeout_ms}}}},
+               {"backends",
+                {{{"address", "127.0.0.1:" + std::to_string(first)}, {"connect_timeout_ms", timeout_ms}},
+                 {{"address", "127.0.0.1:" + std::to_string(second)}, {"connect_timeout_ms", timeout_ms}}}},
                {"backend_policy", "first"},
                {"backend_health", {{"fail_threshold", 2}, {"cooldown_ms", 60000}}}}}}};
 }

@@ -1,14 +1,13 @@
 // backend_policy "first": fails over when the first backend is down, and returns to it.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "core/log.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
@@ -39,11 +38,14 @@ TEST(backend_first_policy, first_policy_fails_over_when_the_first_backend_is_dow
     test::echo_backend::options o;
     o.port = first_port;
     test::echo_backend first(o);
-    ASSERT_TRUE(test::wait_until([&] {
-        body = test::http_get(broker.status_port(), "/metrics", status);
-        return body.find("tlsbroker_backend_up{listener=\"test\",backend=\"127.0.0.1:" + std::to_string(first_port) +
-                         "\"} 1") != std::string::npos;
-    }, 5s)) << body;
+    ASSERT_TRUE(test::wait_until(
+        [&] {
+            body = test::http_get(broker.status_port(), "/metrics", status);
+            return body.find("tlsbroker_backend_up{listener=\"test\",backend=\"127.0.0.1:" +
+                             std::to_string(first_port) + "\"} 1") != std::string::npos;
+        },
+        5s))
+        << body;
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(round_trip(broker.port(), "to first " + std::to_string(i)));
     EXPECT_GE(first.connections(), 3u);   // the periodic TCP check connects too
     EXPECT_EQ(second.connections(), 5u);  // nothing more went to the fallback

@@ -72,4 +72,3 @@ TEST(bad_peers, a_server_name_with_a_line_break_cannot_forge_a_log_line) {
         EXPECT_NE(l.rfind("FORGED-LINE", 0), 0u) << l;
     }
 }
-

@@ -34,8 +34,8 @@ std::size_t count_lines(const log::capture& lines, const std::string& needle) {
 TEST(cert_expiry_warning, five_days_left_warns_once_at_the_seven_day_threshold) {
     log::capture lines;
     const auto dir = test::make_temp_dir("expiry");
-    const auto soon = test::make_self_signed(dir, "soon", "soon.example", test::key_type::ecdsa_p256,
-                                             std::chrono::hours(24 * 5));
+    const auto soon =
+        test::make_self_signed(dir, "soon", "soon.example", test::key_type::ecdsa_p256, std::chrono::hours(24 * 5));
     test::echo_backend backend;
     test::broker_harness broker(
         backend.port(),

@@ -3,7 +3,6 @@
 // certificate and key are both in place, new handshakes see the new serial while a TLS
 // connection opened before goes on relaying.
 #include <gtest/gtest.h>
-
 #include <openssl/ssl.h>
 
 #include <fstream>

@@ -18,8 +18,7 @@ TEST(client_identity, a_refused_certificate_name_is_counted) {
     const auto odd = test::make_leaf(ca, dir, "odd", "client\x01odd", true);
     test::echo_backend backend;
     test::broker_harness broker(
-        backend.port(),
-        {{"listeners", {{{"tls", {{"client_ca", ca.cert.string()}, {"verify_client", "required"}}}}}}});
+        backend.port(), {{"listeners", {{{"tls", {{"client_ca", ca.cert.string()}, {"verify_client", "required"}}}}}}});
     const auto serve = [&](const test::cert_files& who) {
         test::tls_client c;
         c.use_certificate(who.cert.string(), who.key.string());

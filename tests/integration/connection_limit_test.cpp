@@ -23,9 +23,11 @@ TEST(connection_limit, pauses_at_the_limit_and_resumes_when_one_closes) {
         ASSERT_TRUE(held.back()->open(broker.port())) << held.back()->error();
     }
     int status = 0;
-    EXPECT_TRUE(test::wait_until([&] {
-        return test::http_get(broker.status_port(), "/status", status).find("paused_at_limit") != std::string::npos;
-    }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            return test::http_get(broker.status_port(), "/status", status).find("paused_at_limit") != std::string::npos;
+        },
+        5s));
     EXPECT_EQ(broker.counter(core::counter::accept_pauses), 1u);
 
     // The fourth connects (kernel backlog) but is not served yet.
@@ -33,7 +35,11 @@ TEST(connection_limit, pauses_at_the_limit_and_resumes_when_one_closes) {
     ASSERT_TRUE(waiting.connect(broker.port()));
     std::string got;
     waiting.set_timeout(20s);
-    std::thread hs([&] { waiting.handshake(); waiting.write_all("4th"); waiting.read_exact(3, got); });
+    std::thread hs([&] {
+        waiting.handshake();
+        waiting.write_all("4th");
+        waiting.read_exact(3, got);
+    });
     EXPECT_FALSE(test::wait_until([&] { return broker.counter(core::counter::connections_accepted) == 4; }, 300ms));
 
     held.front()->close();  // one leaves: the listener resumes and takes the waiting one

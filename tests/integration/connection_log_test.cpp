@@ -1,14 +1,13 @@
 // One connection log line per closed connection, and the switch that turns it off.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "core/log.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;

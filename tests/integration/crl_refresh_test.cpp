@@ -72,14 +72,12 @@ TEST(crl_refresh, crl_past_its_next_update_is_re_read_then_and_counted_stale) {
     test::echo_backend backend;
     const auto port = test::unused_port();
     // A long check period: the CRL is re-read at its nextUpdate all the same.
-    test::broker_harness broker(backend.port(),
-                                {{"tls", {{"reload_check_s", 3600}}},
-                                 {"listeners",
-                                  {{{"listen", "127.0.0.1:" + std::to_string(port)},
-                                    {"tls",
-                                     {{"client_ca", ca.cert.string()},
-                                      {"verify_client", "optional"},
-                                      {"crl", crl.string()}}}}}}});
+    test::broker_harness broker(
+        backend.port(),
+        {{"tls", {{"reload_check_s", 3600}}},
+         {"listeners",
+          {{{"listen", "127.0.0.1:" + std::to_string(port)},
+            {"tls", {{"client_ca", ca.cert.string()}, {"verify_client", "optional"}, {"crl", crl.string()}}}}}}});
     EXPECT_EQ(broker.total(core::counter::crl_stale), 0u);
     ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::crl_stale) == 1; }, 10s));
     int code = 0;

@@ -3,7 +3,6 @@
 // those whose connections it held. Skipped when haproxy is not installed. Bounded: its
 // waits add up to under a minute (a normal run takes about half a second).
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -121,10 +120,15 @@ TEST(haproxy_scale_out, one_broker_stopped_loses_only_its_connections) {
         cfg << "global\n  maxconn 2000\n"
                "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n"
                "  retries 3\n  option redispatch 1\n"
-               "frontend tls_in\n  bind 127.0.0.1:" << front << "\n  default_backend brokers\n"
+               "frontend tls_in\n  bind 127.0.0.1:"
+            << front
+            << "\n  default_backend brokers\n"
                "backend brokers\n  balance roundrobin\n"
-               "  server broker1 127.0.0.1:" << a.port << " send-proxy-v2 check inter 200ms fall 1 rise 2\n"
-               "  server broker2 127.0.0.1:" << b.port << " send-proxy-v2 check inter 200ms fall 1 rise 2\n";
+               "  server broker1 127.0.0.1:"
+            << a.port
+            << " send-proxy-v2 check inter 200ms fall 1 rise 2\n"
+               "  server broker2 127.0.0.1:"
+            << b.port << " send-proxy-v2 check inter 200ms fall 1 rise 2\n";
     }
     haproxy_process haproxy(exe, dir / "haproxy.cfg", dir / "haproxy.log");
     ASSERT_TRUE(test::wait_until([&] { return test::round_trip(front, "ready"); }, 5s))

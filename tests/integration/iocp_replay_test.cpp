@@ -2,7 +2,6 @@
 // connections at >= 200/s where half are reset right after connect, mixed with real TLS
 // clients that exchange data, with the watchdog probing: 0 stalls, every real client served.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,9 +21,12 @@ using namespace std::chrono_literals;
 
 TEST(iocp_replay, resets_mixed_with_real_clients_never_stall_the_accept_path) {
     test::echo_backend backend;
-    test::broker_harness broker(backend.port(),
-                                {{"watchdog", {{"enabled", true}, {"interval_ms", 100}, {"probe_interval_ms", 1500},
-                                               {"probe_timeout_ms", 1000}, {"on_unrecoverable", "report"}}}});
+    test::broker_harness broker(backend.port(), {{"watchdog",
+                                                  {{"enabled", true},
+                                                   {"interval_ms", 100},
+                                                   {"probe_interval_ms", 1500},
+                                                   {"probe_timeout_ms", 1000},
+                                                   {"on_unrecoverable", "report"}}}});
     constexpr int total = 2500;
     constexpr int rate = 250;  // connections per second
     std::atomic<int> served{0}, failed{0}, resets{0};

@@ -2,7 +2,6 @@
 // fd exhaustion (RLIMIT_NOFILE lowered for the child) makes the listener back off, and it
 // accepts again by itself once fds are free.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,10 +12,10 @@
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/process.hpp"
+#include "support/raw_socket.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
-#include "support/raw_socket.hpp"
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
@@ -33,8 +32,8 @@ started start_broker(const std::filesystem::path& dir, nlohmann::json cfg, std::
     cfg["log"]["level"] = "info";  // the test reads the bound ports from the log
     test::write_file(dir / "broker.json", cfg.dump(2));
     started s;
-    s.proc = std::make_unique<test::process>(test::process::options{
-        {"--config", (dir / "broker.json").string()}, dir / "broker.out", max_fds});
+    s.proc = std::make_unique<test::process>(
+        test::process::options{{"--config", (dir / "broker.json").string()}, dir / "broker.out", max_fds});
     const auto port = s.proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", 10s);
     const auto status = s.proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", 10s);
     if (port) s.port = static_cast<std::uint16_t>(std::stoi(*port));
@@ -65,10 +64,12 @@ TEST(process_lifecycle, sigterm_drains_an_in_flight_transfer_completely_and_exit
     b.proc->signal(SIGTERM);
     ASSERT_TRUE(b.proc->wait_for_output("SIGTERM received", 5s));
     // New connections are refused once it stopped accepting; the transfer goes on.
-    EXPECT_TRUE(test::wait_until([&] {
-        test::tls_client late;
-        return !late.connect(b.port, "127.0.0.1", 1s);
-    }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            test::tls_client late;
+            return !late.connect(b.port, "127.0.0.1", 1s);
+        },
+        5s));
     ASSERT_TRUE(c.write_all(std::string_view(payload).substr(first)));
     reader.join();
     EXPECT_EQ(got.size(), payload.size());

@@ -1,7 +1,6 @@
 // accept_proxy: a PROXY header from a trusted balancer names the client everywhere (the
 // backend's PROXY header, per-source limits, counters); every other case is refused and counted.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -163,9 +162,9 @@ TEST(proxy_accept, garbage_is_refused) {
     test::broker_harness broker(backend.port(), accepting("any"));
     auto bad_v2 = v2_header("198.51.100.7", 5555);
     bad_v2[12] = 0x31;  // version 3
-    for (const std::string& junk : {std::string("PROXY TCP4 not an address\r\n"), bad_v2,
-                                    std::string("PROXY ") + std::string(150, 'z'),
-                                    std::string("PROXY TCP4 198.51.100.7 192.0.2.1 5555 443\r\nnot TLS")}) {
+    for (const std::string& junk :
+         {std::string("PROXY TCP4 not an address\r\n"), bad_v2, std::string("PROXY ") + std::string(150, 'z'),
+          std::string("PROXY TCP4 198.51.100.7 192.0.2.1 5555 443\r\nnot TLS")}) {
         test::tls_client c;
         ASSERT_TRUE(c.connect(broker.port()));
         ASSERT_TRUE(c.write_raw(junk));
@@ -180,8 +179,8 @@ TEST(proxy_accept, garbage_is_refused) {
 
 TEST(proxy_accept, per_source_limit_counts_the_real_client) {
     test::echo_backend backend(reading_proxy());
-    test::broker_harness broker(backend.port(), accepting("v2", json::array({"127.0.0.1"}),
-                                                          {{"max_connections_per_source", 1}}));
+    test::broker_harness broker(backend.port(),
+                                accepting("v2", json::array({"127.0.0.1"}), {{"max_connections_per_source", 1}}));
     test::tls_client a, b, c;
     ASSERT_TRUE(open_with_header(a, broker.port(), v2_header("198.51.100.7", 1000)));
     ASSERT_TRUE(echoes(a, "a"));

@@ -1,14 +1,13 @@
 // The PROXY v1/v2 header reaches the backend with the client's address and TLS details.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "core/log.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;

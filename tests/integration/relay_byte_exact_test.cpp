@@ -69,10 +69,12 @@ TEST(relay, idle_sessions_hold_no_relay_buffers) {
     }
     int status = 0;
     // After the round trips every session is idle: no buffer may be in use.
-    EXPECT_TRUE(test::wait_until([&] {
-        const auto body = test::http_get(broker.status_port(), "/status", status);
-        const auto j = nlohmann::json::parse(body, nullptr, false);
-        return status == 200 && j.is_object() && j["relay_buffers"]["in_use"] == 0;
-    }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            const auto body = test::http_get(broker.status_port(), "/status", status);
+            const auto j = nlohmann::json::parse(body, nullptr, false);
+            return status == 200 && j.is_object() && j["relay_buffers"]["in_use"] == 0;
+        },
+        5s));
     EXPECT_EQ(broker.counter(core::counter::connections_active), 20u);
 }

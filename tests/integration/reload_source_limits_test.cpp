@@ -27,8 +27,9 @@ TEST(reload_source_limits, old_listeners_connections_still_count_after_a_reload)
     auto cfg = test::base_config(dir, backend.port());
     cfg["listeners"][0]["listen"] = "127.0.0.1:" + std::to_string(port);
     cfg["listeners"][0]["max_connections_per_source"] = 2;
-    test::broker_harness broker(backend.port(), {{"listeners", {{{"listen", cfg["listeners"][0]["listen"]},
-                                                                 {"max_connections_per_source", 2}}}}});
+    test::broker_harness broker(
+        backend.port(),
+        {{"listeners", {{{"listen", cfg["listeners"][0]["listen"]}, {"max_connections_per_source", 2}}}}});
     test::tls_client a, b;
     ASSERT_TRUE(test::round_trip(port, "before"));  // opened and closed: frees its entry
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::connections_active) == 0; }, 5s));
@@ -74,8 +75,9 @@ TEST(reload_source_limits, limits_turned_on_at_a_reload_see_connections_already_
     const auto res = broker.server().reload(loaded);
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
 
-    EXPECT_TRUE(test::wait_until([&] { return !test::round_trip(port, "refused") &&
-                                              broker.counter(core::counter::rejected_source_limit) >= 1; }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] { return !test::round_trip(port, "refused") && broker.counter(core::counter::rejected_source_limit) >= 1; },
+        5s));
     a.close();
     EXPECT_TRUE(test::wait_until([&] { return test::round_trip(port, "fits"); }, 5s));
 }

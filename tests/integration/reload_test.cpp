@@ -3,18 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
+#include "config/loader.hpp"
+#include "core/listener.hpp"
 #include "support/broker_harness.hpp"
 #include "support/config_support.hpp"
 #include "support/echo_backend.hpp"
 #include "support/test_certs.hpp"
 #include "support/tls_client.hpp"
 #include "support/wait.hpp"
-#include "config/loader.hpp"
-#include "core/listener.hpp"
-
-#include <future>
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
@@ -61,8 +60,10 @@ TEST(reload, under_live_traffic_drops_nobody_and_new_certificates_serve_new_hand
         while (run) {
             test::tls_client c;
             std::string got;
-            if (c.open(port) && c.write_all("n") && c.read_exact(1, got)) ++fresh;
-            else ++refused;
+            if (c.open(port) && c.write_all("n") && c.read_exact(1, got))
+                ++fresh;
+            else
+                ++refused;
         }
     });
     ASSERT_TRUE(test::wait_until([&] { return exchanges > 50; }, 10s));
@@ -193,10 +194,12 @@ TEST(reload, added_listeners_start_and_removed_ones_stop_accepting_and_drain) {
     got.clear();
     test::tls_client fresh;
     ASSERT_TRUE(fresh.open(second_port) && fresh.write_all("new") && fresh.read_exact(3, got)) << fresh.error();
-    EXPECT_TRUE(test::wait_until([&] {
-        test::tls_client refused;
-        return !refused.connect(first_port, "127.0.0.1", 1s);
-    }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            test::tls_client refused;
+            return !refused.connect(first_port, "127.0.0.1", 1s);
+        },
+        5s));
     // The live connection on the removed listener keeps working while it drains.
     got.clear();
     ASSERT_TRUE(old_client.write_all("still here") && old_client.read_exact(10, got)) << old_client.error();

@@ -1,7 +1,6 @@
 // A storm of connections reset right after connect (the IOCP library's fatal case) mixed
 // with real clients: every real client is served and the accept path never stops.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,7 +87,7 @@ TEST(reset_storm, a_connection_reset_in_the_accept_queue_is_counted_and_acceptin
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::accept_pauses) >= 1; }, 5s))
         << "the listener did not pause at max_connections";
     connect_and_reset(broker.port());  // waits in the backlog, then resets there
-    holder.close();                     // the slot frees: the listener accepts the reset one
+    holder.close();                    // the slot frees: the listener accepts the reset one
     EXPECT_TRUE(test::wait_until([&] { return broker.counter(core::counter::rejected_sockopt) == 1; }, 5s))
         << "rejected_sockopt " << broker.counter(core::counter::rejected_sockopt);
     test::tls_client after;

@@ -1,7 +1,6 @@
 // Handshake, idle and write-stall timeouts free the connection and are counted; nobody
 // else is held up.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -122,8 +121,7 @@ private:
 TEST(timeouts, backend_that_reads_a_trickle_is_cut_loose_by_write_stall) {
     trickle_backend backend;
     test::broker_harness broker(
-        backend.port(),
-        {{"listeners", {{{"timeouts", {{"write_stall_ms", 1500}}}, {"socket_buffer_bytes", 4096}}}}});
+        backend.port(), {{"listeners", {{{"timeouts", {{"write_stall_ms", 1500}}}, {"socket_buffer_bytes", 4096}}}}});
     test::tls_client c;
     ASSERT_TRUE(c.open(broker.port()));
     c.set_timeout(200ms);

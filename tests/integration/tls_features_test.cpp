@@ -83,12 +83,11 @@ TEST(tls_features, mutual_tls_accepts_valid_and_rejects_unknown_and_revoked_clie
     pki p;
     test::make_crl(p.ca.cert, p.ca.key, {p.revoked_client.cert}, p.dir / "ca.crl");
     test::echo_backend backend;
-    test::broker_harness broker(backend.port(),
-                                {{"listeners",
-                                  {{{"tls",
-                                     {{"client_ca", p.ca.cert.string()},
-                                      {"verify_client", "required"},
-                                      {"crl", (p.dir / "ca.crl").string()}}}}}}});
+    test::broker_harness broker(backend.port(), {{"listeners",
+                                                  {{{"tls",
+                                                     {{"client_ca", p.ca.cert.string()},
+                                                      {"verify_client", "required"},
+                                                      {"crl", (p.dir / "ca.crl").string()}}}}}}});
     const auto attempt = [&](const test::cert_files* who) {
         test::tls_client c;
         c.set_timeout(5s);
@@ -114,14 +113,16 @@ TEST(tls_features, reconnecting_clients_resume_their_session) {
         std::string got;
         ASSERT_TRUE(c.open(broker.port()) && c.write_all("a") && c.read_exact(1, got));
         // TLS 1.3 tickets are post-handshake messages: wait until one has been processed.
-        ASSERT_TRUE(test::wait_until([&] {
-            SSL_SESSION* s = c.session();
-            const bool ok = s != nullptr && SSL_SESSION_is_resumable(s) == 1;
-            SSL_SESSION_free(s);
-            std::string more;
-            if (!ok) c.write_all("b") && c.read_exact(1, more);
-            return ok;
-        }, 5s));
+        ASSERT_TRUE(test::wait_until(
+            [&] {
+                SSL_SESSION* s = c.session();
+                const bool ok = s != nullptr && SSL_SESSION_is_resumable(s) == 1;
+                SSL_SESSION_free(s);
+                std::string more;
+                if (!ok) c.write_all("b") && c.read_exact(1, more);
+                return ok;
+            },
+            5s));
         saved = c.session();
         EXPECT_FALSE(c.session_reused());
         c.shutdown_write();  // a clean close keeps the session resumable

@@ -4,7 +4,6 @@
 // OpenSSL 3 the build links (Debian 12's 3.0 on Linux); tests/windows/tls-posture.sh checks
 // the Windows build (OpenSSL 3.5) from outside.
 #include <gtest/gtest.h>
-
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -51,7 +50,10 @@ std::string tls13_round_trip(std::uint16_t port, const char* suites, int& ticket
     static thread_local int* counted = nullptr;
     counted = &tickets;
     tickets = 0;
-    SSL_CTX_sess_set_new_cb(ctx, [](SSL*, SSL_SESSION*) { ++*counted; return 0; });
+    SSL_CTX_sess_set_new_cb(ctx, [](SSL*, SSL_SESSION*) {
+        ++*counted;
+        return 0;
+    });
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, c.fd());
     c.set_timeout(std::chrono::milliseconds(5000));
@@ -113,8 +115,7 @@ TEST(tls_posture, tls_1_3_prefers_aes_128_gcm_and_sends_one_ticket) {
     EXPECT_EQ(tls13_round_trip(broker.port(), "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", tickets),
               "TLS_AES_128_GCM_SHA256");
     EXPECT_EQ(tickets, 1);
-    EXPECT_EQ(tls13_round_trip(broker.port(), "TLS_CHACHA20_POLY1305_SHA256", tickets),
-              "TLS_CHACHA20_POLY1305_SHA256");
+    EXPECT_EQ(tls13_round_trip(broker.port(), "TLS_CHACHA20_POLY1305_SHA256", tickets), "TLS_CHACHA20_POLY1305_SHA256");
     EXPECT_EQ(tickets, 1);
 }
 

@@ -15,10 +15,14 @@ using namespace std::chrono_literals;
 
 TEST(watchdog_orphaned_slots, limit_held_by_no_session_is_counted_and_shown_in_status) {
     test::echo_backend backend;
-    test::broker_harness broker(
-        backend.port(), {{"watchdog", {{"enabled", true}, {"interval_ms", 50}, {"probe_interval_ms", 300},
-                                       {"probe_timeout_ms", 200}, {"on_unrecoverable", "report"}}},
-                         {"listeners", {{{"max_connections", 2}, {"timeouts", {{"handshake_ms", 300}}}}}}});
+    test::broker_harness broker(backend.port(),
+                                {{"watchdog",
+                                  {{"enabled", true},
+                                   {"interval_ms", 50},
+                                   {"probe_interval_ms", 300},
+                                   {"probe_timeout_ms", 200},
+                                   {"on_unrecoverable", "report"}}},
+                                 {"listeners", {{{"max_connections", 2}, {"timeouts", {{"handshake_ms", 300}}}}}}});
     auto l = broker.server().listener_at(0);
     // Two slots taken and never given to a session: what a leak leaves behind.
     const auto loopback = boost::asio::ip::make_address("127.0.0.1");

@@ -4,7 +4,6 @@
 // no recovery step; every queued connection is accepted. The full storm (RSA-4096, 1,500
 // TLS clients at 1,000/s) is scripts/soak-storm.sh (ctest soak.storm).
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,8 +17,8 @@
 #include "core/listener.hpp"
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
-#include "support/wait.hpp"
 #include "support/raw_socket.hpp"
+#include "support/wait.hpp"
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;
@@ -50,12 +49,15 @@ struct busy_loop {
 
 TEST(watchdog_overload, a_canary_queued_behind_clients_is_slow_not_a_stall) {
     test::echo_backend backend;
-    test::broker_harness broker(backend.port(),
-                                {{"threads", 1},
-                                 {"watchdog",
-                                  {{"enabled", true}, {"interval_ms", 50}, {"probe_interval_ms", 300},
-                                   {"probe_timeout_ms", 200}, {"heartbeat_ms", 1000}, {"on_unrecoverable", "exit"}}},
-                                 {"listeners", {{{"timeouts", {{"handshake_ms", 60000}}}}}}});
+    test::broker_harness broker(backend.port(), {{"threads", 1},
+                                                 {"watchdog",
+                                                  {{"enabled", true},
+                                                   {"interval_ms", 50},
+                                                   {"probe_interval_ms", 300},
+                                                   {"probe_timeout_ms", 200},
+                                                   {"heartbeat_ms", 1000},
+                                                   {"on_unrecoverable", "exit"}}},
+                                                 {"listeners", {{{"timeouts", {{"handshake_ms", 60000}}}}}}});
     ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
     std::vector<int> fds;
     {

@@ -71,14 +71,15 @@ TEST(watchdog_recreate, under_load_keeps_every_queued_connection) {
 
     int ok = 0;
     for (int i = 0; i < queued; ++i)
-        if (round_trip(*waiting[i], "queued " + std::to_string(i))) ++ok;
-        else ADD_FAILURE() << "queued client " << i << " lost: " << waiting[i]->error();
+        if (round_trip(*waiting[i], "queued " + std::to_string(i)))
+            ++ok;
+        else
+            ADD_FAILURE() << "queued client " << i << " lost: " << waiting[i]->error();
     EXPECT_EQ(ok, queued);
     run = false;
     newcomers.join();
     EXPECT_EQ(newcomers_failed.load(), 0);
     EXPECT_GE(newcomers_ok.load(), 20);
     EXPECT_EQ(broker.counter(core::counter::handshakes_failed), 0u);
-    EXPECT_EQ(broker.counter(core::counter::handshakes_ok),
-              broker.counter(core::counter::connections_accepted));
+    EXPECT_EQ(broker.counter(core::counter::handshakes_ok), broker.counter(core::counter::connections_accepted));
 }

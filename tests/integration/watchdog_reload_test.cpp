@@ -19,8 +19,10 @@ TEST(watchdog_reload, the_replaced_watchdog_does_nothing_after_the_reload) {
     test::echo_backend backend;
     const auto port = test::unused_port();
     const auto dir = test::make_temp_dir("watchdog-reload");
-    const nlohmann::json watchdog = {{"enabled", true},           {"interval_ms", 60000},
-                                     {"probe_interval_ms", 300},  {"probe_timeout_ms", 250},
+    const nlohmann::json watchdog = {{"enabled", true},
+                                     {"interval_ms", 60000},
+                                     {"probe_interval_ms", 300},
+                                     {"probe_timeout_ms", 250},
                                      {"on_unrecoverable", "report"}};
     const auto listen = "127.0.0.1:" + std::to_string(port);
     test::broker_harness broker(backend.port(), {{"watchdog", watchdog}, {"listeners", {{{"listen", listen}}}}});

@@ -22,8 +22,12 @@ namespace {
 
 nlohmann::json fast_watchdog(const char* on_unrecoverable = "report") {
     return {{"watchdog",
-             {{"enabled", true}, {"interval_ms", 100}, {"probe_interval_ms", 300}, {"probe_timeout_ms", 200},
-              {"heartbeat_ms", 200}, {"on_unrecoverable", on_unrecoverable}}}};
+             {{"enabled", true},
+              {"interval_ms", 100},
+              {"probe_interval_ms", 300},
+              {"probe_timeout_ms", 200},
+              {"heartbeat_ms", 200},
+              {"on_unrecoverable", on_unrecoverable}}}};
 }
 
 bool round_trip(std::uint16_t port, const std::string& msg) {
@@ -165,9 +169,12 @@ TEST(watchdog, accept_queue_that_is_not_drained_is_a_stall) {
     // invariant holds, so only the accept queue shows it. Probes are far apart, so the
     // queue rule must find it; the watchdog's own verification probes then drive the ladder.
     test::echo_backend backend;
-    test::broker_harness broker(backend.port(),
-                                {{"watchdog", {{"enabled", true}, {"interval_ms", 50}, {"probe_interval_ms", 60000},
-                                               {"probe_timeout_ms", 200}, {"on_unrecoverable", "report"}}}});
+    test::broker_harness broker(backend.port(), {{"watchdog",
+                                                  {{"enabled", true},
+                                                   {"interval_ms", 50},
+                                                   {"probe_interval_ms", 60000},
+                                                   {"probe_timeout_ms", 200},
+                                                   {"on_unrecoverable", "report"}}}});
     ASSERT_TRUE(round_trip(broker.port(), "before"));
     const auto probes_before = broker.counter(core::counter::probes_ok);
     test::inject_accept_faults(*broker.server().listener_at(0))->lose_next_arm();
@@ -194,9 +201,12 @@ TEST(watchdog, connections_arriving_at_a_quiet_listener_are_no_stall) {
     // The queue check runs every 10 ms: a connection waiting a moment in the accept queue of a
     // listener that has been idle for longer than probe_timeout_ms must not count as a stall.
     test::echo_backend backend;
-    test::broker_harness broker(backend.port(),
-                                {{"watchdog", {{"enabled", true}, {"interval_ms", 10}, {"probe_interval_ms", 5000},
-                                               {"probe_timeout_ms", 50}, {"on_unrecoverable", "report"}}}});
+    test::broker_harness broker(backend.port(), {{"watchdog",
+                                                  {{"enabled", true},
+                                                   {"interval_ms", 10},
+                                                   {"probe_interval_ms", 5000},
+                                                   {"probe_timeout_ms", 50},
+                                                   {"on_unrecoverable", "report"}}}});
     for (int i = 0; i < 8; ++i) {
         // Quiet for longer than probe_timeout_ms, then a client.
         EXPECT_FALSE(test::wait_until([&] { return broker.counter(core::counter::accept_stalls) > 0; }, 120ms));

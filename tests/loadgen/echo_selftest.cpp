@@ -102,8 +102,8 @@ struct lines {
 int failures = 0;
 
 void expect(bool ok, const char* what, const std::string& detail = {}) {
-    std::printf("echo selftest: %-56s %s%s%s\n", what, ok ? "ok" : "FAILED",
-                ok || detail.empty() ? "" : ": ", ok ? "" : detail.c_str());
+    std::printf("echo selftest: %-56s %s%s%s\n", what, ok ? "ok" : "FAILED", ok || detail.empty() ? "" : ": ",
+                ok ? "" : detail.c_str());
     if (!ok) ++failures;
 }
 
@@ -114,9 +114,7 @@ std::string random_bytes(std::size_t n, unsigned seed) {
     return s;
 }
 
-std::string be16(std::size_t v) {
-    return {static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)};
-}
+std::string be16(std::size_t v) { return {static_cast<char>((v >> 8) & 0xff), static_cast<char>(v & 0xff)}; }
 
 std::string tlv(unsigned char type, const std::string& value) {
     return std::string(1, static_cast<char>(type)) + be16(value.size()) + value;
@@ -171,8 +169,7 @@ int run_selftest() {
         const auto port = px.local().port();
         {
             client c(port);
-            const bool echoed = c.send("PROXY TCP4 192.0.2.1 198.51.100.2 1234 443\r\nhello") &&
-                                c.read(5) == "hello";
+            const bool echoed = c.send("PROXY TCP4 192.0.2.1 198.51.100.2 1234 443\r\nhello") && c.read(5) == "hello";
             const auto l = out.find("192.0.2.1:1234");
             expect(echoed && l.find("\"dst\": \"198.51.100.2:443\"") != std::string::npos &&
                        l.find("\"version\": 1") != std::string::npos,
@@ -180,21 +177,18 @@ int run_selftest() {
         }
         {
             std::string body(36, '\0');
-            const unsigned char src[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
-                                           0,    0,    0,    0,    0, 0, 0, 1};
+            const unsigned char src[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
             std::memcpy(body.data(), src, 16);
             body[31] = 2;  // dst ::2
             body.replace(32, 4, be16(5000) + be16(443));
-            const std::string ssl =
-                std::string("\x01\0\0\0\0", 5) + tlv(0x21, "TLSv1.3") + tlv(0x22, "client-one");
+            const std::string ssl = std::string("\x01\0\0\0\0", 5) + tlv(0x21, "TLSv1.3") + tlv(0x22, "client-one");
             body += tlv(0x01, "h2") + tlv(0x02, "example.test") + tlv(0x20, ssl);
             const auto header = v2_header(0x21, 0x21, body);
             client c(port);
             // The header arrives in two pieces; the payload right behind it.
             const bool first = c.send(header.substr(0, 10));
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            const bool echoed =
-                first && echo_half_close(c, header.substr(10), random_bytes(100000, 2));
+            const bool echoed = first && echo_half_close(c, header.substr(10), random_bytes(100000, 2));
             const auto l = out.find("[2001:db8::1]:5000");
             expect(echoed && l.find("\"value\": \"example.test\"") != std::string::npos &&
                        l.find("\"name\": \"ssl_version\"") != std::string::npos &&
@@ -220,8 +214,7 @@ int run_selftest() {
             c.send("PROXY TCP4 192.0.2.1");
             std::string rest;
             const bool closed = c.read_to_eof(rest) && rest.empty();
-            expect(closed && !out.find("timeout waiting").empty(),
-                   "incomplete header: closed after --header-timeout");
+            expect(closed && !out.find("timeout waiting").empty(), "incomplete header: closed after --header-timeout");
         }
     }
     {
@@ -234,10 +227,9 @@ int run_selftest() {
         const bool third_waits = c.send("c") && c.silent_for(300);
         a.reset();
         const bool third_served = c.read(1) == "c";
-        expect(two && third_waits && third_served,
-               "--max-connections 2: third waits, served once one closes",
-               "first two " + std::to_string(two) + ", third waited " +
-                   std::to_string(third_waits) + ", third served " + std::to_string(third_served));
+        expect(two && third_waits && third_served, "--max-connections 2: third waits, served once one closes",
+               "first two " + std::to_string(two) + ", third waited " + std::to_string(third_waits) +
+                   ", third served " + std::to_string(third_served));
     }
     std::printf("echo selftest: %s\n", failures ? "FAILED" : "all ok");
     return failures ? 1 : 0;

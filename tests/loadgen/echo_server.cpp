@@ -29,8 +29,7 @@ public:
 
     void run() {
         if (!cfg_.proxy) return do_read();
-        timer_.expires_after(
-            std::chrono::milliseconds(static_cast<long long>(cfg_.header_timeout_s * 1000)));
+        timer_.expires_after(std::chrono::milliseconds(static_cast<long long>(cfg_.header_timeout_s * 1000)));
         timer_.async_wait([self = shared_from_this()](error_code ec) {
             if (!ec && !self->header_done_) self->fail_header("timeout waiting for the header");
         });
@@ -45,10 +44,9 @@ private:
     }
 
     void do_read_header() {
-        socket_.async_read_some(net::buffer(buf_),
-                                [self = shared_from_this()](error_code ec, std::size_t n) {
-                                    self->on_read_header(ec, n);
-                                });
+        socket_.async_read_some(net::buffer(buf_), [self = shared_from_this()](error_code ec, std::size_t n) {
+            self->on_read_header(ec, n);
+        });
     }
     void on_read_header(error_code ec, std::size_t n) {
         if (ec) return fail_header("connection ended before the header: " + ec.message());
@@ -58,14 +56,12 @@ private:
         if (p.status == proxy_status::invalid) return fail_header(p.error);
         header_done_ = true;
         timer_.cancel();
-        report(proxy_json_fields(p.info) + ", \"conn\": " + std::to_string(id_) + ", \"peer\": \"" +
-               peer() + "\"}");
+        report(proxy_json_fields(p.info) + ", \"conn\": " + std::to_string(id_) + ", \"peer\": \"" + peer() + "\"}");
         // Bytes after the header are the first payload: echo them first.
         header_.erase(header_.begin(), header_.begin() + static_cast<std::ptrdiff_t>(p.consumed));
         if (header_.empty()) return do_read();
-        net::async_write(
-            socket_, net::buffer(header_),
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+        net::async_write(socket_, net::buffer(header_),
+                         [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     }
     void fail_header(const std::string& why) {
         if (header_done_) return;
@@ -73,8 +69,7 @@ private:
         ++stats_->proxy_errors;
         std::string msg;
         for (const char c : why) msg += (c == '"' || c == '\\') ? ' ' : c;
-        report("{\"conn\": " + std::to_string(id_) + ", \"peer\": \"" + peer() +
-               "\", \"error\": \"" + msg + "\"}");
+        report("{\"conn\": " + std::to_string(id_) + ", \"peer\": \"" + peer() + "\", \"error\": \"" + msg + "\"}");
         error_code ec;
         timer_.cancel();
         socket_.close(ec);
@@ -84,9 +79,8 @@ private:
     }
 
     void do_read() {
-        socket_.async_read_some(
-            net::buffer(buf_),
-            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+        socket_.async_read_some(net::buffer(buf_),
+                                [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
     void on_read(error_code ec, std::size_t n) {
         if (ec == net::error::eof) {
@@ -99,9 +93,8 @@ private:
             socket_.close(ec);
             return;
         }
-        net::async_write(
-            socket_, net::buffer(buf_, n),
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+        net::async_write(socket_, net::buffer(buf_, n),
+                         [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     }
     void on_write(error_code ec) {
         if (ec) {
@@ -129,13 +122,9 @@ private:
 class listener {
 public:
     // Accepted sockets go to `targets` in turn.
-    listener(net::io_context& ctx, std::vector<net::io_context*> targets, const tcp::endpoint& ep,
-             const config& cfg, std::shared_ptr<stats> st)
-        : targets_(std::move(targets)),
-          acceptor_(ctx),
-          timer_(ctx),
-          cfg_(cfg),
-          stats_(std::move(st)) {
+    listener(net::io_context& ctx, std::vector<net::io_context*> targets, const tcp::endpoint& ep, const config& cfg,
+             std::shared_ptr<stats> st)
+        : targets_(std::move(targets)), acceptor_(ctx), timer_(ctx), cfg_(cfg), stats_(std::move(st)) {
         acceptor_.open(ep.protocol());
         acceptor_.set_option(tcp::acceptor::reuse_address(true));
         int one = 1;
@@ -152,9 +141,8 @@ public:
             return wait(std::chrono::milliseconds(10));
         }
         if (!cfg_.max_connections) ++stats_->slots;
-        acceptor_.async_accept(
-            *targets_[next_++ % targets_.size()],
-            [this](error_code ec, tcp::socket s) { on_accept(ec, std::move(s)); });
+        acceptor_.async_accept(*targets_[next_++ % targets_.size()],
+                               [this](error_code ec, tcp::socket s) { on_accept(ec, std::move(s)); });
     }
 
 private:
@@ -163,10 +151,9 @@ private:
             --stats_->slots;
             if (ec == net::error::operation_aborted) return;  // stopping
             ++stats_->accept_errors;
-            backoff_ = std::min(std::chrono::milliseconds(1000),
-                                std::max(std::chrono::milliseconds(5), backoff_ * 2));
-            std::fprintf(stderr, "tlsbroker-echo: accept: %s; retrying in %lld ms\n",
-                         ec.message().c_str(), static_cast<long long>(backoff_.count()));
+            backoff_ = std::min(std::chrono::milliseconds(1000), std::max(std::chrono::milliseconds(5), backoff_ * 2));
+            std::fprintf(stderr, "tlsbroker-echo: accept: %s; retrying in %lld ms\n", ec.message().c_str(),
+                         static_cast<long long>(backoff_.count()));
             return wait(backoff_);
         }
         backoff_ = std::chrono::milliseconds(0);
@@ -205,8 +192,7 @@ server::server(config cfg) : cfg_(std::move(cfg)), stats_(std::make_shared<stats
         listeners_.push_back(std::make_unique<listener>(*ctx_[0], all, ep, cfg_, stats_));
     } else {
         for (auto& c : ctx_) {
-            listeners_.push_back(
-                std::make_unique<listener>(*c, std::vector{c.get()}, ep, cfg_, stats_));
+            listeners_.push_back(std::make_unique<listener>(*c, std::vector{c.get()}, ep, cfg_, stats_));
             ep = listeners_.back()->local();  // port 0: the others join the port the first got
         }
     }
@@ -225,8 +211,7 @@ void server::start() {
 
 void server::run() {
     for (auto& l : listeners_) l->do_accept();
-    for (std::size_t t = 1; t < ctx_.size(); ++t)
-        threads_.emplace_back([c = ctx_[t].get()] { c->run(); });
+    for (std::size_t t = 1; t < ctx_.size(); ++t) threads_.emplace_back([c = ctx_[t].get()] { c->run(); });
     ctx_[0]->run();
     stop();
     for (auto& t : threads_) t.join();

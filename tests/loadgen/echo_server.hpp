@@ -33,8 +33,7 @@ struct config {
 
 // Shared by the listeners and the sessions.
 struct stats {
-    std::atomic<std::uint64_t> accepted{0}, closed{0}, proxy_errors{0}, accept_errors{0},
-        full_waits{0}, next_id{0};
+    std::atomic<std::uint64_t> accepted{0}, closed{0}, proxy_errors{0}, accept_errors{0}, full_waits{0}, next_id{0};
     std::atomic<std::size_t> slots{0};  // taken: open connections and pending accepts
 };
 

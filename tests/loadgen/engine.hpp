@@ -29,14 +29,11 @@ private:
 };
 
 // Seconds since `t`.
-inline double since(clock_type::time_point t) {
-    return std::chrono::duration<double>(clock_type::now() - t).count();
-}
+inline double since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
 // A time `seconds` from now.
 inline clock_type::time_point after(double seconds) {
-    return clock_type::now() +
-           std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
+    return clock_type::now() + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
 }
 
 // Raises RLIMIT_NOFILE soft to hard; returns the new soft limit (-1 when unknown).

@@ -53,23 +53,25 @@ int main(int argc, char** argv) {
         }
         using mode_fn = int (*)(run_context&);
         const std::map<std::string, mode_fn> modes = {
-            {"handshake", run_handshake},       {"hold", run_hold},
-            {"throughput", run_throughput},     {"verify", run_verify},
+            {"handshake", run_handshake},
+            {"hold", run_hold},
+            {"throughput", run_throughput},
+            {"verify", run_verify},
             {"reqresp", run_reqresp},
-            {"reset-storm", run_reset_storm},   {"slowloris", run_slowloris},
-            {"stop-reading", run_stop_reading}, {"site", run_site},
+            {"reset-storm", run_reset_storm},
+            {"slowloris", run_slowloris},
+            {"stop-reading", run_stop_reading},
+            {"site", run_site},
             {"selftest", run_selftest},
         };
         const auto mode = modes.find(opt.mode());
         if (mode == modes.end()) throw std::invalid_argument("unknown mode: " + opt.mode());
         const std::string ca = opt.str("ca", "");
         const bool insecure = opt.flag("insecure");
-        if (!ca.empty() && insecure)
-            throw std::invalid_argument("--ca and --insecure exclude each other");
+        if (!ca.empty() && insecure) throw std::invalid_argument("--ca and --insecure exclude each other");
         const long fds = raise_fd_limit();
         engine eng(static_cast<std::size_t>(std::max(1LL, opt.integer("threads", 2))));
-        run_context rc(opt, eng, make_client_context(ca),
-                       parse_endpoint(opt.str("target", "127.0.0.1:8443")));
+        run_context rc(opt, eng, make_client_context(ca), parse_endpoint(opt.str("target", "127.0.0.1:8443")));
         rc.sni = opt.str("sni", "localhost");
         rc.check_name = !ca.empty();
         rc.seed = static_cast<std::uint64_t>(opt.integer("seed", 1));
@@ -80,8 +82,7 @@ int main(int argc, char** argv) {
             throw std::invalid_argument("--proxy-header must be 1 or 2");
         const bool json = opt.flag("json");
         rc.out.put("mode", opt.mode());
-        rc.out.put("target",
-                   rc.target.address().to_string() + ":" + std::to_string(rc.target.port()));
+        rc.out.put("target", rc.target.address().to_string() + ":" + std::to_string(rc.target.port()));
         rc.out.put("sni", rc.sni);
         rc.out.put("verify", ca.empty() ? "none" : "ca");
         rc.out.put("seed", rc.seed);
@@ -89,8 +90,7 @@ int main(int argc, char** argv) {
         const int code = mode->second(rc);
         // A typo shows up as a warning instead of silently doing nothing.
         for (const auto& k : opt.unused())
-            std::fprintf(stderr, "warning: option --%s was not used by mode %s\n", k.c_str(),
-                         opt.mode().c_str());
+            std::fprintf(stderr, "warning: option --%s was not used by mode %s\n", k.c_str(), opt.mode().c_str());
         rc.out.put("exit_code", static_cast<std::uint64_t>(code));
         std::fputs(json ? (rc.out.str() + "\n").c_str() : rc.out.text().c_str(), stdout);
         std::fflush(stdout);

@@ -56,8 +56,7 @@ int run_handshake(run_context& rc) {
     rc.out.put("resume_offered", static_cast<std::uint64_t>(offered));
     rc.out.put("resumed", static_cast<std::uint64_t>(f.resumed));
     rc.out.put("resumed_per_s", static_cast<double>(f.resumed) / elapsed);
-    rc.out.put("full_per_s",
-               static_cast<double>(f.ok - std::min(f.ok.load(), f.resumed.load())) / elapsed);
+    rc.out.put("full_per_s", static_cast<double>(f.ok - std::min(f.ok.load(), f.resumed.load())) / elapsed);
     put_figures(rc.out, f, "");
     return (f.failed || !in_time) ? 1 : 0;
 }

@@ -53,14 +53,13 @@ int run_hold(run_context& rc) {
     auto all_settled = [&] {
         open_s = since(t0);
         std::fprintf(stderr, "hold: established %llu failed %llu in %.1f s; holding %.0f s\n",
-                     static_cast<unsigned long long>(f.ok.load()),
-                     static_cast<unsigned long long>(f.failed.load()), since(t0), hold);
+                     static_cast<unsigned long long>(f.ok.load()), static_cast<unsigned long long>(f.failed.load()),
+                     since(t0), hold);
         if (!ready_file.empty()) std::ofstream(ready_file) << f.ok.load() << "\n";
         net::post(ctx0, [&] {
             if (f.ok == 0) return end_hold();  // nothing to hold
             if (ending) return;
-            hold_timer.expires_after(
-                std::chrono::milliseconds(static_cast<long long>(hold * 1000)));
+            hold_timer.expires_after(std::chrono::milliseconds(static_cast<long long>(hold * 1000)));
             hold_timer.async_wait([&](error_code) { end_hold(); });
         });
     };
@@ -102,8 +101,7 @@ int run_hold(run_context& rc) {
                     f.other.add(since(start) * 1000.0);
                     ++f.ok;
                     const auto now_held = ++held;
-                    for (auto p = peak.load();
-                         now_held > p && !peak.compare_exchange_weak(p, now_held);) {
+                    for (auto p = peak.load(); now_held > p && !peak.compare_exchange_weak(p, now_held);) {
                     }
                     c->deadline(0);
                     if (++settled == n) all_settled();
@@ -126,16 +124,13 @@ int run_hold(run_context& rc) {
         rc.eng, 1.0, [&] { return !all_done; },
         [&] {
             char line[200];
-            std::snprintf(line, sizeof line,
-                          "hold: %.0f s established %llu held %llu failed %llu dropped %llu",
-                          since(t0), static_cast<unsigned long long>(f.ok.load()),
-                          static_cast<unsigned long long>(held.load()),
-                          static_cast<unsigned long long>(f.failed.load()),
-                          static_cast<unsigned long long>(dropped.load()));
+            std::snprintf(
+                line, sizeof line, "hold: %.0f s established %llu held %llu failed %llu dropped %llu", since(t0),
+                static_cast<unsigned long long>(f.ok.load()), static_cast<unsigned long long>(held.load()),
+                static_cast<unsigned long long>(f.failed.load()), static_cast<unsigned long long>(dropped.load()));
             return std::string(line);
         });
-    const bool in_time =
-        run_engine(rc, static_cast<double>(n) / std::max(rate, 1.0) + hold + rc.timeout_s * 2 + 5);
+    const bool in_time = run_engine(rc, static_cast<double>(n) / std::max(rate, 1.0) + hold + rc.timeout_s * 2 + 5);
     rc.out.put("connections", static_cast<std::uint64_t>(n));
     rc.out.put("payload", static_cast<std::uint64_t>(size));
     rc.out.put("established", static_cast<std::uint64_t>(f.ok));

@@ -42,9 +42,7 @@ int run_selftest(run_context& rc) {
         {"hold", run_hold, {"--connections", "500", "--rate", "2000", "--hold", "1"}},
         {"reset_storm", run_reset_storm, {"--connections", "400", "--rate", "400"}},
         {"slowloris", run_slowloris, {"--connections", "20", "--duration", "6"}},
-        {"slowloris_half_hello",
-         run_slowloris,
-         {"--connections", "20", "--duration", "6", "--half-hello"}},
+        {"slowloris_half_hello", run_slowloris, {"--connections", "20", "--duration", "6", "--half-hello"}},
     };
     json_out all;
     std::uint64_t failed_runs = 0;

@@ -39,7 +39,7 @@ struct site_state {
     clock_type::time_point end;
     double interval, lifetime;
     std::size_t message, message_max;  // each message's size is drawn from [message, message_max]
-    figures f;  // attempted/ok/failed: connections; latency: handshake
+    figures f;                         // attempted/ok/failed: connections; latency: handshake
     std::atomic<std::uint64_t> live{0}, stuck{0}, exchanges{0}, exchange_failures{0}, churn{0};
     std::atomic<std::uint64_t> stalled_reaped{0}, vanished_reaped{0}, stuck_started{0};
     figures reap;  // latency: time from getting stuck to being closed by the server
@@ -97,8 +97,7 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
         // A stuck client gets stuck somewhere in the first half of its connection's life
         // (not before its second message); when that falls after the end of the run, it
         // does not get stuck this time.
-        const auto stuck_at =
-            clock_type::now() + seconds(std::max(2 * st.interval, life / 2 * r.uniform()));
+        const auto stuck_at = clock_type::now() + seconds(std::max(2 * st.interval, life / 2 * r.uniform()));
         bool stuck = false;
         for (;;) {
             const auto next = clock_type::now() + seconds(st.interval * (0.5 + r.uniform()));
@@ -112,8 +111,8 @@ net::awaitable<void> client(site_state& st, net::io_context& ctx, std::size_t id
             std::size_t size = st.message;
             if (st.message_max > st.message)
                 size = std::min(st.message_max,
-                                size + static_cast<std::size_t>(
-                                           r.uniform() * static_cast<double>(st.message_max - st.message + 1)));
+                                size + static_cast<std::size_t>(r.uniform() *
+                                                                static_cast<double>(st.message_max - st.message + 1)));
             msg.resize(size);
             r.fill(reinterpret_cast<unsigned char*>(msg.data()), msg.size());
             if (auto fail = co_await c->round_trip(msg); !fail.empty()) {
@@ -153,8 +152,7 @@ int run_site(run_context& rc) {
     const double stop_fraction = rc.opt.num("stop-reading-fraction", 0.10);
     const double vanish_fraction = rc.opt.num("vanish-fraction", 0.05);
     const double every = rc.opt.num("progress", 10);
-    site_state st(rc, clock_type::now() + seconds(duration), rc.opt.num("interval", 3),
-                  rc.opt.num("lifetime", 300),
+    site_state st(rc, clock_type::now() + seconds(duration), rc.opt.num("interval", 3), rc.opt.num("lifetime", 300),
                   static_cast<std::size_t>(rc.opt.integer("message", 200)),
                   static_cast<std::size_t>(rc.opt.integer("message-max", 0)));
     const auto t0 = clock_type::now();
@@ -176,17 +174,16 @@ int run_site(run_context& rc) {
         rc.eng, every, [&] { return clock_type::now() < st.end; },
         [&] {
             char line[300];
-            std::snprintf(
-                line, sizeof line,
-                "site: %.0f s live %llu stuck %llu connects %llu failed %llu exchanges %llu "
-                "exchange_failures %llu reaped %llu",
-                since(t0), static_cast<unsigned long long>(st.live.load()),
-                static_cast<unsigned long long>(st.stuck.load()),
-                static_cast<unsigned long long>(st.f.ok.load()),
-                static_cast<unsigned long long>(st.f.failed.load()),
-                static_cast<unsigned long long>(st.exchanges.load()),
-                static_cast<unsigned long long>(st.exchange_failures.load()),
-                static_cast<unsigned long long>(st.stalled_reaped + st.vanished_reaped));
+            std::snprintf(line, sizeof line,
+                          "site: %.0f s live %llu stuck %llu connects %llu failed %llu exchanges %llu "
+                          "exchange_failures %llu reaped %llu",
+                          since(t0), static_cast<unsigned long long>(st.live.load()),
+                          static_cast<unsigned long long>(st.stuck.load()),
+                          static_cast<unsigned long long>(st.f.ok.load()),
+                          static_cast<unsigned long long>(st.f.failed.load()),
+                          static_cast<unsigned long long>(st.exchanges.load()),
+                          static_cast<unsigned long long>(st.exchange_failures.load()),
+                          static_cast<unsigned long long>(st.stalled_reaped + st.vanished_reaped));
             return std::string(line);
         });
     const bool in_time = run_engine(rc, duration + rc.timeout_s * 3 + 10);

@@ -60,8 +60,7 @@ int run_slowloris(run_context& rc) {
                 if (ec) co_return timer.cancel(), f.fail("connect_" + error_name(ec));
                 f.setup.add(since(start) * 1000.0);
                 if (half) {
-                    co_await net::async_write(s, net::buffer(hello.data(), hello.size() / 2),
-                                              with(ec));
+                    co_await net::async_write(s, net::buffer(hello.data(), hello.size() / 2), with(ec));
                 }
                 char buf[256];
                 std::size_t answered = 0;

@@ -31,8 +31,7 @@ int run_reset_storm(run_context& rc) {
                 [&, ctxp]() -> net::awaitable<void> {
                     tcp::socket s(*ctxp);
                     error_code ec;
-                    co_await s.async_connect(rc.target,
-                                             net::redirect_error(net::use_awaitable, ec));
+                    co_await s.async_connect(rc.target, net::redirect_error(net::use_awaitable, ec));
                     if (ec) {
                         ++reset_failed;
                     } else {
@@ -70,12 +69,10 @@ int run_reset_storm(run_context& rc) {
         rc.eng, every, [&] { return finished < n; },
         [&] {
             char line[200];
-            std::snprintf(line, sizeof line,
-                          "reset-storm: %.0f s started %llu resets %llu real ok %llu failed %llu",
-                          since(t0), static_cast<unsigned long long>(started.load()),
-                          static_cast<unsigned long long>(resets.load()),
-                          static_cast<unsigned long long>(real.ok.load()),
-                          static_cast<unsigned long long>(real.failed.load()));
+            std::snprintf(
+                line, sizeof line, "reset-storm: %.0f s started %llu resets %llu real ok %llu failed %llu", since(t0),
+                static_cast<unsigned long long>(started.load()), static_cast<unsigned long long>(resets.load()),
+                static_cast<unsigned long long>(real.ok.load()), static_cast<unsigned long long>(real.failed.load()));
             return std::string(line);
         });
     const bool in_time = run_engine(rc, n / std::max(rate, 1.0) + rc.timeout_s * 3 + 5);

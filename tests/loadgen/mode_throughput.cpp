@@ -27,8 +27,7 @@ int run_throughput(run_context& rc) {
     const double duration = rc.opt.num("duration", total ? 60 : 10);
     const double max_mbps = rc.opt.num("max-mbps", 0);
     const auto chunk = static_cast<std::size_t>(rc.opt.size("chunk", 16384));
-    if (concurrency == 0 || chunk == 0)
-        throw std::invalid_argument("--concurrency and --chunk must be at least 1");
+    if (concurrency == 0 || chunk == 0) throw std::invalid_argument("--concurrency and --chunk must be at least 1");
     const std::uint64_t quota = total ? (total + concurrency - 1) / concurrency : 0;
     figures f;
     std::atomic<std::uint64_t> echoed{0}, mismatches{0};
@@ -62,9 +61,7 @@ int run_throughput(run_context& rc) {
                         }
                         const auto off = sent % pattern_size;
                         auto len = std::min(chunk, pattern_size - off);
-                        if (quota)
-                            len = static_cast<std::size_t>(
-                                std::min<std::uint64_t>(len, quota - sent));
+                        if (quota) len = static_cast<std::size_t>(std::min<std::uint64_t>(len, quota - sent));
                         if (auto ec = co_await c->write(pattern.data() + off, len)) {
                             why = failure("write", *c, ec);
                             break;
@@ -106,8 +103,7 @@ int run_throughput(run_context& rc) {
                     }
                 };
                 co_await (writer() && reader());
-                for (double e = last_end, now = since(t0);
-                     now > e && !last_end.compare_exchange_weak(e, now);) {
+                for (double e = last_end, now = since(t0); now > e && !last_end.compare_exchange_weak(e, now);) {
                 }
                 if (!why.empty()) co_return f.fail(why);
                 f.bytes += got;

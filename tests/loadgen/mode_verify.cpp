@@ -13,8 +13,7 @@ namespace loadgen {
 int run_verify(run_context& rc) {
     using namespace net::experimental::awaitable_operators;
     const auto concurrency = static_cast<std::size_t>(rc.opt.integer("concurrency", 16));
-    const auto n = static_cast<std::size_t>(
-        rc.opt.integer("connections", static_cast<long long>(concurrency)));
+    const auto n = static_cast<std::size_t>(rc.opt.integer("connections", static_cast<long long>(concurrency)));
     const auto size = static_cast<std::size_t>(rc.opt.size("payload", 65536));
     figures f;
     std::atomic<std::size_t> next{0};
@@ -41,16 +40,14 @@ int run_verify(run_context& rc) {
                     c->deadline(per_connection);
                     auto writer = [&]() -> net::awaitable<error_code> {
                         for (std::size_t off = 0; off < data.size();) {
-                            const auto len =
-                                std::min<std::size_t>(data.size() - off, 1 + chunks.next() % 20000);
+                            const auto len = std::min<std::size_t>(data.size() - off, 1 + chunks.next() % 20000);
                             if (auto ec = co_await c->write(data.data() + off, len)) co_return ec;
                             off += len;
                         }
                         co_return error_code{};
                     };
                     std::string back(size, '\0');
-                    const auto [wec, rec] =
-                        co_await (writer() && c->read_exact(back.data(), back.size()));
+                    const auto [wec, rec] = co_await (writer() && c->read_exact(back.data(), back.size()));
                     if (wec || rec) {
                         f.fail(wec ? failure("write", *c, wec) : failure("read", *c, rec));
                         continue;
@@ -74,8 +71,7 @@ int run_verify(run_context& rc) {
             },
             net::detached);
     }
-    const auto rounds =
-        (n + std::max<std::size_t>(concurrency, 1) - 1) / std::max<std::size_t>(concurrency, 1);
+    const auto rounds = (n + std::max<std::size_t>(concurrency, 1) - 1) / std::max<std::size_t>(concurrency, 1);
     const bool in_time = run_engine(rc, static_cast<double>(rounds) * per_connection + 5);
     rc.out.put("elapsed_s", since(t0));
     rc.out.put("connections", static_cast<std::uint64_t>(n));

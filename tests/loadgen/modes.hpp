@@ -44,8 +44,7 @@ int run_selftest(run_context& rc);
 
 // TCP connect and TLS handshake with the run's target, SNI and session to resume; the time
 // both took goes to f.setup. Returns "" or the failure reason ("handshake_timeout", ...).
-net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f,
-                                     SSL_SESSION* resume = nullptr);
+net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f, SSL_SESSION* resume = nullptr);
 
 // Runs the engine for at most the mode's `natural_s` seconds, or --deadline when given;
 // puts "deadline_s" and "deadline_hit" in the report. Returns false when the deadline cut
@@ -59,8 +58,7 @@ void schedule_paced(engine& eng, std::size_t n, double rate, std::function<void(
                     std::function<bool()> stopped = {});
 
 // Prints a progress line to stderr every `every_s` seconds while `running` returns true.
-void progress(engine& eng, double every_s, std::function<bool()> running,
-              std::function<std::string()> line);
+void progress(engine& eng, double every_s, std::function<bool()> running, std::function<std::string()> line);
 
 // A random payload of `n` bytes, the same for the same (seed, stream).
 std::string payload(std::uint64_t seed, std::uint64_t stream, std::size_t n);

@@ -88,8 +88,7 @@ std::uint64_t options::size(const std::string& key, std::uint64_t def) const {
     } catch (const std::exception&) {
         used = 0;
     }
-    if (v.empty() || used != v.size())
-        throw std::invalid_argument("--" + key + ": not a byte count: " + v);
+    if (v.empty() || used != v.size()) throw std::invalid_argument("--" + key + ": not a byte count: " + v);
     return n * scale;
 }
 

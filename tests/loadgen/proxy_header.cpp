@@ -9,8 +9,7 @@ namespace echo {
 
 namespace {
 
-constexpr unsigned char v2_signature[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
-                                            0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+constexpr unsigned char v2_signature[12] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 constexpr std::size_t v1_max = 107;
 
 proxy_parse invalid(std::string why) {
@@ -79,9 +78,7 @@ proxy_parse parse_v1(const unsigned char* data, std::size_t n) {
     return p;
 }
 
-std::uint16_t be16(const unsigned char* p) {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
+std::uint16_t be16(const unsigned char* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
 
 proxy_parse parse_v2(const unsigned char* data, std::size_t n) {
     if (n < 16) return {};
@@ -115,8 +112,7 @@ proxy_parse parse_v2(const unsigned char* data, std::size_t n) {
     }
     const int proto = data[13] & 0x0F;
     if (proto > 2) return invalid("v2 unknown transport protocol");
-    if (p.info.family == "4" || p.info.family == "6")
-        p.info.family = (proto == 2 ? "udp" : "tcp") + p.info.family;
+    if (p.info.family == "4" || p.info.family == "6") p.info.family = (proto == 2 ? "udp" : "tcp") + p.info.family;
     if (p.info.local) addr_len = std::min(addr_len, len);
     if (len < addr_len) return invalid("v2 address block longer than the header");
     if (!p.info.local && addr_len == 12) {
@@ -126,8 +122,7 @@ proxy_parse parse_v2(const unsigned char* data, std::size_t n) {
         p.info.src = ip_text(AF_INET6, body, be16(body + 32));
         p.info.dst = ip_text(AF_INET6, body + 16, be16(body + 34));
     } else if (!p.info.local && addr_len == 216) {
-        p.info.src.assign(reinterpret_cast<const char*>(body),
-                          strnlen(reinterpret_cast<const char*>(body), 108));
+        p.info.src.assign(reinterpret_cast<const char*>(body), strnlen(reinterpret_cast<const char*>(body), 108));
         p.info.dst.assign(reinterpret_cast<const char*>(body + 108),
                           strnlen(reinterpret_cast<const char*>(body + 108), 108));
     }
@@ -135,8 +130,7 @@ proxy_parse parse_v2(const unsigned char* data, std::size_t n) {
         if (len - off < 3) return invalid("v2 truncated TLV");
         const std::size_t vlen = be16(body + off + 1);
         if (len - off - 3 < vlen) return invalid("v2 TLV longer than the header");
-        p.info.tlvs.push_back(
-            {body[off], std::string(reinterpret_cast<const char*>(body + off + 3), vlen)});
+        p.info.tlvs.push_back({body[off], std::string(reinterpret_cast<const char*>(body + off + 3), vlen)});
         off += 3 + vlen;
     }
     return p;
@@ -172,8 +166,7 @@ std::string hex(const std::string& s) {
 
 bool printable(const std::string& s) {
     for (const char c : s)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f)
-            return false;
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
     return true;
 }
 
@@ -217,13 +210,12 @@ const char* tlv_name(std::uint8_t type, bool ssl_sub) {
 std::string tlv_list(const std::vector<proxy_tlv>& tlvs, bool ssl_sub);
 
 std::string tlv_json(const proxy_tlv& t, bool ssl_sub) {
-    std::string s = "{\"type\": " + std::to_string(t.type) + ", \"name\": \"" +
-                    tlv_name(t.type, ssl_sub) + "\", \"hex\": \"" + hex(t.value) + "\"";
+    std::string s = "{\"type\": " + std::to_string(t.type) + ", \"name\": \"" + tlv_name(t.type, ssl_sub) +
+                    "\", \"hex\": \"" + hex(t.value) + "\"";
     if (printable(t.value)) s += ", \"value\": " + quote(t.value);
     if (!ssl_sub && t.type == 0x20 && t.value.size() >= 5) {
         const auto* v = reinterpret_cast<const unsigned char*>(t.value.data());
-        const std::uint32_t verify =
-            (std::uint32_t{v[1]} << 24) | (v[2] << 16) | (v[3] << 8) | v[4];
+        const std::uint32_t verify = (std::uint32_t{v[1]} << 24) | (v[2] << 16) | (v[3] << 8) | v[4];
         std::vector<proxy_tlv> subs;
         bool ok = true;
         for (std::size_t off = 5; off < t.value.size();) {
@@ -240,8 +232,7 @@ std::string tlv_json(const proxy_tlv& t, bool ssl_sub) {
             off += 3 + len;
         }
         s += ", \"client\": " + std::to_string(v[0]) + ", \"verify\": " + std::to_string(verify);
-        s += ok ? ", \"tlvs\": " + tlv_list(subs, true)
-                : std::string(", \"error\": \"bad sub-TLVs\"");
+        s += ok ? ", \"tlvs\": " + tlv_list(subs, true) : std::string(", \"error\": \"bad sub-TLVs\"");
     }
     return s + "}";
 }

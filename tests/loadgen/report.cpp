@@ -180,8 +180,7 @@ std::string error_name(const boost::system::error_code& ec) {
     if (ec == boost::asio::ssl::error::stream_truncated) return "truncated";
     if (ec == e::timed_out || ec == e::operation_aborted) return "timeout";
     if (ec == e::no_descriptors) return "no_fds";
-    if (ec == e::address_in_use || ec == boost::system::errc::address_not_available)
-        return "no_ports";
+    if (ec == e::address_in_use || ec == boost::system::errc::address_not_available) return "no_ports";
     if (ec.category() == boost::asio::error::get_ssl_category()) {
         const auto reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
         if (reason == SSL_R_CERTIFICATE_VERIFY_FAILED) return "tls_verify";

@@ -18,8 +18,7 @@ std::string proxy_header(int version, const tcp::endpoint& src, const tcp::endpo
     const bool v4 = src.address().is_v4();
     if (version == 1)
         return std::string(v4 ? "PROXY TCP4 " : "PROXY TCP6 ") + src.address().to_string() + " " +
-               dst.address().to_string() + " " + std::to_string(src.port()) + " " + std::to_string(dst.port()) +
-               "\r\n";
+               dst.address().to_string() + " " + std::to_string(src.port()) + " " + std::to_string(dst.port()) + "\r\n";
     std::string h("\r\n\r\n\0\r\nQUIT\n\x21", 13);
     std::string body;
     for (const auto& a : {src.address(), dst.address()}) {
@@ -43,8 +42,7 @@ std::string proxy_header(int version, const tcp::endpoint& src, const tcp::endpo
 
 }  // namespace
 
-net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f,
-                                     SSL_SESSION* resume) {
+net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f, SSL_SESSION* resume) {
     const auto start = clock_type::now();
     if (auto ec = co_await c.connect(rc.target)) co_return failure("connect", c, ec);
     if (rc.proxy_header != 0) {
@@ -54,8 +52,7 @@ net::awaitable<std::string> open_tls(run_context& rc, tls_conn& c, figures& f,
         if (!ec) co_await net::async_write(c.socket(), net::buffer(h), with(ec));
         if (ec) co_return failure("connect", c, ec);
     }
-    if (auto ec = co_await c.handshake(rc.sni, rc.check_name, resume))
-        co_return failure("handshake", c, ec);
+    if (auto ec = co_await c.handshake(rc.sni, rc.check_name, resume)) co_return failure("handshake", c, ec);
     f.setup.add(since(start) * 1000.0);
     co_return std::string();
 }
@@ -65,9 +62,7 @@ bool run_engine(run_context& rc, double natural_s) {
     const bool in_time = rc.eng.run(limit);
     rc.out.put("deadline_s", limit);
     rc.out.put("deadline_hit", !in_time);
-    if (!in_time)
-        std::fprintf(stderr, "tlsbroker-loadgen: deadline of %.1f s reached, run cut short\n",
-                     limit);
+    if (!in_time) std::fprintf(stderr, "tlsbroker-loadgen: deadline of %.1f s reached, run cut short\n", limit);
     return in_time;
 }
 
@@ -82,8 +77,7 @@ void schedule_paced(engine& eng, std::size_t n, double rate, std::function<void(
                 net::steady_timer timer(*ctx);
                 for (std::size_t i = t; i < n; i += step) {
                     if (rate > 0) {
-                        timer.expires_at(
-                            t0 + std::chrono::microseconds(static_cast<long long>(i * 1e6 / rate)));
+                        timer.expires_at(t0 + std::chrono::microseconds(static_cast<long long>(i * 1e6 / rate)));
                         error_code ec;
                         co_await timer.async_wait(with(ec));
                     }
@@ -95,8 +89,7 @@ void schedule_paced(engine& eng, std::size_t n, double rate, std::function<void(
     }
 }
 
-void progress(engine& eng, double every_s, std::function<bool()> running,
-              std::function<std::string()> line) {
+void progress(engine& eng, double every_s, std::function<bool()> running, std::function<std::string()> line) {
     auto* ctx = &eng.ctx(0);
     net::co_spawn(
         *ctx,

@@ -38,15 +38,14 @@ std::pair<EVP_PKEY*, X509*> make_identity() {
     X509_gmtime_adj(X509_getm_notBefore(x), -3600);
     X509_gmtime_adj(X509_getm_notAfter(x), 86400);
     X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1,
+                               0);
     X509_set_issuer_name(x, name);
     X509_set_pubkey(x, key);
     X509V3_CTX v3;
     X509V3_set_ctx_nodb(&v3);
     X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-    X509_EXTENSION* san =
-        X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
     check(san != nullptr, "subjectAltName");
     X509_add_ext(x, san, -1);
     X509_EXTENSION_free(san);
@@ -85,10 +84,7 @@ net::awaitable<void> session(net::ssl::stream<tcp::socket> stream, double handsh
 }  // namespace
 
 selftest_server::selftest_server(double handshake_s, std::size_t threads)
-    : cert_(nullptr, X509_free),
-      tls_(net::ssl::context::tls_server),
-      acceptor_(ioc_),
-      handshake_s_(handshake_s) {
+    : cert_(nullptr, X509_free), tls_(net::ssl::context::tls_server), acceptor_(ioc_), handshake_s_(handshake_s) {
     auto [key, cert] = make_identity();
     cert_.reset(cert);
     SSL_CTX* c = tls_.native_handle();
@@ -103,8 +99,7 @@ selftest_server::selftest_server(double handshake_s, std::size_t threads)
     acceptor_.listen(4096);
     endpoint_ = acceptor_.local_endpoint();
     do_accept();
-    for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i)
-        threads_.emplace_back([this] { ioc_.run(); });
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, threads); ++i) threads_.emplace_back([this] { ioc_.run(); });
 }
 
 selftest_server::~selftest_server() {
@@ -124,8 +119,7 @@ void selftest_server::do_accept() {
         s.set_option(tcp::no_delay(true), ec);
         const auto exec = s.get_executor();
         net::co_spawn(exec,
-                      session(net::ssl::stream<tcp::socket>(std::move(s), tls_), handshake_s_,
-                              handshake_failures_),
+                      session(net::ssl::stream<tcp::socket>(std::move(s), tls_), handshake_s_, handshake_failures_),
                       net::detached);
         do_accept();
     });

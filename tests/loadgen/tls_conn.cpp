@@ -76,8 +76,7 @@ net::awaitable<error_code> tls_conn::connect(const tcp::endpoint& to) {
     co_return ec;
 }
 
-net::awaitable<error_code> tls_conn::handshake(const std::string& sni, bool check_name,
-                                               SSL_SESSION* resume) {
+net::awaitable<error_code> tls_conn::handshake(const std::string& sni, bool check_name, SSL_SESSION* resume) {
     SSL* ssl = stream_.native_handle();
     if (!sni.empty()) SSL_set_tlsext_host_name(ssl, sni.c_str());
     if (check_name && !sni.empty()) SSL_set1_host(ssl, sni.c_str());
@@ -108,8 +107,7 @@ net::awaitable<std::pair<error_code, std::size_t>> tls_conn::read_some(void* dat
 net::awaitable<std::string> tls_conn::round_trip(const std::string& msg) {
     if (auto ec = co_await write(msg.data(), msg.size())) co_return failure("write", *this, ec);
     std::string back(msg.size(), '\0');
-    if (auto ec = co_await read_exact(back.data(), back.size()))
-        co_return failure("read", *this, ec);
+    if (auto ec = co_await read_exact(back.data(), back.size())) co_return failure("read", *this, ec);
     co_return back == msg ? std::string() : std::string("mismatch");
 }
 

@@ -38,8 +38,7 @@ public:
     net::awaitable<error_code> connect(const tcp::endpoint& to);
     // Sends `sni` (none when empty), offers `resume` (may be null); with `check_name` the
     // certificate must match `sni`. resumed() tells whether the server took the session.
-    net::awaitable<error_code> handshake(const std::string& sni, bool check_name,
-                                         SSL_SESSION* resume = nullptr);
+    net::awaitable<error_code> handshake(const std::string& sni, bool check_name, SSL_SESSION* resume = nullptr);
     net::awaitable<error_code> write(const void* data, std::size_t n);
     net::awaitable<error_code> read_exact(void* data, std::size_t n);
     net::awaitable<std::pair<error_code, std::size_t>> read_some(void* data, std::size_t n);

@@ -1,11 +1,10 @@
 // Runs a broker in-process on 127.0.0.1 port 0 with a generated certificate, for tests.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 

@@ -1,9 +1,8 @@
 // Config helpers shared by the tests: every load error as text, and a config from JSON.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/loader.hpp"

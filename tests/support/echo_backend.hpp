@@ -15,11 +15,11 @@ namespace tlsbroker::test {
 class echo_backend {
 public:
     struct options {
-        bool echo = true;                 // send back what arrives
+        bool echo = true;                  // send back what arrives
         std::size_t greet_then_close = 0;  // >0: send this many bytes, shut the send side, then only read
-        bool never_read = false;          // accept and never read (a backend that stops reading)
-        bool expect_proxy = false;        // each connection starts with a PROXY v1/v2 header
-        std::uint16_t port = 0;           // 0: any free port on 127.0.0.1
+        bool never_read = false;           // accept and never read (a backend that stops reading)
+        bool expect_proxy = false;         // each connection starts with a PROXY v1/v2 header
+        std::uint16_t port = 0;            // 0: any free port on 127.0.0.1
     };
 
     echo_backend();

@@ -56,13 +56,15 @@ std::optional<std::string> process::wait_for_output(const std::string& pattern,
                                                     std::chrono::milliseconds timeout) const {
     const std::regex re(pattern);
     std::optional<std::string> found;
-    wait_until([&] {
-        std::smatch m;
-        const auto out = output();
-        if (!std::regex_search(out, m, re)) return false;
-        found = m.size() > 1 ? m[1].str() : m[0].str();
-        return true;
-    }, timeout);
+    wait_until(
+        [&] {
+            std::smatch m;
+            const auto out = output();
+            if (!std::regex_search(out, m, re)) return false;
+            found = m.size() > 1 ? m[1].str() : m[0].str();
+            return true;
+        },
+        timeout);
     return found;
 }
 
@@ -70,13 +72,15 @@ void process::signal(int sig) { ::kill(pid_, sig); }
 
 std::optional<int> process::wait_exit(std::chrono::milliseconds timeout) {
     if (code_) return code_;
-    wait_until([&] {
-        int st = 0;
-        const auto r = ::waitpid(pid_, &st, WNOHANG);
-        if (r != pid_) return false;
-        code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        return true;
-    }, timeout);
+    wait_until(
+        [&] {
+            int st = 0;
+            const auto r = ::waitpid(pid_, &st, WNOHANG);
+            if (r != pid_) return false;
+            code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+            return true;
+        },
+        timeout);
     return code_;
 }
 

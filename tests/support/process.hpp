@@ -15,8 +15,8 @@ class process {
 public:
     struct options {
         std::vector<std::string> args;
-        std::filesystem::path output;      // stdout and stderr go here
-        std::optional<unsigned> max_fds;   // RLIMIT_NOFILE for the child
+        std::filesystem::path output;     // stdout and stderr go here
+        std::optional<unsigned> max_fds;  // RLIMIT_NOFILE for the child
     };
     explicit process(options o);
     ~process();  // kills the child if it still runs

@@ -19,7 +19,7 @@ namespace {
 
 EVP_PKEY* new_key(key_type kt) {
     EVP_PKEY* k = kt == key_type::rsa2048 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
-                                           : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+                                          : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
     if (k == nullptr) throw std::runtime_error("key generation failed");
     return k;
 }

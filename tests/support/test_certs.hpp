@@ -1,13 +1,13 @@
 // Certificates made at test time (nothing secret is ever committed).
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <openssl/x509.h>
 
 namespace tlsbroker::test {
 
@@ -37,8 +37,8 @@ struct ca_files {
 };
 ca_files make_ca(const std::filesystem::path& dir, std::string_view name = "ca");
 // A leaf signed by `ca`: a server certificate, or a client one when `client` is true.
-cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::string_view name,
-                     std::string_view cn, bool client = false, std::vector<std::string> dns_sans = {});
+cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::string_view name, std::string_view cn,
+                     bool client = false, std::vector<std::string> dns_sans = {});
 
 void write_file(const std::filesystem::path& p, std::string_view text);
 

@@ -37,8 +37,8 @@ TEST(accept_error, windows_codes_beside_posix) {
     expect(10053, os_family::windows, accept_error_class::connection, accept_action::retry_now);  // WSAECONNABORTED
     expect(64, os_family::windows, accept_error_class::connection, accept_action::retry_now);     // NETNAME_DELETED
     expect(59, os_family::windows, accept_error_class::connection, accept_action::retry_now);  // UNEXP_NET_ERR (Wine)
-    expect(10024, os_family::windows, accept_error_class::resource, accept_action::back_off);     // WSAEMFILE
-    expect(10055, os_family::windows, accept_error_class::resource, accept_action::back_off);     // WSAENOBUFS
+    expect(10024, os_family::windows, accept_error_class::resource, accept_action::back_off);  // WSAEMFILE
+    expect(10055, os_family::windows, accept_error_class::resource, accept_action::back_off);  // WSAENOBUFS
     expect(10038, os_family::windows, accept_error_class::listener, accept_action::recreate_listener);  // WSAENOTSOCK
     expect(10022, os_family::windows, accept_error_class::listener, accept_action::recreate_listener);  // WSAEINVAL
 }

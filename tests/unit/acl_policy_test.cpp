@@ -1,11 +1,12 @@
 // The security descriptors the Windows installer applies to %ProgramData%\tlsbroker, and the
 // check the service makes at start (service/windows/acl_policy.*), on SDDL text.
+#include "service/windows/acl_policy.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "service/windows/acl_policy.hpp"
 #include "service/windows/service_sid.hpp"
 
 using namespace tlsbroker::service;
@@ -82,8 +83,7 @@ TEST(acl_policy, key_inheriting_programdata_is_readable_by_users) {
 TEST(acl_policy, folder_planted_by_a_user_is_refused) {
     // A non-admin created the folder: they own it, and CREATOR OWNER gave them full control.
     const auto user = std::string("S-1-5-21-1004336348-1177238915-682003330-1001");
-    const auto f = judge_text("O:" + user + "G:" + user +
-                                  "D:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;" + user +
+    const auto f = judge_text("O:" + user + "G:" + user + "D:AI(A;ID;FA;;;SY)(A;ID;FA;;;BA)(A;ID;FA;;;" + user +
                                   ")(A;OICIIOID;GA;;;CO)(A;OICIID;0x1200a9;;;BU)(A;CIID;DCLCRPCR;;;BU)",
                               true);
     EXPECT_TRUE(f.refuse());

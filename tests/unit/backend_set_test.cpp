@@ -92,10 +92,12 @@ TEST(backend_set, a_check_of_a_black_holed_backend_runs_alone_and_ends_at_its_ti
     // Rounds every 20 ms, each check 300 ms: without "one at a time" 15 would be under way.
     std::size_t most = 0;
     const auto watch = [&](auto cond) {
-        return test::wait_until([&] {
-            most = std::max(most, s->checks_in_flight());
-            return cond();
-        }, 3s);
+        return test::wait_until(
+            [&] {
+                most = std::max(most, s->checks_in_flight());
+                return cond();
+            },
+            3s);
     };
     EXPECT_TRUE(watch([&] { return s->checks_in_flight() == 1; }));
     EXPECT_TRUE(watch([&] { return s->checks_in_flight() == 0; })) << "a check without an answer never ended";
@@ -116,4 +118,3 @@ TEST(backend_set, a_check_that_connects_marks_the_backend_up) {
     EXPECT_TRUE(test::wait_until([&] { return s->snapshot()[0].up; }, 3s));
     s->stop_checks();
 }
-

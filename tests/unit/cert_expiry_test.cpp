@@ -1,7 +1,8 @@
 // The expiry-warning rule and the facts read from certificate and CRL files.
+#include "core/cert_expiry.hpp"
+
 #include <gtest/gtest.h>
 
-#include "core/cert_expiry.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_crl.hpp"
 
@@ -28,7 +29,7 @@ TEST(cert_expiry, thresholds_are_30_14_7_1_days_then_expired) {
 TEST(cert_expiry, one_warning_per_threshold_crossing_per_certificate) {
     expiry_warnings w;
     const std::int64_t now = 1'800'000'000;
-    const std::int64_t not_after = now + 5 * day;  // first seen with 5 days left
+    const std::int64_t not_after = now + 5 * day;     // first seen with 5 days left
     EXPECT_EQ(w.check("/c.crt", not_after, now), 7);  // once, at the tightest threshold reached
     EXPECT_EQ(w.check("/c.crt", not_after, now + 60), 0);
     EXPECT_EQ(w.check("/c.crt", not_after, now + 3 * day), 0);  // 2 days left: still the 7-day band

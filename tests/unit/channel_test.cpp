@@ -90,8 +90,8 @@ TEST_F(channel_test, a_short_read_drains_the_channel_until_the_next_wait) {
 // handshake runs) takes everything the socket holds in that one call; the next reads are
 // served from what was kept, and the channel is then known to be drained.
 TEST_F(channel_test, a_record_header_read_takes_what_the_socket_has_in_one_call) {
-    const std::string records = std::string("\x16\x03\x01\x00\x05", 5) + "hello" +
-                                std::string("\x14\x03\x03\x00\x01\x01", 6);
+    const std::string records =
+        std::string("\x16\x03\x01\x00\x05", 5) + "hello" + std::string("\x14\x03\x03\x00\x01\x01", 6);
     asio::write(peer, asio::buffer(records));
     bool woke = false;
     io->wait(io_status::want_read, [&](const boost::system::error_code&) { woke = true; });

@@ -1,13 +1,12 @@
 // The loader as a reader of documents: the order problems are listed in, JSON syntax,
 // duplicate keys, wrong types reported once, unknown keys, and files it cannot read.
 #include <gtest/gtest.h>
-
-#include "support/config_support.hpp"
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
+#include "support/config_support.hpp"
 #include "support/test_certs.hpp"
 
 using namespace tlsbroker;
@@ -53,8 +52,8 @@ TEST(config_document, five_problems_give_five_errors_in_document_order) {
 })");
     ASSERT_FALSE(r.ok());
     EXPECT_FALSE(r.config);
-    const std::vector<std::string> expected = {"/listeners/0/listen", "/listeners/0/backlog",
-                                               "/listeners/0/tls/cipher", "/threads", "/watchdog/heartbeat_ms"};
+    const std::vector<std::string> expected = {"/listeners/0/listen", "/listeners/0/backlog", "/listeners/0/tls/cipher",
+                                               "/threads", "/watchdog/heartbeat_ms"};
     EXPECT_EQ(pointers(r), expected) << all(r);
     EXPECT_NE(r.errors[2].message.find("did you mean 'ciphers'?"), std::string::npos) << all(r);
 }
@@ -189,10 +188,17 @@ TEST(config_document, unreadable_config_file_names_the_file_and_the_reason) {
 
 TEST(config_document, the_loader_never_throws) {
     fixture f;
-    const char* docs[] = {"null", "{}", "{\"listeners\": null}", "{\"listeners\": [null]}", "\"text\"", "{\"log\": []}",
+    const char* docs[] = {"null",
+                          "{}",
+                          "{\"listeners\": null}",
+                          "{\"listeners\": [null]}",
+                          "\"text\"",
+                          "{\"log\": []}",
                           "{\"listeners\": [{\"tls\": {\"sni\": [1, {\"server_names\": 3}]}, \"backends\": [[]]}]}",
-                          "{\"status\": {\"listen\": \"[\"}}", "{\"listeners\": [{\"listen\": \"[::1\"}]}",
-                          "{\"log\": {\"file\": \"a\\u0000b\"}}", "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]"};
+                          "{\"status\": {\"listen\": \"[\"}}",
+                          "{\"listeners\": [{\"listen\": \"[::1\"}]}",
+                          "{\"log\": {\"file\": \"a\\u0000b\"}}",
+                          "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]"};
     for (const char* d : docs) {
         config::load_result r;
         EXPECT_NO_THROW(r = f.load(d)) << d;

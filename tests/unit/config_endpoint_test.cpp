@@ -1,11 +1,10 @@
 // Addresses ("host:port"), overlapping listen endpoints, and where relative paths lead.
 #include <gtest/gtest.h>
 
-#include "support/config_support.hpp"
-
 #include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
+#include "support/config_support.hpp"
 #include "support/test_certs.hpp"
 
 using namespace tlsbroker;
@@ -200,8 +199,8 @@ TEST(config_endpoint, accept_proxy_errors_name_the_pointer) {
     r = f.load({{"listeners", {l}}});
     EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies", "must be an array")) << all(r);
 
-    l["trusted_proxies"] = {"10.0.0.0/8", "10.0.0.1/8", "fd00::/129", "10.0.0.0/33", "host.example", "10.0.0.0/x",
-                            42, "fe80::1%eth0/128", "10.0.0.0/"};
+    l["trusted_proxies"] = {"10.0.0.0/8", "10.0.0.1/8", "fd00::/129",       "10.0.0.0/33", "host.example",
+                            "10.0.0.0/x", 42,           "fe80::1%eth0/128", "10.0.0.0/"};
     r = f.load({{"listeners", {l}}});
     EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/1", "the network is 10.0.0.0/8")) << all(r);
     EXPECT_TRUE(has_error(r, "/listeners/0/trusted_proxies/2", "0..128")) << all(r);

@@ -1,13 +1,11 @@
-#include "config/loader.hpp"
-
 #include <gtest/gtest.h>
-
-#include "support/config_support.hpp"
 
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config/loader.hpp"
+#include "support/config_support.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_crl.hpp"
 

@@ -1,8 +1,6 @@
 // TLS material is loaded and checked when the configuration is: each problem names the
 // file, OpenSSL's reason, and the key it is about.
 #include <gtest/gtest.h>
-
-#include "support/config_support.hpp"
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -15,6 +13,7 @@
 #include <sstream>
 
 #include "config/loader.hpp"
+#include "support/config_support.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_crl.hpp"
 
@@ -124,8 +123,8 @@ TEST(config_tls, a_key_that_does_not_match_is_an_error) {
 
 TEST(config_tls, an_expired_certificate_is_an_error_naming_the_file) {
     fixture f;
-    const auto old = test::make_self_signed(f.dir, "old", "old.example", test::key_type::ecdsa_p256,
-                                            std::chrono::seconds(-60));
+    const auto old =
+        test::make_self_signed(f.dir, "old", "old.example", test::key_type::ecdsa_p256, std::chrono::seconds(-60));
     const auto e = only_error(f.load(f.pair("old.crt", "old.key")));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
     EXPECT_NE(e.message.find("certificate " + old.cert.string() + " expired on "), std::string::npos) << e.message;
@@ -168,10 +167,11 @@ TEST(config_tls, cipher_lists_are_checked_name_by_name) {
 TEST(config_tls, sni_entries) {
     fixture f;
     auto tls = f.pair("server.crt", "server.key");
-    tls["sni"] = {{{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"},
-                   {"private_key", "server.key"}},
-                  {{"server_names", {"A.example", "bad name", "*.*.c"}}, {"certificate", "server.crt"},
-                   {"private_key", "nope.key"}}};
+    tls["sni"] = {
+        {{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"}, {"private_key", "server.key"}},
+        {{"server_names", {"A.example", "bad name", "*.*.c"}},
+         {"certificate", "server.crt"},
+         {"private_key", "nope.key"}}};
     const auto r = f.load(tls);
     ASSERT_EQ(r.errors.size(), 4u) << all(r);
     // nlohmann::json writes keys sorted: certificate, private_key, server_names.

@@ -79,8 +79,7 @@ TEST(counters, names_and_keys_are_well_formed_and_unique) {
         const std::string_view metric = c.metric;
         EXPECT_EQ(metric.rfind("tlsbroker_", 0), 0u) << metric;
         EXPECT_TRUE(keys.insert(c.key).second) << "duplicate key " << c.key;
-        EXPECT_TRUE(series.insert({c.metric, c.label}).second)
-            << "duplicate series " << metric << c.label;
+        EXPECT_TRUE(series.insert({c.metric, c.label}).second) << "duplicate series " << metric << c.label;
         EXPECT_GT(std::string_view(c.help).size(), 0u) << metric;
         const bool total_name = metric.size() > 6 && metric.substr(metric.size() - 6) == "_total";
         EXPECT_EQ(total_name, c.kind == counter_kind::total) << metric;
@@ -105,8 +104,7 @@ TEST(counters, families_sharing_a_metric_name_share_help_kind_and_scope) {
         EXPECT_EQ(c.kind, it->second->kind) << c.metric;
         EXPECT_EQ(c.scope, it->second->scope) << c.metric;
         EXPECT_EQ(c.unit, it->second->unit) << c.metric;
-        EXPECT_NE(std::string_view(c.label), "")
-            << c.metric << " needs a label to tell its series apart";
+        EXPECT_NE(std::string_view(c.label), "") << c.metric << " needs a label to tell its series apart";
     }
 }
 

@@ -1,4 +1,6 @@
 // The broker's event loops: one thread per loop, connections spread over them in turn.
+#include "core/event_loops.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/post.hpp>
@@ -6,7 +8,6 @@
 #include <set>
 #include <thread>
 
-#include "core/event_loops.hpp"
 #include "support/wait.hpp"
 
 using namespace tlsbroker;
@@ -39,10 +40,23 @@ TEST(event_loops, each_loop_runs_on_a_thread_of_its_own_until_stopped) {
             ++ran;
         });
     std::thread runner([&] { loops.run([](boost::asio::io_context& l) { l.run(); }); });
-    EXPECT_TRUE(test::wait_until([&] { std::lock_guard lock(m); return ran == 3; }, 5s));
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            std::lock_guard lock(m);
+            return ran == 3;
+        },
+        5s));
     // Loops with nothing to do keep running (a quiet loop must still take new connections).
-    boost::asio::post(loops.at(2), [&] { std::lock_guard lock(m); ++ran; });
-    EXPECT_TRUE(test::wait_until([&] { std::lock_guard lock(m); return ran == 4; }, 5s));
+    boost::asio::post(loops.at(2), [&] {
+        std::lock_guard lock(m);
+        ++ran;
+    });
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            std::lock_guard lock(m);
+            return ran == 4;
+        },
+        5s));
     loops.stop();
     runner.join();  // run() returns once every loop stopped
     std::lock_guard lock(m);

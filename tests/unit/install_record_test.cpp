@@ -1,12 +1,12 @@
 // A failed MSI install takes back the config files it wrote, and only those
 // (service/windows/install_record.*).
+#include "service/windows/install_record.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
-
-#include "service/windows/install_record.hpp"
 
 using namespace tlsbroker::service;
 namespace fs = std::filesystem;
@@ -53,7 +53,7 @@ TEST(install_record, keeping_a_config_clears_a_stale_record) {
     temp_dir d;
     d.touch("tlsbroker.json");
     ASSERT_EQ(record_install(d.path, {"tlsbroker.json"}), "");  // an install that never committed
-    ASSERT_EQ(record_install(d.path, {}), "");                   // the next one kept the config
+    ASSERT_EQ(record_install(d.path, {}), "");                  // the next one kept the config
     EXPECT_TRUE(roll_back_install(d.path).empty());
     EXPECT_TRUE(fs::exists(d.path / "tlsbroker.json"));
 }

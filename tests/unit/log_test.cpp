@@ -48,10 +48,10 @@ std::string key(const std::string& name) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-    const auto dir = fs::temp_directory_path() /
-                     ("tlsbroker_log_test_" + name + "_" +
-                      std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
-                      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+    const auto dir =
+        fs::temp_directory_path() /
+        ("tlsbroker_log_test_" + name + "_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
@@ -86,8 +86,7 @@ TEST(log_format, line_has_local_time_with_milliseconds_and_level) {
     const auto when = std::chrono::system_clock::from_time_t(std::mktime(&tm)) + 123ms;
     EXPECT_EQ(log::format_line(when, log::level::warning, "listener 'site' paused"),
               "2026-11-23 05:13:39.123 [warning] listener 'site' paused");
-    EXPECT_EQ(log::format_line(when - 123ms + 7ms, log::level::error, ""),
-              "2026-11-23 05:13:39.007 [error] ");
+    EXPECT_EQ(log::format_line(when - 123ms + 7ms, log::level::error, ""), "2026-11-23 05:13:39.007 [error] ");
 }
 
 TEST_F(log_test, capture_sees_lines_at_or_above_the_level) {
@@ -152,8 +151,7 @@ TEST_F(log_test, limited_folds_repeats_and_reports_them_on_the_next_line) {
         5s));
     const auto lines = cap.lines();
     ASSERT_EQ(lines.size(), 3u);
-    EXPECT_EQ(lines[2],
-              "[warning] accept failed (" + std::to_string(folded) + " similar suppressed)");
+    EXPECT_EQ(lines[2], "[warning] accept failed (" + std::to_string(folded) + " similar suppressed)");
 }
 
 TEST_F(log_test, limited_below_the_level_is_not_counted) {
@@ -198,8 +196,7 @@ TEST_F(log_test, platform_sink_receives_records_through_its_own_filter) {
     auto out = boost::make_shared<std::ostringstream>();
     auto sink = boost::make_shared<sink_t>();
     sink->locked_backend()->add_stream(out);
-    sink->set_filter(bl::expressions::attr<log::level>(log::severity_attribute) >=
-                     log::level::warning);
+    sink->set_filter(bl::expressions::attr<log::level>(log::severity_attribute) >= log::level::warning);
     sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
     log::add_sink(sink);
     TB_LOG_INFO("for the console only");
@@ -220,8 +217,7 @@ TEST_F(log_test, file_sink_writes_formatted_lines_and_rotates_by_size) {
     log::configure(cfg, false);
 
     TB_LOG_WARN("first line");
-    const std::regex first(
-        R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} \[warning\] first line\n)");
+    const std::regex first(R"(^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} \[warning\] first line\n)");
     EXPECT_TRUE(std::regex_search(read_all(cfg.file), first)) << read_all(cfg.file);
 
     const std::string filler(1000, 'x');
@@ -281,7 +277,6 @@ TEST_F(log_test, control_bytes_cannot_end_a_line_or_forge_the_next) {
     EXPECT_EQ(lines[0], "[info] client sni=evil\\x0aFORGED-LINE \\x0d\\x1b[2J\\x7f\\x01 end");
     EXPECT_EQ(log::escape_controls("plain text, \xc3\xa9 UTF-8 kept"), "plain text, \xc3\xa9 UTF-8 kept");
 }
-
 
 namespace {
 // A sink that fails on every record, as a full disk or a broken Event Log would.

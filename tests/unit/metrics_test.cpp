@@ -90,8 +90,7 @@ TEST(metrics_status, every_counter_key_is_present_in_table_order_of_scope) {
     const auto j = render_status(f.view(), now_ms);
     for (const auto& c : counter_table()) {
         EXPECT_TRUE(j["total"].contains(c.key)) << c.key;
-        EXPECT_EQ(j["listeners"][0]["counters"].contains(c.key), c.scope == counter_scope::listener)
-            << c.key;
+        EXPECT_EQ(j["listeners"][0]["counters"].contains(c.key), c.scope == counter_scope::listener) << c.key;
     }
 }
 
@@ -121,19 +120,16 @@ TEST(metrics_status, missing_blocks_give_empty_objects) {
 TEST(metrics_prometheus, samples_carry_listener_then_own_label) {
     fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
-    EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="ok"} 12)"))
-        << text;
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="ok"} 12)")) << text;
     EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="failed"} 2)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_accepted_total{listener="site"} 12)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_active{listener="site"} 5)"));
-    EXPECT_TRUE(
-        has_line(text, R"(tlsbroker_accept_errors_total{listener="site",class="resource"} 4)"));
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_accept_errors_total{listener="site",class="resource"} 4)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_build_info{version="1.2.3"} 1)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_uptime_seconds 61)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_max_connections{listener="site"} 100)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="site",state="accepting"} 1)"));
-    EXPECT_TRUE(
-        has_line(text, R"(tlsbroker_listener_state{listener="site",state="backing_off"} 0)"));
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="site",state="backing_off"} 0)"));
 }
 
 TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
@@ -149,13 +145,10 @@ TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
 TEST(metrics_prometheus, units_are_converted_to_seconds_and_ages_rendered) {
     fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
-    EXPECT_TRUE(
-        has_line(text, R"(tlsbroker_watchdog_probe_latency_seconds{listener="site"} 0.0015)"))
-        << text;
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_watchdog_probe_latency_seconds{listener="site"} 0.0015)")) << text;
     EXPECT_TRUE(has_line(text, "tlsbroker_event_loop_max_block_seconds 0.25"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="site"} 1.5)"));
-    EXPECT_TRUE(
-        has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="we\"ird\\name\nx"} -1)"));
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_last_accept_age_seconds{listener="we\"ird\\name\nx"} -1)"));
 }
 
 TEST(metrics_prometheus, label_values_are_escaped) {
@@ -163,12 +156,8 @@ TEST(metrics_prometheus, label_values_are_escaped) {
     auto v = f.view();
     v.version = "1.0 \"beta\"\\x";
     const auto text = render_prometheus(v, now_ms);
-    EXPECT_TRUE(
-        has_line(text, R"(tlsbroker_connections_accepted_total{listener="we\"ird\\name\nx"} 3)"))
-        << text;
-    EXPECT_TRUE(has_line(
-        text,
-        R"(tlsbroker_listener_state{listener="we\"ird\\name\nx",state="paused_at_limit"} 1)"));
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_connections_accepted_total{listener="we\"ird\\name\nx"} 3)")) << text;
+    EXPECT_TRUE(has_line(text, R"(tlsbroker_listener_state{listener="we\"ird\\name\nx",state="paused_at_limit"} 1)"));
     EXPECT_TRUE(has_line(text, R"(tlsbroker_build_info{version="1.0 \"beta\"\\x"} 1)"));
     EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
     EXPECT_EQ(escape_label_value("plain"), "plain");

@@ -49,9 +49,10 @@ TEST(peer_identity, a_utf8_common_name_is_taken_as_it_is) {
 
 TEST(peer_identity, a_bmpstring_common_name_becomes_utf8_not_raw_bytes) {
     // "site-7" in UCS-2 big endian: a raw copy would be "\0s\0i\0t...", cut at the first NUL.
-    const std::string bmp("\0s\0i\0t\0e\0-\0"
-                          "7",
-                          12);
+    const std::string bmp(
+        "\0s\0i\0t\0e\0-\0"
+        "7",
+        12);
     auto x = with_cns(V_ASN1_BMPSTRING, {bmp});
     const auto id = identity_of(x.get(), true);
     EXPECT_EQ(id.common_name, "site-7");

@@ -93,10 +93,10 @@ TEST(perf_manifest, every_core_counter_raw_and_rates_over_the_same_values) {
         rated.insert(c.value);
     }
     // The rates operators graph: accepts, handshakes, bytes each way, accept errors, timeouts.
-    for (const auto v : {core::counter::connections_accepted, core::counter::handshakes_ok,
-                         core::counter::bytes_client_to_backend, core::counter::bytes_backend_to_client,
-                         core::counter::accept_errors_resource, core::counter::timeouts_idle,
-                         core::counter::timeouts_write_stall})
+    for (const auto v :
+         {core::counter::connections_accepted, core::counter::handshakes_ok, core::counter::bytes_client_to_backend,
+          core::counter::bytes_backend_to_client, core::counter::accept_errors_resource, core::counter::timeouts_idle,
+          core::counter::timeouts_write_stall})
         EXPECT_TRUE(rated.count(v)) << core::info(v).key;
     EXPECT_EQ(pl::manifest_type(pl::perf_type::counter), std::string("perf_counter_counter"));
     EXPECT_EQ(static_cast<std::uint32_t>(pl::perf_type::counter), 0x10410400u);  // winperf.h PERF_COUNTER_COUNTER
@@ -106,10 +106,10 @@ TEST(perf_manifest, last_accept_age_is_seconds) {
     const auto& age = pl::counters()[static_cast<std::size_t>(core::counter::last_accept_unix_ms)];
     EXPECT_EQ(age.from, pl::source::age_seconds);
     EXPECT_EQ(age.name, "last accept age seconds");
-    EXPECT_EQ(pl::age_seconds(0, 5000), -1);            // never accepted
+    EXPECT_EQ(pl::age_seconds(0, 5000), -1);  // never accepted
     EXPECT_EQ(pl::age_seconds(1000, 1999), 0);
-    EXPECT_EQ(pl::age_seconds(1000, 91000), 90);        // 90 s, not 90,000 ms
-    EXPECT_EQ(pl::age_seconds(5000, 1000), 0);          // clock stepped back
+    EXPECT_EQ(pl::age_seconds(1000, 91000), 90);  // 90 s, not 90,000 ms
+    EXPECT_EQ(pl::age_seconds(5000, 1000), 0);    // clock stepped back
 }
 
 TEST(perf_manifest, collector_set_shows_the_rates) {

@@ -23,9 +23,7 @@ config::listener_config with(const std::string& mode, std::initializer_list<cons
 
 boost::asio::ip::address ip(const char* s) { return boost::asio::ip::make_address(s); }
 
-std::string v2_local() {
-    return std::string("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
-}
+std::string v2_local() { return std::string("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16); }
 
 std::string v2_proxy(const char* src) {
     core::proxy_info p;

@@ -1,6 +1,8 @@
 // The Windows service's reload thread (service/windows/reload_worker.*): request() returns at
 // once whatever the reload is doing, requests during a reload fold into one more run, and the
 // destructor waits for a reload under way.
+#include "service/windows/reload_worker.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,7 +12,6 @@
 #include <mutex>
 #include <thread>
 
-#include "service/windows/reload_worker.hpp"
 #include "support/wait.hpp"
 
 using namespace tlsbroker::service;

@@ -1,23 +1,23 @@
 // The session on its own: a context built by the test (no listener, no server), a real TLS
 // client and an echo backend on loopback. Relay, half-close, timeouts, and the slot given
 // back on every path, an exception escaping a handler included.
+#include "core/session.hpp"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <atomic>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "config/loader.hpp"
-#include "core/session.hpp"
 #include "core/session_context.hpp"
 #include "core/socket_options.hpp"
 #include "support/broker_harness.hpp"
@@ -105,8 +105,8 @@ protected:
         auto a = admission_->admit(peer.address());
         ASSERT_TRUE(a.slot);
         a.slot.track(ctr_);
-        core::session_context ctx{root_,       &root_->listeners.at(0), tls_, backends_, &pool_, ctr_,
-                                  std::move(a.slot), registry_, std::move(observe)};
+        core::session_context ctx{root_, &root_->listeners.at(0), tls_,      backends_,         &pool_,
+                                  ctr_,  std::move(a.slot),       registry_, std::move(observe)};
         auto sess = std::make_shared<core::session>(std::move(ctx), std::move(s), peer);
         asio::post(sess->executor(), [sess] { sess->start(); });
     }
@@ -250,7 +250,6 @@ TEST_F(session_test, exception_during_the_handshake_gives_the_slot_back) {
     EXPECT_EQ(own_.get(core::counter::handshakes_in_progress), 0u);
     EXPECT_TRUE(c.wait_closed(5s));
 }
-
 
 namespace {
 

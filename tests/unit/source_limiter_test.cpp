@@ -1,8 +1,8 @@
 #include "core/source_limiter.hpp"
 
-#include "core/endpoint_admission.hpp"
-
 #include <gtest/gtest.h>
+
+#include "core/endpoint_admission.hpp"
 
 using namespace tlsbroker::core;
 using v = source_limiter::verdict;

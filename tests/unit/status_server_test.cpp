@@ -53,8 +53,7 @@ struct running_server {
             return {200, "application/json", R"({"healthy":true})"};
         };
         h.metrics = [] {
-            return core::http_reply{200, "text/plain; version=0.0.4; charset=utf-8",
-                                    "tlsbroker_healthy 1\n"};
+            return core::http_reply{200, "text/plain; version=0.0.4; charset=utf-8", "tlsbroker_healthy 1\n"};
         };
         if (with_reload)
             h.reload = [this] {
@@ -63,8 +62,8 @@ struct running_server {
                 return core::http_reply{200, "text/plain; charset=utf-8", "reloaded\n"};
             };
         h.counters = &counters;
-        server = std::make_unique<core::status_server>(
-            ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0), std::move(h));
+        server =
+            std::make_unique<core::status_server>(ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0), std::move(h));
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     }
     ~running_server() {
@@ -91,8 +90,7 @@ struct client {
     boost::system::error_code send(const std::string& raw) {
         boost::system::error_code ec = net::error::timed_out;
         stream.expires_after(5s);
-        net::async_write(stream, net::buffer(raw),
-                         [&](boost::system::error_code e, std::size_t) { ec = e; });
+        net::async_write(stream, net::buffer(raw), [&](boost::system::error_code e, std::size_t) { ec = e; });
         ioc.restart();
         ioc.run();
         return ec;
@@ -102,8 +100,7 @@ struct client {
         http::response<http::string_body> res;
         ec = net::error::timed_out;
         stream.expires_after(5s);
-        http::async_read(stream, buffer, res,
-                         [&](boost::system::error_code e, std::size_t) { ec = e; });
+        http::async_read(stream, buffer, res, [&](boost::system::error_code e, std::size_t) { ec = e; });
         ioc.restart();
         ioc.run();
         return res;
@@ -119,14 +116,13 @@ struct client {
 };
 
 std::string get(const std::string& target, bool close = true) {
-    return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" +
-           (close ? "Connection: close\r\n" : "") + "\r\n";
+    return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n";
 }
 
 std::string post(const std::string& target, const std::string& body = "") {
     return "POST " + target +
-           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n\r\n" + body;
 }
 
 http::response<http::string_body> once(std::uint16_t port, const std::string& raw) {
@@ -139,8 +135,7 @@ http::response<http::string_body> once(std::uint16_t port, const std::string& ra
 bool peer_closed(client& c) {
     boost::system::error_code ec;
     c.read(ec);
-    return ec == http::error::end_of_stream || ec == net::error::eof ||
-           ec == net::error::connection_reset;
+    return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset;
 }
 
 }  // namespace
@@ -222,8 +217,7 @@ TEST(status_server, request_body_over_8k_is_refused_with_413) {
 
 TEST(status_server, oversized_header_is_431_and_garbage_is_400) {
     running_server s;
-    const auto big =
-        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
+    const auto big = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(9000, 'a') + "\r\n\r\n";
     EXPECT_EQ(once(s.port(), big).result_int(), 431u);
     EXPECT_EQ(once(s.port(), "NOT HTTP AT ALL\r\n\r\n").result_int(), 400u);
     EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u);
@@ -268,8 +262,7 @@ TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
     std::size_t open_now = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
-        ++open_now;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++open_now;
     rlimit low = saved;
     low.rlim_cur = open_now + 16;
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
@@ -285,8 +278,7 @@ TEST(status_server, accept_loop_survives_running_out_of_descriptors) {
     ASSERT_FALSE(fillers.empty());
     const auto connect_ec = c.connect(port);
 
-    const bool saw_error =
-        test::wait_until([&] { return cap.contains("status endpoint accept"); }, 5s);
+    const bool saw_error = test::wait_until([&] { return cap.contains("status endpoint accept"); }, 5s);
     for (const int fd : fillers) ::close(fd);
     ::setrlimit(RLIMIT_NOFILE, &saved);
     log::set_rate_limit(10000ms);
@@ -331,8 +323,9 @@ TEST(status_server, accept_errors_are_counted_by_class_and_it_serves_on) {
 TEST(status_server, a_request_from_a_web_page_is_refused) {
     running_server s;
     // What a page's fetch() sends: an Origin header, and a "simple" content type.
-    auto res = once(s.port(), "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
-                              "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    auto res = once(s.port(),
+                    "POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\n"
+                    "Content-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
     EXPECT_EQ(res.result_int(), 403u);
     res = once(s.port(), "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: null\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(res.result_int(), 403u);
@@ -369,7 +362,12 @@ TEST(status_server, reloads_run_one_at_a_time_off_the_io_threads_and_at_most_onc
     client first;
     ASSERT_FALSE(first.connect(s.port()));
     ASSERT_FALSE(first.send(post("/reload")));
-    ASSERT_TRUE(tlsbroker::test::wait_until([&] { std::lock_guard l(m); return ran_on != std::thread::id{}; }, 5s));
+    ASSERT_TRUE(tlsbroker::test::wait_until(
+        [&] {
+            std::lock_guard l(m);
+            return ran_on != std::thread::id{};
+        },
+        5s));
     // While it runs, the endpoint still answers, and a second reload is refused.
     EXPECT_EQ(once(s.port(), get("/healthz")).result_int(), 200u) << "the reload blocked an I/O thread";
     auto busy = once(s.port(), post("/reload"));
@@ -402,12 +400,13 @@ TEST(status_server, one_source_cannot_take_every_status_connection) {
     EXPECT_TRUE(ninth.send(get("/healthz")) || peer_closed(ninth)) << "a ninth loopback connection was served";
     EXPECT_TRUE(tlsbroker::test::wait_until([&] { return s.count(core::counter::status_refused_source) == 1; }, 5s));
     held.pop_back();
-    EXPECT_TRUE(tlsbroker::test::wait_until([&] {
-        client c;
-        return !c.connect(s.port()) && !c.send(get("/healthz")) && [&] {
-            boost::system::error_code ec;
-            return c.read(ec).result_int() == 200u && !ec;
-        }();
-    }, 5s));
+    EXPECT_TRUE(tlsbroker::test::wait_until(
+        [&] {
+            client c;
+            return !c.connect(s.port()) && !c.send(get("/healthz")) && [&] {
+                boost::system::error_code ec;
+                return c.read(ec).result_int() == 200u && !ec;
+            }();
+        },
+        5s));
 }
-

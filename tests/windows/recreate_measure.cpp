@@ -4,10 +4,9 @@
 // client is checked: accepted and still open, or lost. Meanwhile a thread keeps connecting
 // and counts connects refused. Run under Wine by scripts/measure-recreate-wine.sh; prints
 // one JSON line. Usage: recreate-measure.exe CONFIG N
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -104,8 +103,10 @@ int main(int argc, char** argv) {
             tcp::socket s(io2);
             boost::system::error_code ec;
             s.connect(ep, ec);
-            if (ec) ++newcomers_refused;
-            else ++newcomers_ok;
+            if (ec)
+                ++newcomers_refused;
+            else
+                ++newcomers_ok;
             std::this_thread::sleep_for(1ms);
         }
     });
@@ -132,16 +133,18 @@ int main(int argc, char** argv) {
         s->non_blocking(true, ec);
         char b;
         s->read_some(asio::buffer(&b, 1), ec);
-        if (ec == asio::error::would_block) ++alive;
-        else ++lost;
+        if (ec == asio::error::would_block)
+            ++alive;
+        else
+            ++lost;
     }
-    std::printf("{\"queued\": %d, \"queued_connect_failed\": %d, \"accepted_from_queue\": %llu, \"alive\": %d, "
-                "\"lost\": %d, \"recreations\": %llu, \"recreate_ms\": %lld, \"newcomers_ok\": %d, "
-                "\"newcomers_refused\": %d}\n",
-                n, connect_failed,
-                static_cast<unsigned long long>(get(srv, core::counter::connections_accepted) - before), alive, lost,
-                static_cast<unsigned long long>(get(srv, core::counter::listener_recreations)),
-                static_cast<long long>(recreate_ms), newcomers_ok.load(), newcomers_refused.load());
+    std::printf(
+        "{\"queued\": %d, \"queued_connect_failed\": %d, \"accepted_from_queue\": %llu, \"alive\": %d, "
+        "\"lost\": %d, \"recreations\": %llu, \"recreate_ms\": %lld, \"newcomers_ok\": %d, "
+        "\"newcomers_refused\": %d}\n",
+        n, connect_failed, static_cast<unsigned long long>(get(srv, core::counter::connections_accepted) - before),
+        alive, lost, static_cast<unsigned long long>(get(srv, core::counter::listener_recreations)),
+        static_cast<long long>(recreate_ms), newcomers_ok.load(), newcomers_refused.load());
     std::fflush(stdout);
     queued.clear();
     srv.request_stop();

@@ -4,9 +4,9 @@
 // No limits, timeouts or counters. If it fails the site mix under Wine as the broker does,
 // the bound is Wine's, not the broker's (scripts/soak-wine-reference.sh).
 // Usage: reference-relay LISTEN_PORT BACKEND_PORT CERT KEY [THREADS]
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
-#include <array>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
