@@ -9,7 +9,7 @@ packages=(
   libboost-filesystem1.81-dev nlohmann-json3-dev libgtest-dev googletest
   procps iproute2 clang libclang-rt-14-dev
   chromium  # headless, for the status page test (tests/browser)
-  haproxy   # the scale-out test (tests/integration/haproxy_scale_out_test.cpp); also a bench target
+  haproxy   # the scale-out test (tests/integration/server/haproxy_scale_out_test.cpp); also a bench target
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(stunnel4 gnuplot-nox socat)

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "config/loader.hpp"
-#include "core/openssl_memory.hpp"
-#include "core/tls_context.hpp"
+#include "core/tls/openssl_memory.hpp"
+#include "core/tls/tls_context.hpp"
 #include "service/default_config.hpp"
 #include "service/options.hpp"
 #include "service/platform.hpp"
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     using namespace tlsbroker::service;
 #ifdef _WIN32
     // First, before OpenSSL allocates anything: its record buffers from a cache of size
-    // classes instead of a heap walk per allocation (core/openssl_memory.hpp).
+    // classes instead of a heap walk per allocation (core/tls/openssl_memory.hpp).
     if (!tlsbroker::core::install_openssl_buffer_cache())
         std::cerr << "tlsbroker: OpenSSL's buffer cache could not be installed; using the heap\n";
 #endif

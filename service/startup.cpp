@@ -1,8 +1,8 @@
 #include "service/startup.hpp"
 
 #include "config/loader.hpp"
-#include "core/exit_codes.hpp"
-#include "core/log.hpp"
+#include "core/common/exit_codes.hpp"
+#include "core/common/log.hpp"
 #include "version.hpp"
 
 namespace tlsbroker::service {

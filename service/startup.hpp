@@ -1,6 +1,6 @@
 // The start-up sequence, once for every platform: load the config file (every problem with
 // its JSON pointer), configure logging, log the "starting" line, build and start the server.
-// Each failure carries its exit code (core/exit_codes.hpp). What only one platform does (the
+// Each failure carries its exit code (core/common/exit_codes.hpp). What only one platform does (the
 // Windows service's file ACL check, its START_PENDING checkpoints, the Event Log, the
 // preshutdown check) comes in through startup_hooks; the platform files only turn signals or
 // SCM events into calls on the server.
@@ -14,12 +14,12 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "core/server.hpp"
+#include "core/server/server.hpp"
 
 namespace tlsbroker::service {
 
 struct startup_failure {
-    int code = 0;                       // core/exit_codes.hpp
+    int code = 0;                       // core/common/exit_codes.hpp
     std::string what;                   // one line: why (config problems joined with "; ")
     std::vector<std::string> problems;  // config_invalid: each problem, "pointer: reason"
 };

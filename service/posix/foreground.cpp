@@ -6,8 +6,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <thread>
 
-#include "core/log.hpp"
-#include "core/server.hpp"
+#include "core/common/log.hpp"
+#include "core/server/server.hpp"
 #include "service/platform.hpp"
 #include "service/startup.hpp"
 

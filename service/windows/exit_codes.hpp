@@ -1,8 +1,8 @@
 // Service-specific exit codes the SCM shows (sc query: SERVICE_EXIT_CODE) after a failed
-// start or an exit; the values are core/exit_codes.hpp's, and the README lists them.
+// start or an exit; the values are core/common/exit_codes.hpp's, and the README lists them.
 #pragma once
 
-#include "core/exit_codes.hpp"
+#include "core/common/exit_codes.hpp"
 
 namespace tlsbroker::service::exit_code {
 

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/counters.hpp"
+#include "core/common/counters.hpp"
 
 namespace tlsbroker::service::perf_layout {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <vector>
 
-#include "core/log.hpp"
+#include "core/common/log.hpp"
 #include "service/windows/perf_layout.hpp"
 
 // MinGW's perflib.h lacks some Windows SDK constants.

@@ -17,7 +17,7 @@
 #include <string>
 #include <thread>
 
-#include "core/server.hpp"
+#include "core/server/server.hpp"
 
 namespace tlsbroker::service {
 

@@ -15,8 +15,8 @@
 #include <memory>
 #include <mutex>
 
-#include "core/log.hpp"
-#include "core/server.hpp"
+#include "core/common/log.hpp"
+#include "core/server/server.hpp"
 #include "service/platform.hpp"
 #include "service/startup.hpp"
 #include "service/windows/event_log.hpp"

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/proxy_protocol.hpp"
+#include "core/accept/proxy_protocol.hpp"
 
 using namespace tlsbroker::core;
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <memory>
 
-#include "core/accept_loop.hpp"
+#include "core/accept/accept_loop.hpp"
 
 namespace tlsbroker::test {
 

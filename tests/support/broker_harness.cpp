@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "config/loader.hpp"
-#include "core/log.hpp"
+#include "core/common/log.hpp"
 #include "support/test_certs.hpp"
 
 namespace tlsbroker::test {

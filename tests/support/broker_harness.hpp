@@ -8,8 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "core/counters.hpp"
-#include "core/server.hpp"
+#include "core/common/counters.hpp"
+#include "core/server/server.hpp"
 
 namespace tlsbroker::test {
 

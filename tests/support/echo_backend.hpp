@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/proxy_protocol.hpp"
+#include "core/accept/proxy_protocol.hpp"
 
 namespace tlsbroker::test {
 

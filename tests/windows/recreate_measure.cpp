@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "config/loader.hpp"
-#include "core/counters.hpp"
-#include "core/listener.hpp"
-#include "core/server.hpp"
+#include "core/common/counters.hpp"
+#include "core/listener/listener.hpp"
+#include "core/server/server.hpp"
 
 using namespace tlsbroker;
 using namespace std::chrono_literals;

@@ -1,0 +1,145 @@
+// The session's way to its backend: backends in the order the listener's backend set
+// gives, every address of each in turn (a DNS name's come from the set's scheduled lookups), each backend under its
+// connect_timeout_ms (a backend that lets it pass counts as failed, and the next one is tried) and the whole walk under
+// timeouts.connect_total_ms; then the optional PROXY header, and the one-line connection log at the end.
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/accept/proxy_protocol.hpp"
+#include "core/accept/socket_options.hpp"
+#include "core/backend/backend_set.hpp"
+#include "core/common/log.hpp"
+#include "core/session/session.hpp"
+#include "core/tls/peer_identity.hpp"
+
+namespace tlsbroker::core {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void session::next_backend() {
+    auto& c = *connect_;
+    if (c.next >= c.order.size()) return finish(close_reason::backend_failed, "no backend accepted the connection");
+    c.backend = c.order[c.next++];
+    c.addresses.clear();
+    c.address = 0;
+    const auto attempt = ++c.attempt;
+    const auto& b = ctx_.backends->at(c.backend);
+    c.backend_deadline = clock::now() + std::chrono::milliseconds(b.connect_timeout_ms);
+    phase_deadline_ = std::min(c.backend_deadline, c.walk_deadline);
+    arm_timer();
+    take_addresses(attempt);
+}
+
+// The backend's addresses as the backend set knows them now (no lookup of its own); before
+// a name's first lookup has ended, waits for it under the deadline just armed. The wait goes
+// with connect_ (or with the session) when the deadline passes or the session ends first.
+void session::take_addresses(std::uint64_t attempt) {
+    auto& c = *connect_;
+    auto found = ctx_.backends->addresses(c.backend, executor(), [w = weak_from_this(), attempt] {
+        const auto self = w.lock();
+        if (!self || self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
+        self->guarded([&] { self->take_addresses(attempt); });
+    });
+    c.wait = std::move(found.pending);
+    if (!found.ready) return;
+    c.addresses = std::move(found.addresses);
+    try_address();
+}
+
+void session::try_address() {
+    auto& c = *connect_;
+    if (c.address >= c.addresses.size()) {
+        ctx_.backends->report(c.backend, false);
+        return next_backend();
+    }
+    backend_.close();
+    const auto ep = c.addresses[c.address++];
+    const auto attempt = ++c.attempt;
+    // The options go on before the connect: the buffer size then also sets the window scale
+    // the SYN offers, and the connected socket needs no more system calls.
+    boost::system::error_code ec;
+    backend_.socket().open(ep.protocol(), ec);
+    if (!ec) ec = apply_socket_options(backend_.socket(), cfg());
+    if (ec) {
+        backend_.close();
+        return finish(close_reason::backend_error, "backend socket: " + ec.message());
+    }
+    backend_.socket().async_connect(ep, [self = shared_from_this(), ep, attempt](const boost::system::error_code& e) {
+        if (self->phase_ != phase::connecting || self->connect_->attempt != attempt) return;
+        self->guarded([&] {
+            if (e) {
+                log::limited(log::level::debug, "backend-connect-address", log::str("backend ", ep, ": ", e.message()));
+                return self->try_address();
+            }
+            self->on_connected();
+        });
+    });
+}
+
+// The deadline of the backend being tried, or of the whole walk, has passed.
+void session::on_connect_timeout() {
+    auto& c = *connect_;
+    ++c.attempt;  // the connect or lookup still pending is stale now
+    backend_.close();
+    const auto& b = ctx_.backends->at(c.backend);
+    const auto now = clock::now();
+    if (c.backend_deadline <= now) {
+        ctx_.backends->report(c.backend, false);
+        log::limited(log::level::warning, log::str(cfg().name, ":backend-timeout:", b.address.text),
+                     log::str("listener '", cfg().name, "' backend ", b.address.text, ": no connect within ",
+                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"));
+    }
+    if (c.walk_deadline <= now)
+        return finish(close_reason::backend_failed, "no backend connected within timeouts.connect_total_ms");
+    next_backend();
+}
+
+void session::on_connected() {
+    ctx_.backends->report(connect_->backend, true);
+    backend_used_ = ctx_.backends->at(connect_->backend).address.text;
+    connect_.reset();
+    phase_ = phase::relaying;
+    notify(session_event::connected);
+    phase_deadline_ = clock::time_point::max();
+    last_activity_ = clock::now();
+    arm_timer();
+    queue_proxy_header();
+    step(up_);
+    step(down_);
+}
+
+// The PROXY header goes out first, as pending output of the client-to-backend pump.
+void session::queue_proxy_header() {
+    const auto mode = cfg().proxy_protocol;
+    if (mode == config::proxy_header::none) return;
+    proxy_info info;
+    info.source = peer_;
+    boost::system::error_code ec;
+    info.destination = reached_ ? *reached_ : client_.socket().local_endpoint(ec);
+    info.tls_version = SSL_get_version(ssl_.get());
+    if (const SSL_CIPHER* ci = SSL_get_current_cipher(ssl_.get())) info.cipher = SSL_CIPHER_get_name(ci);
+    if (const char* sni = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) info.sni = sni;
+    const auto id = peer_identity(ssl_.get());
+    info.client_cert = id.presented;
+    info.client_verified = id.verified;
+    info.client_cn = id.common_name;
+    const auto header =
+        build_proxy_header(mode == config::proxy_header::v1 ? proxy_version::v1 : proxy_version::v2, info);
+    up_.buf = (*ctx_.pool).take();
+    std::copy(header.begin(), header.end(), up_.buf.get());
+    up_.len = header.size();
+    up_.off = 0;
+}
+
+void session::log_connection(close_reason why) const {
+    if (!cfg().connection_log) return;
+    std::string sni = "-";
+    if (ssl_)
+        if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
+    TB_LOG_INFO("connection listener=", cfg().name, " client=", peer_, " sni=", sni,
+                " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms, " bytes_in=", bytes_up_,
+                " bytes_out=", bytes_down_, " end=", to_string(why));
+}
+
+}  // namespace tlsbroker::core
