@@ -58,7 +58,7 @@ void listener::prepare() {
     loop_->set_owner(weak_from_this());
     if (tls_) return;
     try {
-        tls_ = std::make_shared<tls_context>(cfg_->tls);
+        tls_ = std::make_shared<tls_context>(cfg_->name, cfg_->tls);
     } catch (const std::exception& e) {
         throw std::runtime_error("listener '" + cfg_->name + "': TLS: " + e.what());
     }

@@ -3,7 +3,9 @@
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 namespace tlsbroker::core {
@@ -41,9 +43,38 @@ ticket_keys::ticket_keys(std::chrono::seconds rotate_after, clock_fn clock)
       current_(make_key()),
       made_(clock_()) {}
 
-ticket_keys& ticket_keys::global() {
-    static ticket_keys keys;
+namespace {
+
+struct scope_registry {
+    std::mutex mutex;
+    std::map<resumption_scope, std::weak_ptr<ticket_keys>> stores;
+};
+
+scope_registry& registry() {
+    static scope_registry r;
+    return r;
+}
+
+}  // namespace
+
+std::shared_ptr<ticket_keys> ticket_keys::for_scope(const resumption_scope& scope) {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::erase_if(r.stores, [](const auto& e) { return e.second.expired(); });
+    auto& slot = r.stores[scope];
+    auto keys = slot.lock();
+    if (!keys) {
+        keys = std::make_shared<ticket_keys>();
+        slot = keys;
+    }
     return keys;
+}
+
+std::size_t ticket_keys::scopes_alive() {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    return static_cast<std::size_t>(
+        std::count_if(r.stores.begin(), r.stores.end(), [](const auto& e) { return !e.second.expired(); }));
 }
 
 ticket_keys::key ticket_keys::make_key() {

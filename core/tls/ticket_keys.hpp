@@ -13,7 +13,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+
+#include "core/tls/resumption_scope.hpp"
 
 namespace tlsbroker::core {
 
@@ -23,8 +26,11 @@ public:
 
     explicit ticket_keys(std::chrono::seconds rotate_after = std::chrono::hours(1), clock_fn clock = {});
 
-    // The process-wide store used by every TLS context.
-    static ticket_keys& global();
+    // The store of `scope`: the same one for as long as any TLS context holds it (a reload
+    // that keeps the scope finds the running one), a new one after that.
+    static std::shared_ptr<ticket_keys> for_scope(const resumption_scope& scope);
+    // Stores alive now (tests).
+    static std::size_t scopes_alive();
 
     // Makes `ctx` seal and open its tickets with these keys.
     void attach(SSL_CTX* ctx);

@@ -42,52 +42,6 @@ void load_client_verification(SSL_CTX* c, const config::tls_config& cfg) {
     SSL_CTX_set_verify_depth(c, static_cast<int>(cfg.verify_depth));
 }
 
-ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
-                     const std::filesystem::path& key) {
-    ssl_ctx_ptr ctx(SSL_CTX_new(TLS_server_method()));
-    SSL_CTX* c = ctx.get();
-    if (c == nullptr) fail("cannot create TLS context");
-
-    const int min = cfg.min_version == config::tls_min_version::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
-    if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
-    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                               SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);
-    // One TLS 1.3 ticket per full handshake (OpenSSL's default is two): a reconnecting
-    // client needs one, and each ticket costs both sides a sealed session and a record.
-    if (cfg.session_tickets) {
-        SSL_CTX_set_num_tickets(c, 1);
-        ticket_keys::global().attach(c);  // hourly keys, the previous one kept to decrypt
-    } else
-        SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
-    // Whole socket reads instead of a record header and then its body: half the read calls.
-    // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
-    SSL_CTX_set_read_ahead(c, 1);
-    // Up to four records per socket read (OpenSSL's buffer is released while idle).
-    SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-
-    const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
-    if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
-    const auto& suites = cfg.ciphersuites.empty() ? std::string(default_tls13_ciphersuites) : cfg.ciphersuites;
-    if (SSL_CTX_set_ciphersuites(c, suites.c_str()) != 1) fail("invalid ciphersuites '" + suites + "'");
-    const auto& groups = cfg.groups.empty() ? std::string(default_tls_groups()) : cfg.groups;
-    if (SSL_CTX_set1_groups_list(c, groups.c_str()) != 1) fail("invalid groups '" + groups + "'");
-
-    if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
-        fail("cannot load certificate " + cert.string());
-    if (SSL_CTX_use_PrivateKey_file(c, key.string().c_str(), SSL_FILETYPE_PEM) != 1)
-        fail("cannot load private key " + key.string());
-    if (SSL_CTX_check_private_key(c) != 1) fail("private key " + key.string() + " does not match the certificate");
-
-    static const unsigned char sid_ctx[] = "tlsbroker";
-    SSL_CTX_set_session_id_context(c, sid_ctx, sizeof sid_ctx - 1);
-    SSL_CTX_set_session_cache_mode(c, cfg.session_cache_size == 0 ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER);
-    SSL_CTX_sess_set_cache_size(c, static_cast<long>(cfg.session_cache_size));
-    SSL_CTX_set_timeout(c, static_cast<long>(cfg.session_timeout_s));
-    load_client_verification(c, cfg);
-    return ctx;
-}
-
 }  // namespace
 
 const char* default_tls_groups() {
@@ -119,8 +73,56 @@ bool server_name_matches(const std::string& pattern_in, const std::string& name_
     return dot != std::string::npos && dot > 0 && name.substr(dot) == pattern.substr(1);
 }
 
-tls_context::tls_context(const config::tls_config& cfg)
-    : default_(make_ctx(cfg, cfg.certificate, cfg.private_key)),
+ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
+                                  const std::filesystem::path& key) const {
+    ssl_ctx_ptr ctx(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX* c = ctx.get();
+    if (c == nullptr) fail("cannot create TLS context");
+
+    const int min = cfg.min_version == config::tls_min_version::v1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
+    if (SSL_CTX_set_min_proto_version(c, min) != 1) fail("cannot set min_version");
+    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_SINGLE_ECDH_USE);
+    // One TLS 1.3 ticket per full handshake (OpenSSL's default is two): a reconnecting
+    // client needs one, and each ticket costs both sides a sealed session and a record.
+    if (tickets_) {
+        SSL_CTX_set_num_tickets(c, 1);
+        tickets_->attach(c);  // the scope's hourly keys, the previous one kept to decrypt
+    } else
+        SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+    // Whole socket reads instead of a record header and then its body: half the read calls.
+    // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
+    SSL_CTX_set_read_ahead(c, 1);
+    // Up to four records per socket read (OpenSSL's buffer is released while idle).
+    SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+    const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;
+    if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) fail("invalid ciphers '" + ciphers + "'");
+    const auto& suites = cfg.ciphersuites.empty() ? std::string(default_tls13_ciphersuites) : cfg.ciphersuites;
+    if (SSL_CTX_set_ciphersuites(c, suites.c_str()) != 1) fail("invalid ciphersuites '" + suites + "'");
+    const auto& groups = cfg.groups.empty() ? std::string(default_tls_groups()) : cfg.groups;
+    if (SSL_CTX_set1_groups_list(c, groups.c_str()) != 1) fail("invalid groups '" + groups + "'");
+
+    if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
+        fail("cannot load certificate " + cert.string());
+    if (SSL_CTX_use_PrivateKey_file(c, key.string().c_str(), SSL_FILETYPE_PEM) != 1)
+        fail("cannot load private key " + key.string());
+    if (SSL_CTX_check_private_key(c) != 1) fail("private key " + key.string() + " does not match the certificate");
+
+    // Sessions (cached or in tickets) resume only in this scope: OpenSSL compares it.
+    if (SSL_CTX_set_session_id_context(c, scope_.data(), scope_.size()) != 1) fail("cannot set session context");
+    SSL_CTX_set_session_cache_mode(c, cfg.session_cache_size == 0 ? SSL_SESS_CACHE_OFF : SSL_SESS_CACHE_SERVER);
+    SSL_CTX_sess_set_cache_size(c, static_cast<long>(cfg.session_cache_size));
+    SSL_CTX_set_timeout(c, static_cast<long>(cfg.session_timeout_s));
+    load_client_verification(c, cfg);
+    return ctx;
+}
+
+tls_context::tls_context(std::string_view listener, const config::tls_config& cfg)
+    : scope_(scope_for(listener, cfg)),
+      tickets_(cfg.session_tickets ? ticket_keys::for_scope(scope_) : nullptr),
+      default_(make_ctx(cfg, cfg.certificate, cfg.private_key)),
       refuse_unknown_(cfg.refuse_unknown_sni),
       refuse_missing_(cfg.refuse_missing_sni) {
     for (const auto& s : cfg.sni) {

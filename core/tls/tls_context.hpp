@@ -8,9 +8,11 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/tls/resumption_scope.hpp"
 
 namespace tlsbroker::core {
 
@@ -37,6 +39,8 @@ const char* default_tls_groups();
 // The OpenSSL the process runs with, as it names itself ("OpenSSL 3.5.7 1 Jul 2026").
 std::string openssl_version_text();
 
+class ticket_keys;
+
 struct ssl_ctx_deleter {
     void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
@@ -44,8 +48,10 @@ using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, ssl_ctx_deleter>;
 
 class tls_context {
 public:
-    // Throws std::runtime_error naming the file or setting and OpenSSL's reason.
-    explicit tls_context(const config::tls_config& cfg);
+    // `listener` names the listener the contexts serve: sessions resume only there, and only
+    // under the same client-auth policy (resumption_scope.hpp). Throws std::runtime_error
+    // naming the file or setting and OpenSSL's reason.
+    tls_context(std::string_view listener, const config::tls_config& cfg);
     ~tls_context();
     tls_context(const tls_context&) = delete;
     tls_context& operator=(const tls_context&) = delete;
@@ -54,10 +60,15 @@ public:
     SSL_CTX* native() const { return default_.get(); }
     // The context for `server_name`: exact names first, then wildcards; nullptr when none.
     SSL_CTX* for_name(const std::string& server_name) const;
+    const resumption_scope& scope() const { return scope_; }
 
 private:
     static int on_server_name(SSL* ssl, int* alert, void* arg);
+    ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
+                         const std::filesystem::path& key) const;
 
+    resumption_scope scope_;
+    std::shared_ptr<ticket_keys> tickets_;  // null when session tickets are off
     ssl_ctx_ptr default_;
     struct named {
         std::vector<std::string> names;  // lower case

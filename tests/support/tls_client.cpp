@@ -14,6 +14,8 @@
 #include <cstring>
 #include <random>
 
+#include "support/test_certs.hpp"
+
 namespace tlsbroker::test {
 
 namespace {
@@ -204,6 +206,38 @@ void tls_client::set_session(SSL_SESSION* s) {
         SSL_set_fd(ssl_, fd_);
     }
     SSL_set_session(ssl_, s);
+}
+
+void tls_client::set_max_version(int version) { SSL_CTX_set_max_proto_version(ctx_, version); }
+
+resumption_attempt connect_and_resume(std::uint16_t port, int max_version, SSL_SESSION* resume,
+                                      const cert_files* client_cert) {
+    resumption_attempt r;
+    tls_client c;
+    c.set_max_version(max_version);
+    if (client_cert != nullptr && !c.use_certificate(client_cert->cert.string(), client_cert->key.string())) return r;
+    if (!c.connect(port)) return r;
+    if (resume != nullptr) c.set_session(resume);
+    r.handshake = c.handshake();
+    if (!r.handshake) return r;
+    r.reused = c.session_reused();
+    std::string got;
+    // TLS 1.3 reports a refused client on the first read, not in SSL_connect.
+    r.relayed = c.write_all("ping") && c.read_exact(4, got) && got == "ping";
+    if (!r.relayed) return r;
+    // A TLS 1.3 ticket is a post-handshake message: exchange until one has been read.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+        SSL_SESSION* s = c.session();
+        if (s != nullptr && SSL_SESSION_is_resumable(s) == 1) {
+            r.session = s;
+            break;
+        }
+        SSL_SESSION_free(s);
+        if (!c.write_all("more") || !c.read_exact(4, got)) break;
+    }
+    c.shutdown_write();  // a clean close keeps the session resumable
+    return r;
 }
 
 std::string random_bytes(std::size_t n, std::uint32_t seed) {

@@ -38,6 +38,8 @@ public:
     void close();
     void reset();  // SO_LINGER 0 then close: the peer sees a reset
 
+    // Caps the protocol version offered (TLS1_2_VERSION, TLS1_3_VERSION); call before handshake().
+    void set_max_version(int version);
     // Presents a client certificate (mutual TLS); call before handshake().
     bool use_certificate(const std::string& cert_file, const std::string& key_file);
     // The server certificate's subject common name after the handshake ("" when none).
@@ -58,6 +60,21 @@ private:
 };
 
 std::string random_bytes(std::size_t n, std::uint32_t seed);
+
+// A client's way through one connection that tries to resume a session.
+struct resumption_attempt {
+    bool handshake = false;          // the client finished its handshake
+    bool reused = false;             // ... by resuming the session it offered
+    bool relayed = false;            // and bytes went to the backend and back
+    SSL_SESSION* session = nullptr;  // the session to offer next time (caller frees), or null
+};
+
+// Connects to 127.0.0.1:port at most at `max_version`, offering `resume` (may be null) and
+// presenting `client_cert` (may be null), exchanges a few bytes, and takes a resumable
+// session from it (waiting for a TLS 1.3 ticket). 5 s per step.
+struct cert_files;
+resumption_attempt connect_and_resume(std::uint16_t port, int max_version, SSL_SESSION* resume,
+                                      const cert_files* client_cert = nullptr);
 
 // One TLS connection to 127.0.0.1:port that sends `msg` and reads it back (5 s per step).
 bool round_trip(std::uint16_t port, const std::string& msg, const char* sni = "localhost");

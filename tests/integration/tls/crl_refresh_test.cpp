@@ -64,6 +64,41 @@ TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
     EXPECT_EQ(st["certificate_watch"]["crls"][0]["stale"], false);
 }
 
+TEST(crl_refresh, a_client_revoked_since_its_handshake_cannot_resume_its_session) {
+    const auto dir = test::make_temp_dir("crl-resume");
+    const auto ca = test::make_ca(dir);
+    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
+    const auto crl = dir / "clients.crl";
+    test::make_crl(ca.cert, ca.key, {}, crl);
+    test::echo_backend backend;
+    const auto port = test::unused_port();
+    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
+    const std::pair<int, const char*> versions[] = {{TLS1_2_VERSION, "TLS 1.2"}, {TLS1_3_VERSION, "TLS 1.3"}};
+    std::vector<SSL_SESSION*> held;
+    for (const auto& [version, name] : versions) {
+        SCOPED_TRACE(name);
+        auto first = test::connect_and_resume(port, version, nullptr, &alice);
+        ASSERT_TRUE(first.relayed);
+        ASSERT_NE(first.session, nullptr);
+        auto check = test::connect_and_resume(port, version, first.session, &alice);
+        EXPECT_TRUE(check.reused) << "before the CRL changes, alice resumes";
+        SSL_SESSION_free(check.session);
+        held.push_back(first.session);
+    }
+    const auto tmp = dir / "clients.crl.new";
+    test::make_crl(ca.cert, ca.key, {alice.cert}, tmp);
+    std::filesystem::rename(tmp, crl);
+    ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::certificate_reloads_ok) >= 1; }, 15s));
+    for (std::size_t i = 0; i < held.size(); ++i) {
+        SCOPED_TRACE(versions[i].second);
+        const auto after = test::connect_and_resume(port, versions[i].first, held[i], &alice);
+        SSL_SESSION_free(after.session);
+        SSL_SESSION_free(held[i]);
+        EXPECT_FALSE(after.reused) << "a session from before the CRL refresh was resumed";
+        EXPECT_FALSE(after.relayed) << "a revoked client got through by resuming";
+    }
+}
+
 TEST(crl_refresh, crl_past_its_next_update_is_re_read_then_and_counted_stale) {
     const auto dir = test::make_temp_dir("crl-stale");
     const auto ca = test::make_ca(dir);

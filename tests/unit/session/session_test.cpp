@@ -89,7 +89,7 @@ protected:
         root_ = loaded.config;
         const auto& lc = root_->listeners.at(0);
         admission_ = std::make_shared<core::endpoint_admission>(core::endpoint_admission::limits_of(lc));
-        tls_ = std::make_shared<core::tls_context>(lc.tls);
+        tls_ = std::make_shared<core::tls_context>(lc.name, lc.tls);
         const bool start = static_cast<bool>(resolve.resolve);
         backends_ = std::make_shared<core::backend_set>(lc, ctr_, std::move(resolve));
         if (start) backends_->start_checks(loop_->ioc);

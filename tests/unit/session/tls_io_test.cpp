@@ -42,7 +42,7 @@ struct tls_io_test : ::testing::Test {
         tlsbroker::config::tls_config cfg;
         cfg.certificate = cert.cert;
         cfg.private_key = cert.key;
-        ctx = std::make_unique<tlsbroker::core::tls_context>(cfg);
+        ctx = std::make_unique<tlsbroker::core::tls_context>("test", cfg);
 
         io = std::make_unique<channel>(tlsbroker::test::accepted_side(ioc, peer));
         server = tlsbroker::core::make_server_ssl(ctx->native(), *io);
