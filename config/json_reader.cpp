@@ -149,7 +149,12 @@ void json_object::path(const char* key, std::filesystem::path& out, const std::f
     std::string v;
     const auto before = errors_->size();
     text(key, v);
-    if (errors_->size() != before || v.empty()) return;
+    if (errors_->size() != before) return;
+    // A path given as "" is a mistake, never "use the default" or "off": leave the key out.
+    if (v.empty()) {
+        if (has(key)) error(key, "must not be empty (leave the key out instead)");
+        return;
+    }
     if (v.find('\0') != std::string::npos) return error(key, "must not contain a NUL character");
     std::filesystem::path p(v);
     out = (p.is_relative() ? base / p : p).lexically_normal();
@@ -161,7 +166,7 @@ void json_object::file(const char* key, std::filesystem::path& out, const std::f
     text(key, v, required);
     if (errors_->size() != before) return;
     if (v.empty()) {
-        if (required && has(key)) error(key, "must not be empty");
+        if (has(key)) error(key, required ? "must not be empty" : "must not be empty (leave the key out instead)");
         return;
     }
     std::filesystem::path p;

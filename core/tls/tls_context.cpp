@@ -25,7 +25,9 @@ std::string lower(std::string s) {
 }
 
 void load_client_verification(SSL_CTX* c, const config::tls_config& cfg) {
-    if (cfg.verify_client == config::verify_client_mode::none || cfg.client_ca.empty()) return;
+    if (cfg.verify_client == config::verify_client_mode::none) return;
+    // Fail closed: client verification without trust anchors would admit anyone.
+    if (cfg.client_ca.empty()) fail("verify_client needs client_ca");
     if (SSL_CTX_load_verify_locations(c, cfg.client_ca.string().c_str(), nullptr) != 1)
         fail("cannot load client_ca " + cfg.client_ca.string());
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(cfg.client_ca.string().c_str());

@@ -233,3 +233,40 @@ TEST(config_tls, groups_are_checked_name_by_name) {
         EXPECT_NE(only_error(r).message.find("\"X25519MLKEM768\""), std::string::npos) << all(r);
     }
 }
+
+TEST(config_tls, an_empty_client_ca_is_an_error_and_does_not_turn_mutual_tls_off) {
+    fixture f;
+    auto tls = f.pair("server.crt", "server.key");
+    tls["verify_client"] = "required";
+    tls["client_ca"] = "";
+    const auto e = only_error(f.load(tls));
+    EXPECT_EQ(e.pointer, "/listeners/0/tls/client_ca");
+    EXPECT_NE(e.message.find("must not be empty"), std::string::npos) << e.message;
+}
+
+TEST(config_tls, every_path_given_as_empty_is_an_error_naming_it) {
+    fixture f;
+    const auto ca = test::make_ca(f.dir, "ca");
+    struct field {
+        const char* pointer;
+        json patch;
+    };
+    const field fields[] = {
+        {"/listeners/0/tls/certificate", {{"certificate", ""}}},
+        {"/listeners/0/tls/private_key", {{"private_key", ""}}},
+        {"/listeners/0/tls/crl", {{"verify_client", "optional"}, {"client_ca", ca.cert.string()}, {"crl", ""}}},
+        {"/listeners/0/tls/sni/0/certificate",
+         {{"sni", {{{"server_names", {"a.example"}}, {"certificate", ""}, {"private_key", "server.key"}}}}}},
+    };
+    for (const auto& fl : fields) {
+        auto tls = f.pair("server.crt", "server.key");
+        for (auto it = fl.patch.begin(); it != fl.patch.end(); ++it) tls[it.key()] = *it;
+        const auto e = only_error(f.load(tls));
+        EXPECT_EQ(e.pointer, fl.pointer);
+        EXPECT_NE(e.message.find("must not be empty"), std::string::npos) << e.message;
+    }
+    auto j = f.with_tls(f.pair("server.crt", "server.key"));
+    j["log"] = {{"file", ""}};
+    const auto e = only_error(config::load_text(j.dump(), f.dir));
+    EXPECT_EQ(e.pointer, "/log/file");
+}
