@@ -9,6 +9,8 @@ scripts/install-deps.sh
 cmake --preset linux
 cmake --build --preset linux
 ctest --preset linux -j2
+# Reloads free what they replace: 1,000 with a connection held grow RSS by at most 2 MB.
+scripts/soak-reload.sh --no-build
 
 # The unit and integration tests again under ASan+UBSan (TLSBROKER_SKIP_ASAN=1 skips them).
 if [[ "${TLSBROKER_SKIP_ASAN:-0}" != 1 ]]; then

@@ -161,7 +161,8 @@ void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_pro
     slot.track(counters_);
     // If anything below throws (out of memory), the slot in the context is given back as
     // the exception unwinds.
-    session_context ctx{root_, cfg_, tls_, backends_, &pool_, counters_, std::move(slot), registry_, {}, via_proxy};
+    session_context ctx{root_,           cfg_,      tls_, backends_, &pool_, counters_,
+                        std::move(slot), registry_, {},   via_proxy, own_};
     auto s = std::make_shared<session>(std::move(ctx), std::move(sock), remote);
     registry_->add(s);
     s->start();  // on the session's strand already: the socket's executor is its strand

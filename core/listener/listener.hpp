@@ -71,7 +71,11 @@ public:
     SSL_CTX* tls() const { return tls_->native(); }
     boost::asio::ip::tcp::endpoint local_endpoint() const { return loop_->local_endpoint(); }
     listener_state state() const { return loop_->state(); }
+    // Sessions of this listener's endpoint, whichever listener accepted them (the endpoint's
+    // registry is shared across reloads).
     std::size_t live_sessions() const;
+    // Sessions this listener accepted that are still alive.
+    std::size_t own_sessions() const { return static_cast<std::size_t>(own_.use_count()) - 1; }
 
     endpoint_admission& admission() { return *admission_; }
     const std::shared_ptr<connection_registry>& registry() const { return registry_; }
@@ -136,6 +140,7 @@ private:
     boost::asio::steady_timer drain_timer_;  // on the loop's strand
     std::atomic<probe_outcome> last_probe_{probe_outcome::none};
     std::atomic<bool> orphaned_slots_{false};
+    std::shared_ptr<const int> own_ = std::make_shared<const int>(0);  // one more copy per live session
 };
 
 // "0.0.0.0:8443", "[::1]:0", "*:443" → an endpoint to bind.

@@ -113,6 +113,7 @@ broker_view server::impl::view() const {
     for (const auto& l : retired)
         if (seen.insert(l->registry().get()).second) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
+    v.extra["retired_listeners"] = retired.size();               // replaced or removed, own sessions still open
     v.extra["io"] = io_report(const_cast<event_loops&>(loops));  // a read-only query
     return v;
 }
@@ -161,6 +162,22 @@ void server::impl::start_status(server& owner) {
                                  e.code().message());
     }
     TB_LOG_INFO("status endpoint on http://", status->local_endpoint(), "/status");
+}
+
+void server::impl::prune_retired() {
+    // A listener's own sessions, not its endpoint's: the endpoint's registry also holds the
+    // sessions of the listener that replaced it, so waiting for it to empty kept every
+    // replaced listener (and its TLS contexts) alive while any connection was open.
+    std::erase_if(retired,
+                  [](const auto& l) { return l->own_sessions() == 0 && l->state() == listener_state::stopped; });
+    if (retired.empty() || retired_timer_armed || stopping) return;
+    retired_timer_armed = true;
+    retired_timer.expires_after(std::chrono::seconds(1));
+    retired_timer.async_wait([this](const boost::system::error_code& ec) {
+        std::lock_guard lock(mu);
+        retired_timer_armed = false;
+        if (!ec) prune_retired();
+    });
 }
 
 std::size_t server::impl::live() const {

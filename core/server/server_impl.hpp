@@ -33,7 +33,9 @@ struct server::impl {
     // stay valid for the Windows perf provider, and a reloaded listener keeps its counts.
     std::map<std::string, std::unique_ptr<counter_block>> blocks;
     std::vector<std::shared_ptr<listener>> listeners;
-    std::vector<std::shared_ptr<listener>> retired;  // replaced or removed; still draining
+    // Replaced or removed listeners whose own sessions are still open; each is freed once they
+    // are gone (prune_retired, on retired_timer while any is left).
+    std::vector<std::shared_ptr<listener>> retired;
     // One admission policy and one session registry per endpoint (by its listen text), kept
     // across reloads: the per-source limits and slots of a replaced listener's connections
     // still count for its successor.
@@ -48,6 +50,8 @@ struct server::impl {
     std::unique_ptr<status_server> status;
     std::unique_ptr<cert_watch> certs;  // changed TLS files, expiry (server_certs.cpp)
     boost::asio::steady_timer drain_timer{ioc};
+    boost::asio::steady_timer retired_timer{ioc};
+    bool retired_timer_armed = false;  // with mu held
     std::function<void(std::size_t)> drain_progress;
     std::uint64_t started_ms = 0;
     bool stopping = false;  // on the io_context
@@ -63,6 +67,9 @@ struct server::impl {
     void start_status(server& owner);
     void start_cert_watch(server& owner);  // server_certs.cpp
     std::size_t live() const;
+    // Frees the retired listeners that no longer serve a session of their own, and checks
+    // again in a second while any is left (with mu held).
+    void prune_retired();
     void begin_drain();
     void watch_drain(std::chrono::steady_clock::time_point hard_deadline,
                      std::chrono::steady_clock::time_point last_report);

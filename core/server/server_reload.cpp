@@ -99,8 +99,7 @@ reload_result server::reload(config::config_ptr next) {
         }
         m.retired.push_back(o);
     }
-    std::erase_if(m.retired,
-                  [](const auto& l) { return l->live_sessions() == 0 && l->state() == listener_state::stopped; });
+    m.prune_retired();
     if (next->threads != m.cfg->threads) summary += "threads change applies at the next start; ";
     if (next->status.listen.text != m.cfg->status.listen.text || next->status.enabled != m.cfg->status.enabled)
         summary += "status endpoint change applies at the next start; ";

@@ -34,6 +34,9 @@ struct session_context {
     // The TCP peer is in the listener's trusted_proxies (accept_proxy): it must send a PROXY
     // header, and `slot` has no source yet (the session names it from the header).
     bool from_trusted_proxy = false;
+    // Held for the session's life: the listener that accepted it counts its own sessions by
+    // this (a replaced listener is freed once they are gone). May be null (tests).
+    std::shared_ptr<const void> accepted_by;
 };
 
 }  // namespace tlsbroker::core
