@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+scripts/check-format.sh  # formatting is mechanical: an unformatted file fails the suite
 cmake --preset linux
 cmake --build --preset linux
 ctest --preset linux -j2
