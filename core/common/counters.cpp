@@ -146,6 +146,18 @@ constexpr std::array<counter_info, counter_count> table{{
      "class=\"resource\"", "Status endpoint accept errors, by class.", k::total, s::broker},
     {counter::status_accept_errors_listener, "status_accept_errors_listener", "tlsbroker_status_accept_errors_total",
      "class=\"listener\"", "Status endpoint accept errors, by class.", k::total, s::broker},
+    {counter::descriptors_needed, "descriptors_needed", "tlsbroker_descriptors_needed", "",
+     "File descriptors the configuration needs (two per connection at max_connections, plus the listeners, the "
+     "status endpoint and a reserve).",
+     k::gauge, s::broker},
+    {counter::descriptors_limit, "descriptors_limit", "tlsbroker_descriptors_limit", "",
+     "The process's file descriptor limit in force (the soft RLIMIT_NOFILE; 0 where there is none).", k::gauge,
+     s::broker},
+    {counter::resources_exhausted_unix_ms, "resources_exhausted_age_seconds",
+     "tlsbroker_resources_exhausted_age_seconds", "",
+     "Seconds since a socket (accepted or to a backend) could not be opened for lack of file descriptors, buffers "
+     "or memory; -1 before the first.",
+     k::timestamp, s::listener, u::milliseconds},
 }};
 
 constexpr bool table_in_order() {

@@ -77,6 +77,12 @@ enum class counter : std::size_t {
     status_accept_errors_connection,  // the peer's problem: accepting again at once
     status_accept_errors_resource,    // out of descriptors, buffers or memory: backing off
     status_accept_errors_listener,    // its listening socket broke: re-created
+    // File descriptors (descriptor_budget.hpp): what the config needs, the limit in force, and
+    // when a listener last could not open a socket (accept or backend) for lack of descriptors,
+    // buffers or memory.
+    descriptors_needed,
+    descriptors_limit,
+    resources_exhausted_unix_ms,
     count_
 };
 

@@ -173,6 +173,7 @@ void listener::on_event(accept_event e) {
         case accept_event::error_connection:
             return counters_.add(counter::accept_errors_connection);
         case accept_event::error_resource:
+            counters_.set(counter::resources_exhausted_unix_ms, unix_ms_now());  // /healthz says so
             return counters_.add(counter::accept_errors_resource);
         case accept_event::error_listener:
             return counters_.add(counter::accept_errors_listener);

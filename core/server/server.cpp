@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/common/descriptor_budget.hpp"
 #include "core/common/exit_codes.hpp"
 #include "core/common/log.hpp"
 #include "core/server/io_report.hpp"
@@ -63,12 +64,40 @@ std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
     return d;
 }
 
+void server::impl::fit_descriptors(const config::broker_config& c, bool at_start) {
+    const auto b = fit_descriptor_limit(descriptors_needed(c));
+    total.set(counter::descriptors_needed, b.needed);
+    total.set(counter::descriptors_limit, b.applies ? b.limit : 0);
+    // One warning when the limit is short (at start, or when a reload makes it so); an
+    // info line when it was raised or a reload changed what is needed.
+    const bool was_enough = descriptors.enough();
+    if (!b.enough() && (at_start || was_enough || b.needed != descriptors.needed))
+        TB_LOG_WARN(describe(b));
+    else if (b.raised() || (!at_start && b.needed != descriptors.needed))
+        TB_LOG_INFO(describe(b));
+    descriptors = b;
+}
+
+health_state server::impl::health() const {
+    auto h = dog ? dog->health() : health_state{};
+    if (!h.healthy) return h;
+    const auto last = total.get(counter::resources_exhausted_unix_ms);
+    const auto now = unix_ms_now();
+    if (last != 0 && now >= last && now - last < resources_exhausted_unhealthy_ms) {
+        h.healthy = false;
+        h.reason = "refusing connections: out of file descriptors, buffers or memory " +
+                   std::to_string((now - last) / 1000) + " s ago (descriptors: limit " +
+                   std::to_string(descriptors.limit) + ", needed " + std::to_string(descriptors.needed) + ")";
+    }
+    return h;
+}
+
 broker_view server::impl::view() const {
     std::lock_guard lock(mu);
     broker_view v;
     v.version = TLSBROKER_VERSION;
     v.started_unix_ms = started_ms;
-    const auto h = dog ? dog->health() : health_state{};
+    const auto h = health();
     v.healthy = h.healthy;
     v.health_reason = h.reason;
     v.total = &total;
@@ -113,8 +142,12 @@ broker_view server::impl::view() const {
     for (const auto& l : retired)
         if (seen.insert(l->registry().get()).second) draining += l->live_sessions();
     v.extra["draining_sessions"] = draining;
-    v.extra["retired_listeners"] = retired.size();               // replaced or removed, own sessions still open
-    v.extra["io"] = io_report(const_cast<event_loops&>(loops));  // a read-only query
+    v.extra["retired_listeners"] = retired.size();
+    v.extra["descriptors"] = {{"needed", descriptors.needed},
+                              {"limit", descriptors.applies ? nlohmann::json(descriptors.limit) : nlohmann::json()},
+                              {"hard_limit", descriptors.applies ? nlohmann::json(descriptors.hard) : nlohmann::json()},
+                              {"enough", descriptors.enough()}};  // replaced or removed, own sessions still open
+    v.extra["io"] = io_report(const_cast<event_loops&>(loops));   // a read-only query
     return v;
 }
 
@@ -246,6 +279,7 @@ void server::start() {
     m.total.set(counter::healthy, 1);
     {
         std::lock_guard lock(m.mu);
+        m.fit_descriptors(*m.cfg, true);
         for (std::size_t i = 0; i < m.cfg->listeners.size(); ++i) {
             auto l = m.make_listener(m.cfg, i, false);
             l->start();  // throws; listeners already bound are closed by their destructors
@@ -318,7 +352,7 @@ void server::post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(f
 
 bool server::healthy() const {
     std::lock_guard lock(impl_->mu);
-    return impl_->dog ? impl_->dog->health().healthy : true;
+    return impl_->health().healthy;
 }
 
 }  // namespace tlsbroker::core

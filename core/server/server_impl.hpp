@@ -8,6 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/common/descriptor_budget.hpp"
 #include "core/common/event_loops.hpp"
 #include "core/health/cert_watch.hpp"
 #include "core/health/watchdog.hpp"
@@ -18,6 +19,9 @@
 #include "core/status/status_server.hpp"
 
 namespace tlsbroker::core {
+
+// How long /healthz stays unhealthy after a socket could not be opened for lack of resources.
+inline constexpr std::uint64_t resources_exhausted_unhealthy_ms = 10000;
 
 struct server::impl {
     explicit impl(config::config_ptr c);
@@ -54,7 +58,8 @@ struct server::impl {
     bool retired_timer_armed = false;  // with mu held
     std::function<void(std::size_t)> drain_progress;
     std::uint64_t started_ms = 0;
-    bool stopping = false;  // on the io_context
+    descriptor_budget descriptors;  // with mu held
+    bool stopping = false;          // on the io_context
     int exit_code = 0;
 
     counter_block& block_for(const std::string& name);
@@ -62,6 +67,11 @@ struct server::impl {
     endpoint_shared endpoint_for(const config::listener_config& lc, bool reuse);
     std::shared_ptr<listener> make_listener(const config::config_ptr& c, std::size_t i, bool reuse);
     std::unique_ptr<watchdog> make_watchdog(server& owner);  // with mu held
+    // Raises the descriptor limit to what `c` needs and logs it (with mu held).
+    void fit_descriptors(const config::broker_config& c, bool at_start);
+    // The watchdog's verdict, and unhealthy for a while after sockets could not be opened for
+    // lack of resources: a broker refusing clients is not healthy (with mu held).
+    health_state health() const;
     broker_view view() const;
     std::string backend_metrics() const;
     void start_status(server& owner);

@@ -45,6 +45,7 @@ reload_result server::reload(config::config_ptr next) {
     };
     if (m.stopping) return fail("the broker is stopping");
 
+    m.fit_descriptors(*next, false);  // a larger max_connections needs more before it binds
     // 1. Build every new listener and its TLS context; nothing running is touched yet.
     std::vector<std::shared_ptr<listener>> fresh;
     std::vector<std::shared_ptr<listener>> predecessor;  // same endpoint in the running config

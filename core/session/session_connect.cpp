@@ -13,6 +13,17 @@
 
 namespace tlsbroker::core {
 
+namespace {
+
+// Descriptors (the process's or the system's), buffers or memory ran out.
+bool out_of_resources(const boost::system::error_code& ec) {
+    namespace errc = boost::system::errc;
+    return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+           ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+}
+
+}  // namespace
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -62,6 +73,7 @@ void session::try_address() {
     if (!ec) ec = apply_socket_options(backend_.socket(), cfg());
     if (ec) {
         backend_.close();
+        if (out_of_resources(ec)) ctx_.ctr.set(counter::resources_exhausted_unix_ms, unix_ms_now());  // /healthz
         return finish(close_reason::backend_error, "backend socket: " + ec.message());
     }
     backend_.socket().async_connect(ep, [self = shared_from_this(), ep, attempt](const boost::system::error_code& e) {

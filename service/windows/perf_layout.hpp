@@ -2,8 +2,9 @@
 // as a pure table so a Linux unit test checks the manifest and the collector set against it.
 //
 // - ids 0 … counter_count-1: every core counter raw (PERF_COUNTER_LARGE_RAWCOUNT), by reference
-//   to the live atomics; except "last accept age seconds", which holds seconds since the last
-//   accept (-1 before the first), computed once a second by the provider from the timestamp.
+//   to the live atomics; except the timestamps ("last accept age seconds", "resources exhausted
+//   age seconds"), which hold seconds since their stamp (-1 before the first), computed once a
+//   second by the provider.
 // - ids rate_base …: per-second rates over the same atomics (PERF_COUNTER_COUNTER for counts,
 //   PERF_COUNTER_BULK_COUNT for bytes): perfmon divides the change between two samples by the
 //   time between them, so a graph shows accepts/s instead of a rising total. A fixed base keeps

@@ -88,12 +88,17 @@ bool perf_provider::add_instance(const std::wstring& name, const core::counter_b
         TB_LOG_WARN("perf counters: cannot create the instance ", narrow(name), " (error ", GetLastError(), ")");
         return false;
     }
-    instance entry{inst, &block, std::make_unique<std::atomic<std::int64_t>>(-1)};
+    instance entry{inst, &block, {}};
     for (const auto& c : perf_layout::counters()) {
         // By reference: perfmon reads the live value itself (4-byte rates read the low half).
-        void* address = c.from == perf_layout::source::age_seconds
-                            ? static_cast<void*>(entry.age_seconds.get())
-                            : const_cast<std::atomic<std::uint64_t>*>(&block.values[static_cast<std::size_t>(c.value)]);
+        void* address = nullptr;
+        if (c.from == perf_layout::source::age_seconds) {
+            auto& age = entry.ages[c.value];
+            if (!age) age = std::make_unique<std::atomic<std::int64_t>>(-1);
+            address = age.get();
+        } else {
+            address = const_cast<std::atomic<std::uint64_t>*>(&block.values[static_cast<std::size_t>(c.value)]);
+        }
         const ULONG rc = PerfSetCounterRefValue(static_cast<HANDLE>(provider_), inst, c.id, address);
         if (rc != ERROR_SUCCESS) {
             ++failures_;
@@ -134,8 +139,8 @@ void perf_provider::sync() {
 void perf_provider::refresh() {
     const auto now = core::unix_ms_now();
     for (auto& [name, inst] : instances_)
-        inst.age_seconds->store(perf_layout::age_seconds(inst.block->get(core::counter::last_accept_unix_ms), now),
-                                std::memory_order_relaxed);
+        for (auto& [stamp, age] : inst.ages)
+            age->store(perf_layout::age_seconds(inst.block->get(stamp), now), std::memory_order_relaxed);
 }
 
 void perf_provider::follow() {

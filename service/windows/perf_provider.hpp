@@ -38,7 +38,8 @@ private:
     struct instance {
         void* handle = nullptr;
         const core::counter_block* block = nullptr;
-        std::unique_ptr<std::atomic<std::int64_t>> age_seconds;  // published by reference
+        // Seconds since each timestamp counter's stamp, by counter; published by reference.
+        std::map<core::counter, std::unique_ptr<std::atomic<std::int64_t>>> ages;
     };
 
     void sync();     // instances = the server's listeners (+ _Total)

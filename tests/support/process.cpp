@@ -26,7 +26,7 @@ process::process(options o) : opts_(std::move(o)) {
         ::dup2(fd, 1);
         ::dup2(fd, 2);
         if (opts_.max_fds) {
-            rlimit rl{*opts_.max_fds, *opts_.max_fds};
+            rlimit rl{*opts_.max_fds, opts_.hard_fds.value_or(*opts_.max_fds)};
             ::setrlimit(RLIMIT_NOFILE, &rl);
         }
         std::vector<char*> argv;

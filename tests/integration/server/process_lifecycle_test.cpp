@@ -102,6 +102,12 @@ TEST(process_lifecycle, fd_exhaustion_backs_off_then_accepts_again_by_itself) {
     ASSERT_TRUE(b.proc->wait_for_output("Too many open files.*backing off", 10s)) << b.proc->output();
 
     for (const int fd : hogs) ::close(fd);
+    // A broker that has just refused clients for lack of descriptors is not healthy, and says
+    // why; it is again once it has gone a while without running out.
+    int health = 0;
+    const auto why = test::http_get(b.status_port, "/healthz", health);
+    EXPECT_EQ(health, 503) << why;
+    EXPECT_NE(why.find("out of file descriptors"), std::string::npos) << why;
     test::tls_client after;
     after.set_timeout(20s);
     got.clear();
@@ -116,6 +122,13 @@ TEST(process_lifecycle, fd_exhaustion_backs_off_then_accepts_again_by_itself) {
     EXPECT_EQ(status, 200);
     EXPECT_NE(metrics.find("tlsbroker_accept_errors_total{listener=\"test\",class=\"resource\"}"), std::string::npos)
         << metrics;
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            test::http_get(b.status_port, "/healthz", health);
+            return health == 200;
+        },
+        20s))
+        << "still unhealthy long after the descriptors came back";
     b.proc->signal(SIGTERM);
     EXPECT_EQ(b.proc->wait_exit(15s).value_or(-1), 0) << b.proc->output();
 }

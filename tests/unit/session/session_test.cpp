@@ -105,8 +105,8 @@ protected:
         auto a = admission_->admit(peer.address());
         ASSERT_TRUE(a.slot);
         a.slot.track(ctr_);
-        core::session_context ctx{root_, &root_->listeners.at(0), tls_,      backends_,         &pool_,
-                                  ctr_,  std::move(a.slot),       registry_, std::move(observe)};
+        core::session_context ctx{root_,     &root_->listeners.at(0), tls_,  backends_, &pool_, ctr_, std::move(a.slot),
+                                  registry_, std::move(observe),      false, nullptr};
         auto sess = std::make_shared<core::session>(std::move(ctx), std::move(s), peer);
         asio::post(sess->executor(), [sess] { sess->start(); });
     }

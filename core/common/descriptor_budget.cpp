@@ -1,0 +1,52 @@
+#include "core/common/descriptor_budget.hpp"
+
+#ifndef _WIN32
+#include <sys/resource.h>
+#endif
+
+namespace tlsbroker::core {
+
+std::uint64_t descriptors_needed(const config::broker_config& cfg) {
+    std::uint64_t n = descriptor_reserve;
+    if (cfg.status.enabled) n += 1 + status_descriptors;
+    for (const auto& l : cfg.listeners) n += 2 + 2 * static_cast<std::uint64_t>(l.max_connections);
+    return n;
+}
+
+descriptor_budget fit_descriptor_limit(std::uint64_t needed) {
+    descriptor_budget b;
+    b.needed = needed;
+#ifndef _WIN32
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return b;
+    b.applies = true;
+    const auto unlimited = [](rlim_t v) { return v == RLIM_INFINITY; };
+    b.before = unlimited(rl.rlim_cur) ? UINT64_MAX : static_cast<std::uint64_t>(rl.rlim_cur);
+    b.hard = unlimited(rl.rlim_max) ? UINT64_MAX : static_cast<std::uint64_t>(rl.rlim_max);
+    b.limit = b.before;
+    if (b.before < needed) {
+        const std::uint64_t want = needed < b.hard ? needed : b.hard;
+        rlimit next = rl;
+        next.rlim_cur = static_cast<rlim_t>(want);
+        if (::setrlimit(RLIMIT_NOFILE, &next) == 0) b.limit = want;
+    }
+#endif
+    return b;
+}
+
+std::string describe(const descriptor_budget& b) {
+    if (!b.applies) return "descriptors: " + std::to_string(b.needed) + " needed; no per-process limit to raise";
+    std::string s = "descriptors: " + std::to_string(b.needed) + " needed for the configured max_connections";
+    if (b.raised())
+        s += "; soft limit raised from " + std::to_string(b.before) + " to " + std::to_string(b.limit);
+    else
+        s += "; limit " + std::to_string(b.limit);
+    if (!b.enough())
+        s += ", but the hard limit is " + std::to_string(b.hard) + ": connections beyond about " +
+             std::to_string(b.limit > descriptor_reserve ? (b.limit - descriptor_reserve) / 2 : 0) +
+             " will be refused. Raise the hard limit (systemd: LimitNOFILE=" + std::to_string(b.needed) +
+             "; a shell: ulimit -Hn as root) or lower max_connections";
+    return s;
+}
+
+}  // namespace tlsbroker::core
