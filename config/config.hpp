@@ -30,7 +30,7 @@ struct log_config {
 
 struct status_config {
     bool enabled = true;
-    endpoint listen{"127.0.0.1", 9100, "127.0.0.1:9100"};
+    endpoint listen{"127.0.0.1", 8417, "127.0.0.1:8417"};  // 9100 is node_exporter's
 };
 
 // A certificate chosen by the server name the client asks for (SNI).

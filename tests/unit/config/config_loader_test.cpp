@@ -56,7 +56,7 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(config::to_string(l.tls.min_version), "1.2");
     EXPECT_EQ(l.backends.size(), 1u);
     EXPECT_EQ(l.backend.address.port, 9000);
-    EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:9100");
+    EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:8417");
     EXPECT_EQ(r.config->watchdog.probe_interval_ms, 10000u);
     EXPECT_EQ(config::to_string(r.config->watchdog.on_unrecoverable), "exit");
     EXPECT_EQ(r.config->tls.reload_check_s, 60u);
