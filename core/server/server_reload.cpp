@@ -112,6 +112,7 @@ reload_result server::reload(config::config_ptr next) {
 
     m.listeners = std::move(fresh);
     m.cfg = std::move(next);
+    if (m.status) m.status->configure(status_access::from(m.cfg->status));  // tokens, allowed_hosts, idle timeout
     if (m.dog) m.dog->stop();
     m.dog = m.make_watchdog(*this);
     m.total.add(counter::reloads_ok);
