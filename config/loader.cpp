@@ -161,7 +161,10 @@ load_result load_text(std::string_view json_text, const std::filesystem::path& b
         auto c = std::make_shared<broker_config>();
         read_document(*doc, *c, absolute_folder(base_dir), r.errors);
         sort_in_document_order(*doc, r.errors);
-        if (r.errors.empty()) r.config = std::move(c);
+        if (r.errors.empty()) {
+            warn_exposed_keys(*c, r.warnings);
+            r.config = std::move(c);
+        }
     } catch (const std::exception& e) {
         r.config.reset();
         r.errors.push_back({"", std::string("cannot read the configuration: ") + e.what()});

@@ -66,4 +66,20 @@ std::string read_token_file(const std::filesystem::path& file, std::string& toke
     return {};
 }
 
+void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings) {
+    const auto check = [&](const std::string& pointer, const std::filesystem::path& key) {
+        if (key.empty()) return;
+        if (const auto exposed = secret_exposure(key); !exposed.empty())
+            warnings.push_back({pointer, "private key " + key.string() + " is " + exposed +
+                                             "; only its owner should read it (chmod 600)"});
+    };
+    for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+        const auto& t = c.listeners[i].tls;
+        const auto at = "/listeners/" + std::to_string(i) + "/tls";
+        check(at + "/private_key", t.private_key);
+        for (std::size_t k = 0; k < t.sni.size(); ++k)
+            check(at + "/sni/" + std::to_string(k) + "/private_key", t.sni[k].private_key);
+    }
+}
+
 }  // namespace tlsbroker::config

@@ -1,9 +1,13 @@
-// Files that hold secrets (bearer tokens): who besides their owner may read them, and the
-// rules for a token file.
+// Files that hold secrets (private keys, bearer tokens): who besides their owner may read
+// them, and the rules for a token file.
 #pragma once
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/loader.hpp"
 
 namespace tlsbroker::config {
 
@@ -16,5 +20,8 @@ std::string secret_exposure(const std::filesystem::path& file);
 // (leading and trailing white space, such as the final newline, is dropped), in a file only
 // its owner may read. Returns "" and sets `token`, or the problem naming the file.
 std::string read_token_file(const std::filesystem::path& file, std::string& token);
+
+// A warning for every private key of `c` that group or others may read, at its JSON pointer.
+void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings);
 
 }  // namespace tlsbroker::config

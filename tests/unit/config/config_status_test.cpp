@@ -1,5 +1,5 @@
-// The status section: allowed_hosts, the token files (only their owner may read them),
-// idle_timeout_ms.
+// The status section: allowed_hosts, the token files (same rule as private keys: only their
+// owner may read them), idle_timeout_ms; and the warning for a private key others may read.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -139,3 +139,28 @@ TEST(config_status, a_bad_token_file_is_an_error_at_its_pointer) {
         << all(r);
 #endif
 }
+
+#ifndef _WIN32
+TEST(config_status, a_private_key_others_may_read_is_a_warning_naming_it) {
+    fixture f;
+    const auto sni = test::make_self_signed(f.dir, "api", "api.example");
+    auto j = f.with_status(json::object());
+    j["listeners"][0]["tls"]["sni"] = {
+        {{"server_names", {"api.example"}}, {"certificate", "api.crt"}, {"private_key", "api.key"}}};
+    auto r = config::load_text(j.dump(), f.dir);
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_TRUE(r.warnings.empty()) << "test keys are written 0600";
+
+    fs::permissions(f.certs.key, fs::perms::group_read, fs::perm_options::add);
+    fs::permissions(sni.key, fs::perms::others_read, fs::perm_options::add);
+    r = config::load_text(j.dump(), f.dir);
+    ASSERT_TRUE(r.ok()) << all(r) << "a warning, not an error";
+    ASSERT_EQ(r.warnings.size(), 2u);
+    EXPECT_EQ(r.warnings[0].to_string(), "/listeners/0/tls/private_key: private key " + f.certs.key.string() +
+                                             " is readable by group (mode 0640); only its owner should read it "
+                                             "(chmod 600)");
+    EXPECT_EQ(r.warnings[1].pointer, "/listeners/0/tls/sni/0/private_key");
+    EXPECT_NE(r.warnings[1].message.find(sni.key.string() + " is readable by others (mode 0604)"), std::string::npos)
+        << r.warnings[1].message;
+}
+#endif
