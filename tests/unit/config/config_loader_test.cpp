@@ -370,6 +370,10 @@ TEST(config_loader, readme_example_is_valid) {
     test::make_self_signed(dir, "api", "api.example.com");
     const auto ca = test::make_ca(dir, "clients-ca");
     test::make_crl(ca.cert, ca.key, {}, dir / "clients.crl");
+    for (const char* token : {"status.token", "reload.token"}) {
+        test::write_file(dir / token, std::string(token) + "-0123456789abcdef\n");
+        std::filesystem::permissions(dir / token, std::filesystem::perms::owner_read);
+    }
     test::write_file(dir / "tlsbroker.json", readme.substr(begin + 8, end - begin - 8));
     const auto r = config::load_file(dir / "tlsbroker.json");
     ASSERT_TRUE(r.ok()) << all(r);
