@@ -30,7 +30,14 @@ struct log_config {
 
 struct status_config {
     bool enabled = true;
-    endpoint listen{"127.0.0.1", 9100, "127.0.0.1:9100"};
+    endpoint listen{"127.0.0.1", 8417, "127.0.0.1:8417"};  // 9100 is node_exporter's
+    // Names that may appear in Host besides IP literals and "localhost": lower case, no port.
+    std::vector<std::string> allowed_hosts;
+    std::filesystem::path token_file;         // bearer token for reads; empty: reads are open
+    std::filesystem::path reload_token_file;  // bearer token for POST /reload; empty: HTTP reload is off
+    std::string token;                        // their contents, read and checked at load
+    std::string reload_token;
+    std::uint32_t idle_timeout_ms = 5000;  // a connection waiting this long for a request is closed
 };
 
 // A certificate chosen by the server name the client asks for (SNI).

@@ -1,11 +1,16 @@
 #include "config/loader.hpp"
 
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <cctype>
 #include <exception>
+#include <set>
 #include <system_error>
 
 #include "config/document.hpp"
 #include "config/json_reader.hpp"
 #include "config/listener_reader.hpp"
+#include "config/secret_files.hpp"
 
 namespace tlsbroker::config {
 
@@ -30,6 +35,65 @@ void read_watchdog(json_object o, watchdog_config& w) {
     if (w.probe_timeout_ms >= w.probe_interval_ms)
         o.error("probe_timeout_ms", "must be less than probe_interval_ms (" + std::to_string(w.probe_timeout_ms) +
                                         " >= " + std::to_string(w.probe_interval_ms) + ")");
+    o.finish();
+}
+
+// One entry of status.allowed_hosts: "name" (any port) or "name:port" (that port only),
+// folded to lower case; or an error message.
+std::string allowed_host(const std::string& entry, std::string& out) {
+    std::string folded = entry;
+    for (auto& ch : folded) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto ip = "is an IP address, which is always allowed; list host names only (got \"" + entry + "\")";
+    if (folded.front() == '[' || std::count(folded.begin(), folded.end(), ':') > 1) return ip;  // IPv6
+    std::string name = folded;
+    if (const auto colon = folded.rfind(':'); colon != std::string::npos) {
+        name = folded.substr(0, colon);
+        const auto port = folded.substr(colon + 1);
+        if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(port) == 0 || std::stoul(port) > 65535)
+            return "must be a host name, or a host name and a port 1..65535 (got \"" + entry + "\")";
+    }
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(name, ec);
+    if (!ec) return ip;
+    if (name.find('*') != std::string::npos || !valid_server_name(name))
+        return "must be a DNS name without wildcards (got \"" + entry + "\")";
+    out = std::move(folded);
+    return {};
+}
+
+void read_status(json_object o, status_config& s, const std::filesystem::path& base) {
+    o.boolean("enabled", s.enabled);
+    o.address("listen", s.listen, true, false);
+    if (const auto* hosts = o.array("allowed_hosts")) {
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < hosts->size(); ++i) {
+            const auto at = o.at("allowed_hosts") + "/" + std::to_string(i);
+            const auto& h = (*hosts)[i];
+            if (!h.is_string() || h.get<std::string>().empty()) {
+                o.error_at(at, "must be a non-empty string (a host name)");
+                continue;
+            }
+            std::string name;
+            if (const auto p = allowed_host(h.get<std::string>(), name); !p.empty()) {
+                o.error_at(at, p);
+                continue;
+            }
+            if (!seen.insert(name).second) {
+                o.error_at(at, "\"" + h.get<std::string>() + "\" is listed twice");
+                continue;
+            }
+            s.allowed_hosts.push_back(std::move(name));
+        }
+    }
+    const auto token = [&](const char* key, std::filesystem::path& file, std::string& value) {
+        o.file(key, file, base, false);
+        if (file.empty()) return;
+        if (const auto p = read_token_file(file, value); !p.empty()) o.error(key, p);
+    };
+    token("token_file", s.token_file, s.token);
+    token("reload_token_file", s.reload_token_file, s.reload_token);
+    o.u32("idle_timeout_ms", s.idle_timeout_ms, 100, 3600000);
     o.finish();
 }
 
@@ -59,10 +123,7 @@ void read_document(const json& doc, broker_config& c, const std::filesystem::pat
     if (!root.present()) return;
     root.u32("threads", c.threads, 0, 1024);
     read_log(root.child("log"), c.log, base);
-    auto st = root.child("status");
-    st.boolean("enabled", c.status.enabled);
-    st.address("listen", c.status.listen, true, false);
-    st.finish();
+    read_status(root.child("status"), c.status, base);
     read_watchdog(root.child("watchdog"), c.watchdog);
     auto tls = root.child("tls");
     tls.u32("reload_check_s", c.tls.reload_check_s, 0, 86400);
@@ -100,7 +161,10 @@ load_result load_text(std::string_view json_text, const std::filesystem::path& b
         auto c = std::make_shared<broker_config>();
         read_document(*doc, *c, absolute_folder(base_dir), r.errors);
         sort_in_document_order(*doc, r.errors);
-        if (r.errors.empty()) r.config = std::move(c);
+        if (r.errors.empty()) {
+            warn_exposed_keys(*c, r.warnings);
+            r.config = std::move(c);
+        }
     } catch (const std::exception& e) {
         r.config.reset();
         r.errors.push_back({"", std::string("cannot read the configuration: ") + e.what()});

@@ -19,6 +19,9 @@ struct config_error {
 struct load_result {
     config_ptr config;                 // set only when errors is empty
     std::vector<config_error> errors;  // every problem found, in document order
+    // What loads but should be fixed (a private key that group or others may read); to be
+    // logged as warnings. Filled only when the config loaded.
+    std::vector<config_error> warnings;
     bool ok() const { return errors.empty(); }
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds tlsbroker and runs it in the foreground with a demo setup: a self-signed
-# certificate, a local echo backend, TLS on 127.0.0.1:8443, status on 127.0.0.1:9100.
-# Ctrl-C stops it (graceful drain). Options: --port N (default 8443), --no-build.
+# certificate, a local echo backend, TLS on 127.0.0.1:8443, status on 127.0.0.1:8417 (with a
+# reload token, so POST /reload works). The key and the token are written readable by their
+# owner only (0600). Ctrl-C stops it (graceful drain). Options: --port N (default 8443), --no-build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,16 +25,20 @@ fi
 demo=build/demo
 mkdir -p "$demo"
 if [[ ! -f "$demo/server.key" ]]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+  # umask 077: the key is never readable by others, not even between its creation and a chmod.
+  (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
     -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$demo/server.key" -out "$demo/server.crt" 2>/dev/null
-  chmod 600 "$demo/server.key"
+    -keyout "$demo/server.key" -out "$demo/server.crt" 2>/dev/null)
 fi
+if [[ ! -f "$demo/reload.token" ]]; then
+  (umask 077 && openssl rand -hex 32 >"$demo/reload.token")
+fi
+chmod 600 "$demo/server.key" "$demo/reload.token"  # also when an older run left them readable
 cat >"$demo/tlsbroker.json" <<JSON
 {
   "threads": 0,
   "log": { "level": "info", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:9100" },
+  "status": { "listen": "127.0.0.1:8417", "reload_token_file": "reload.token" },
   "listeners": [{
     "name": "demo",
     "listen": "127.0.0.1:${port}",
@@ -47,6 +52,7 @@ build/linux/tests/loadgen/tlsbroker-echo --listen 127.0.0.1:9000 >"$demo/echo.lo
 echo_pid=$!
 trap 'kill $echo_pid 2>/dev/null || true' EXIT
 
-echo "demo: TLS on 127.0.0.1:${port} -> echo backend 127.0.0.1:9000; status http://127.0.0.1:9100/status"
+echo "demo: TLS on 127.0.0.1:${port} -> echo backend 127.0.0.1:9000; status http://127.0.0.1:8417/status"
 echo "try:  openssl s_client -connect 127.0.0.1:${port} -quiet    (type a line, it comes back)"
+echo "      curl -X POST -H \"Authorization: Bearer \$(cat $demo/reload.token)\" http://127.0.0.1:8417/reload"
 build/linux/service/tlsbroker --config "$demo/tlsbroker.json"

@@ -37,11 +37,11 @@ out=build/soak-storm
 soak_setup $build "$out" $port_echo $port_tls $port_status
 # The expensive handshake of the field report: RSA-4096 (made once, kept in the output folder).
 if [[ ! -f $out/rsa4096.key ]]; then
-  openssl req -x509 -newkey rsa:4096 -nodes -days 30 -subj "/CN=localhost" \
+  (umask 077 && openssl req -x509 -newkey rsa:4096 -nodes -days 30 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$out/rsa4096.key" -out "$out/rsa4096.crt" 2>/dev/null
-  chmod 600 "$out/rsa4096.key"
+    -keyout "$out/rsa4096.key" -out "$out/rsa4096.crt" 2>/dev/null)
 fi
+chmod 600 "$out/rsa4096.key"
 rm -f "$out/tlsbroker.log"
 
 cat >"$out/tlsbroker.json" <<JSON

@@ -21,6 +21,7 @@ namespace {
 
 int check_config(const std::filesystem::path& file) {
     const auto result = tlsbroker::config::load_file(file);
+    for (const auto& w : result.warnings) std::cerr << file.string() << ": warning: " << w.to_string() << '\n';
     if (result.ok()) {
         std::cout << file.string() << ": configuration is valid (" << result.config->listeners.size() << " listener"
                   << (result.config->listeners.size() == 1 ? "" : "s") << ")\n";

@@ -146,6 +146,12 @@ constexpr std::array<counter_info, counter_count> table{{
      "class=\"resource\"", "Status endpoint accept errors, by class.", k::total, s::broker},
     {counter::status_accept_errors_listener, "status_accept_errors_listener", "tlsbroker_status_accept_errors_total",
      "class=\"listener\"", "Status endpoint accept errors, by class.", k::total, s::broker},
+    {counter::status_refused_token, "status_refused_token", "tlsbroker_status_refused_total", "reason=\"token\"",
+     "Status endpoint requests or connections refused, by reason.", k::total, s::broker},
+    {counter::status_refused_reload_off, "status_refused_reload_off", "tlsbroker_status_refused_total",
+     "reason=\"reload_off\"", "Status endpoint requests or connections refused, by reason.", k::total, s::broker},
+    {counter::status_idle_closed, "status_idle_closed", "tlsbroker_status_idle_closed_total", "",
+     "Status endpoint connections closed after status.idle_timeout_ms without a request.", k::total, s::broker},
     {counter::descriptors_needed, "descriptors_needed", "tlsbroker_descriptors_needed", "",
      "File descriptors the configuration needs (two per connection at max_connections, plus the listeners, the "
      "status endpoint and a reserve).",

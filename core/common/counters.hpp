@@ -77,6 +77,10 @@ enum class counter : std::size_t {
     status_accept_errors_connection,  // the peer's problem: accepting again at once
     status_accept_errors_resource,    // out of descriptors, buffers or memory: backing off
     status_accept_errors_listener,    // its listening socket broke: re-created
+    // Status endpoint access (#27).
+    status_refused_token,       // 401: a read or a reload without its bearer token, or a wrong one
+    status_refused_reload_off,  // 403: POST /reload while no status.reload_token_file is set
+    status_idle_closed,         // a connection that sent no request for status.idle_timeout_ms, closed
     // File descriptors (descriptor_budget.hpp): what the config needs, the limit in force, and
     // when a listener last could not open a socket (accept or backend) for lack of descriptors,
     // buffers or memory.

@@ -189,12 +189,14 @@ void server::impl::start_status(server& owner) {
     };
     const auto ep = bind_endpoint(cfg->status.listen);
     try {
-        status = std::make_unique<status_server>(ioc, ep, std::move(h));
+        status = std::make_unique<status_server>(ioc, ep, std::move(h), status_access::from(cfg->status));
     } catch (const boost::system::system_error& e) {
         throw std::runtime_error("status endpoint cannot listen on " + cfg->status.listen.text + ": " +
                                  e.code().message());
     }
-    TB_LOG_INFO("status endpoint on http://", status->local_endpoint(), "/status");
+    TB_LOG_INFO("status endpoint on http://", status->local_endpoint(), "/status (reads ",
+                cfg->status.token_file.empty() ? "open" : "need a token", ", POST /reload ",
+                cfg->status.reload_token_file.empty() ? "off" : "needs a token", ")");
 }
 
 void server::impl::prune_retired() {

@@ -20,6 +20,7 @@ reload_result server::reload(const std::filesystem::path& file) {
         r.errors.push_back("the running configuration was not read from a file; nothing to reload");
     } else {
         const auto loaded = config::load_file(path);
+        for (const auto& w : loaded.warnings) TB_LOG_WARN("config: ", w.to_string());
         if (loaded.ok()) return reload(loaded.config);
         for (const auto& e : loaded.errors) r.errors.push_back(e.to_string());
     }
@@ -112,6 +113,7 @@ reload_result server::reload(config::config_ptr next) {
 
     m.listeners = std::move(fresh);
     m.cfg = std::move(next);
+    if (m.status) m.status->configure(status_access::from(m.cfg->status));  // tokens, allowed_hosts, idle timeout
     if (m.dog) m.dog->stop();
     m.dog = m.make_watchdog(*this);
     m.total.add(counter::reloads_ok);

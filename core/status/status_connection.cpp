@@ -55,10 +55,36 @@ void status_connection::close() {
     });
 }
 
+// Waiting for a request (the first, or the next on a kept-alive connection) is bounded by
+// the idle timeout; once its first bytes are in, the whole request by io_timeout.
 void status_connection::do_read() {
     parser_.emplace();
     parser_->body_limit(body_limit);
     parser_->header_limit(header_limit);
+    if (buffer_.size() != 0) return do_read_rest();  // a pipelined request is already here
+    const auto idle = owner_->access()->idle_timeout;
+    stream_.expires_after(idle);
+    stream_.async_read_some(buffer_.prepare(first_read),
+                            [self = shared_from_this(), idle](boost::system::error_code ec, std::size_t n) {
+                                if (ec == beast::error::timeout) {
+                                    self->owner_->count(counter::status_idle_closed);
+                                    log::limited(log::level::info, "status:idle",
+                                                 log::str("status endpoint: closed a connection that sent no request "
+                                                          "for ",
+                                                          idle.count(), " ms (status.idle_timeout_ms)"));
+                                    return self->finish({});
+                                }
+                                self->on_first_bytes(ec, n);
+                            });
+}
+
+void status_connection::on_first_bytes(boost::system::error_code ec, std::size_t n) {
+    if (ec) return finish(ec);
+    buffer_.commit(n);
+    do_read_rest();
+}
+
+void status_connection::do_read_rest() {
     stream_.expires_after(io_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&status_connection::on_read, shared_from_this()));
@@ -78,12 +104,19 @@ void status_connection::on_read(boost::system::error_code ec, std::size_t) {
         if (it == req.end()) return std::nullopt;
         return std::string_view(it->value().data(), it->value().size());
     };
-    if (auto refused = check_status_request(header(http::field::origin), header(http::field::host))) {
+    const auto access = owner_->access();
+    if (auto refused =
+            check_status_request(header(http::field::origin), header(http::field::host), access->allowed_hosts)) {
         log::limited(log::level::warning, log::str("status:refused:", refused->status),
                      log::str("status endpoint: request refused with ", refused->status, ": ",
                               std::string_view(refused->body).substr(0, refused->body.size() - 1)));
-        owner_->count_refusal(refused->status == 403 ? counter::status_refused_origin : counter::status_refused_host);
+        owner_->count(refused->status == 403 ? counter::status_refused_origin : counter::status_refused_host);
         res_ = make_response(text(refused->status, std::move(refused->body)), req.version(), false);
+        return do_write();
+    }
+    if (auto refused = owner_->authorize(req, *access)) {
+        res_ = make_response(std::move(*refused), req.version(), false);
+        if (res_.result_int() == 401) res_.set(http::field::www_authenticate, "Bearer realm=\"tlsbroker status\"");
         return do_write();
     }
     if (owner_->is_reload(req)) return do_reload(req.version(), req.keep_alive());

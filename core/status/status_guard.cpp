@@ -17,25 +17,32 @@ std::string_view host_part(std::string_view h) {
     return colon == std::string_view::npos ? h : h.substr(0, colon);
 }
 
-bool is_localhost(std::string_view h) {
-    static constexpr std::string_view name = "localhost";
+// `h` equals the lower-case `name`, ignoring the case of `h`.
+bool equals_folded(std::string_view h, std::string_view name) {
     return h.size() == name.size() && std::equal(h.begin(), h.end(), name.begin(), [](char a, char b) {
                return std::tolower(static_cast<unsigned char>(a)) == b;
            });
 }
 
+bool is_allowed(std::string_view host, std::string_view name, std::span<const std::string> allowed) {
+    for (const auto& a : allowed)
+        if (equals_folded(a.find(':') == std::string::npos ? name : host, a)) return true;
+    return false;
+}
+
 }  // namespace
 
 std::optional<guard_refusal> check_status_request(std::optional<std::string_view> origin,
-                                                  std::optional<std::string_view> host) {
+                                                  std::optional<std::string_view> host,
+                                                  std::span<const std::string> allowed_hosts) {
     if (origin) return guard_refusal{403, "requests from web pages (with an Origin header) are refused\n"};
     if (!host) return std::nullopt;  // HTTP/1.0 without Host: no browser sends that
     const auto h = host_part(*host);
-    if (is_localhost(h)) return std::nullopt;
+    if (equals_folded(h, "localhost") || is_allowed(*host, h, allowed_hosts)) return std::nullopt;
     boost::system::error_code ec;
     boost::asio::ip::make_address(std::string(h), ec);
     if (!ec) return std::nullopt;
-    return guard_refusal{421, "Host must be an IP address or localhost\n"};
+    return guard_refusal{421, "Host must be an IP address, localhost or a name in status.allowed_hosts\n"};
 }
 
 std::string status_source_key(const boost::asio::ip::address& a) {

@@ -37,13 +37,14 @@ thread_local int handler_depth = 0;
 // The accept mechanism is the shared accept_loop; this is its owner (the policy: every
 // connection is served, accept errors are counted).
 struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_shared_from_this<endpoint_core> {
-    endpoint_core(net::io_context& ioc, status_handlers h)
+    endpoint_core(net::io_context& ioc, status_handlers h, status_access a)
         : ioc_(ioc),
           loop_(std::make_shared<accept_loop>(
               ioc,
               accept_loop_options{
                   "status endpoint", "status", net::socket_base::max_listen_connections, false, {}, 1, {}})),
-          handlers_(std::move(h)) {}
+          handlers_(std::move(h)),
+          access_(std::make_shared<const status_access>(std::move(a))) {}
 
     void start(const tcp::endpoint& ep);  // throws boost::system::system_error
     void stop();
@@ -57,14 +58,23 @@ struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_s
     void remove(status_connection* c) override;
 
     http_reply call(const std::function<http_reply()>& fn, std::string_view what);
+    std::shared_ptr<const status_access> access() const override {
+        std::lock_guard lock(access_mutex_);
+        return access_;
+    }
+    void configure(status_access a) {
+        auto next = std::make_shared<const status_access>(std::move(a));
+        std::lock_guard lock(access_mutex_);
+        access_ = std::move(next);
+    }
+    std::optional<http_reply> authorize(const request& req, const status_access& a) override;
     response route(const request& req) override;
     bool is_reload(const request& req) const override;
     // Runs the reload handler on the reload gate's thread and then done(reply) there; or
     // refuses at once (429 while one runs or within reload_min_interval of the last, 503
     // when stopping).
     std::optional<http_reply> start_reload(std::function<void(http_reply)> done) override;
-    void count_refusal(counter c) override { count(c); }
-    void count(counter c) {
+    void count(counter c) override {
         if (handlers_.counters != nullptr) handlers_.counters->add(c);
     }
 
@@ -73,6 +83,8 @@ struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_s
     std::atomic<bool> stopped_{false};
 
     const status_handlers handlers_;
+    mutable std::mutex access_mutex_;
+    std::shared_ptr<const status_access> access_;
     std::mutex calls_mutex_;
     std::condition_variable calls_cv_;
     int in_flight_ = 0;
@@ -141,7 +153,7 @@ bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connect
     if (sessions_.size() >= max_sessions || mine >= max_sessions_per_source) {
         const bool total = sessions_.size() >= max_sessions;
         if (mine == 0) per_source_.erase(source);
-        count_refusal(counter::status_refused_source);
+        count(counter::status_refused_source);
         log::limited(log::level::warning, total ? "status:too-many" : "status:too-many-source",
                      total ? log::str("status endpoint: ", max_sessions, " connections open, closing a new one")
                            : log::str("status endpoint: ", max_sessions_per_source, " connections open from ", source,
@@ -171,7 +183,7 @@ std::optional<http_reply> endpoint_core::start_reload(std::function<void(http_re
     const auto refused = reloads_.start(
         [self = shared_from_this(), done = std::move(done)] { done(self->call(self->handlers_.reload, "/reload")); });
     if (!refused) return std::nullopt;
-    if (*refused != reload_gate::refusal::closed) count_refusal(counter::status_refused_reload);
+    if (*refused != reload_gate::refusal::closed) count(counter::status_refused_reload);
     switch (*refused) {
         case reload_gate::refusal::busy:
             return text(429, "a reload is running; try again\n");
@@ -181,6 +193,39 @@ std::optional<http_reply> endpoint_core::start_reload(std::function<void(http_re
             break;
     }
     return text(503, "stopping\n");
+}
+
+// /healthz and the page need no token (load balancers probe without one; the page is static
+// and fetches /status, which does); a reload needs the reload token, and is off without one;
+// everything else needs the read token when one is set.
+std::optional<http_reply> endpoint_core::authorize(const request& req, const status_access& a) {
+    std::string_view path(req.target().data(), req.target().size());
+    path = path.substr(0, path.find('?'));
+    std::optional<std::string_view> authorization;
+    if (const auto it = req.find(http::field::authorization); it != req.end())
+        authorization = std::string_view(it->value().data(), it->value().size());
+    const auto refuse = [&](counter c, unsigned status, std::string body) {
+        count(c);
+        log::limited(log::level::warning, log::str("status:refused:", info(c).key),
+                     log::str("status endpoint: ", req.method_string(), " ", path, " refused with ", status, ": ",
+                              std::string_view(body).substr(0, body.size() - 1)));
+        return text(status, std::move(body));
+    };
+    if (is_reload(req)) {
+        if (!a.reload_token)
+            return refuse(counter::status_refused_reload_off, 403,
+                          "HTTP reload is off: set status.reload_token_file and send its token as \"Authorization: "
+                          "Bearer <token>\" to turn it on (SIGHUP, or PARAMCHANGE on Windows, reloads without it)\n");
+        if (!a.reload_token->matches(authorization))
+            return refuse(counter::status_refused_token, 401,
+                          "POST /reload needs the token of status.reload_token_file as \"Authorization: Bearer "
+                          "<token>\"\n");
+        return std::nullopt;
+    }
+    if (!a.read_token || path == "/healthz" || path == "/") return std::nullopt;
+    if (a.read_token->matches(authorization)) return std::nullopt;
+    return refuse(counter::status_refused_token, 401,
+                  "this page needs the token of status.token_file as \"Authorization: Bearer <token>\"\n");
 }
 
 http_reply endpoint_core::call(const std::function<http_reply()>& fn, std::string_view what) {
@@ -262,8 +307,9 @@ void endpoint_core::stop() {
     reloads_.close();  // its handler has returned (or never started): collect the thread
 }
 
-status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep, status_handlers handlers)
-    : impl_(std::make_shared<impl>(ioc, std::move(handlers))) {
+status_server::status_server(net::io_context& ioc, const tcp::endpoint& ep, status_handlers handlers,
+                             status_access access)
+    : impl_(std::make_shared<impl>(ioc, std::move(handlers), std::move(access))) {
     impl_->start(ep);
 }
 
@@ -272,6 +318,8 @@ status_server::~status_server() { impl_->stop(); }
 tcp::endpoint status_server::local_endpoint() const { return impl_->loop_->local_endpoint(); }
 
 void status_server::stop() { impl_->stop(); }
+
+void status_server::configure(status_access access) { impl_->configure(std::move(access)); }
 
 void status_server::use_accept_operations(std::shared_ptr<accept_operations> ops, std::function<void()> applied) {
     impl_->loop_->use_accept_operations(std::move(ops), std::move(applied));

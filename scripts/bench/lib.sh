@@ -51,14 +51,16 @@ soak_setup() {
 make_cert() {
   local dir=$1
   mkdir -p "$dir"
+  # umask 077: the key (and server.pem, which holds it) is never readable by others, not even
+  # between its creation and a chmod.
   if [[ ! -f $dir/server.key ]]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
       -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-      -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null
-    chmod 600 "$dir/server.key"
+      -keyout "$dir/server.key" -out "$dir/server.crt" 2>/dev/null)
   fi
-  cat "$dir/server.crt" "$dir/server.key" >"$dir/server.pem"
-  chmod 600 "$dir/server.pem"
+  rm -f "$dir/server.pem"
+  (umask 077 && cat "$dir/server.crt" "$dir/server.key" >"$dir/server.pem")
+  chmod 600 "$dir/server.key" "$dir/server.pem"
 }
 
 # Waits until 127.0.0.1:$1 accepts a TCP connection (deadline $2 seconds, default 15).

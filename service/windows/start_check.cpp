@@ -33,6 +33,8 @@ std::vector<target> targets(const fs::path& config_file, const config::broker_co
         add(l.tls.client_ca, false);
         add(l.tls.crl, false);
     }
+    add(cfg.status.token_file, true);  // bearer tokens: judged as private keys are
+    add(cfg.status.reload_token_file, true);
     return v;
 }
 

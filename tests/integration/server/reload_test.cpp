@@ -150,6 +150,9 @@ TEST(reload, post_reload_on_the_status_endpoint_applies_the_config_file) {
     test::echo_backend backend;
     const auto dir = test::make_temp_dir("reload-post");
     auto cfg = test::base_config(dir, backend.port());
+    cfg["status"]["reload_token_file"] = "reload.token";  // HTTP reload is off without one
+    test::write_file(dir / "reload.token", "reload-token-0123456789\n");
+    std::filesystem::permissions(dir / "reload.token", std::filesystem::perms::owner_read);
     test::write_file(dir / "broker.json", cfg.dump());
     const auto loaded = config::load_file(dir / "broker.json");
     ASSERT_TRUE(loaded.ok());
@@ -162,7 +165,8 @@ TEST(reload, post_reload_on_the_status_endpoint_applies_the_config_file) {
     test::tls_client raw;
     ASSERT_TRUE(raw.connect(srv.status_endpoint().port()));
     ASSERT_TRUE(
-        raw.write_raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+        raw.write_raw("POST /reload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer reload-token-0123456789\r\n"
+                      "Content-Length: 0\r\nConnection: close\r\n\r\n"));
     EXPECT_TRUE(test::wait_until([&] { return srv.current_config()->listeners[0].max_connections == 77; }, 5s));
     EXPECT_EQ(srv.total_counters().get(core::counter::reloads_ok), 1u);
     srv.request_stop();

@@ -101,11 +101,12 @@ TEST(config_endpoint, overlapping_endpoints) {
 
 TEST(config_endpoint, listeners_must_not_take_the_status_port) {
     fixture f;
-    auto r = f.listeners({"0.0.0.0:9100"});
+    auto r = f.listeners({"0.0.0.0:8417"});
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
-    EXPECT_NE(r.errors[0].message.find("status endpoint 127.0.0.1:9100"), std::string::npos) << all(r);
-    EXPECT_TRUE(f.listeners({"0.0.0.0:9100"}, {{"enabled", false}}).ok());
-    EXPECT_TRUE(f.listeners({"0.0.0.0:9100"}, {{"listen", "127.0.0.1:9200"}}).ok());
+    EXPECT_NE(r.errors[0].message.find("status endpoint 127.0.0.1:8417"), std::string::npos) << all(r);
+    EXPECT_TRUE(f.listeners({"0.0.0.0:8417"}, {{"enabled", false}}).ok());
+    EXPECT_TRUE(f.listeners({"0.0.0.0:8417"}, {{"listen", "127.0.0.1:9200"}}).ok());
+    EXPECT_TRUE(f.listeners({"0.0.0.0:9100"}).ok()) << "9100 is node_exporter's, no longer the status default";
     r = f.listeners({"127.0.0.1:8443"}, {{"listen", "localhost:9100"}});
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors[0].pointer, "/status/listen");

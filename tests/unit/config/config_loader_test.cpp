@@ -56,7 +56,7 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(config::to_string(l.tls.min_version), "1.2");
     EXPECT_EQ(l.backends.size(), 1u);
     EXPECT_EQ(l.backend.address.port, 9000);
-    EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:9100");
+    EXPECT_EQ(r.config->status.listen.text, "127.0.0.1:8417");
     EXPECT_EQ(r.config->watchdog.probe_interval_ms, 10000u);
     EXPECT_EQ(config::to_string(r.config->watchdog.on_unrecoverable), "exit");
     EXPECT_EQ(r.config->tls.reload_check_s, 60u);
@@ -370,6 +370,10 @@ TEST(config_loader, readme_example_is_valid) {
     test::make_self_signed(dir, "api", "api.example.com");
     const auto ca = test::make_ca(dir, "clients-ca");
     test::make_crl(ca.cert, ca.key, {}, dir / "clients.crl");
+    for (const char* token : {"status.token", "reload.token"}) {
+        test::write_file(dir / token, std::string(token) + "-0123456789abcdef\n");
+        std::filesystem::permissions(dir / token, std::filesystem::perms::owner_read);
+    }
     test::write_file(dir / "tlsbroker.json", readme.substr(begin + 8, end - begin - 8));
     const auto r = config::load_file(dir / "tlsbroker.json");
     ASSERT_TRUE(r.ok()) << all(r);

@@ -42,3 +42,25 @@ TEST(status_guard, every_loopback_address_is_one_source) {
     EXPECT_EQ(status_source_key(ip::make_address("10.0.0.5")), "10.0.0.5");
     EXPECT_NE(status_source_key(ip::make_address("10.0.0.5")), status_source_key(ip::make_address("10.0.0.6")));
 }
+
+TEST(status_guard, names_in_allowed_hosts_pass_with_or_without_a_port) {
+    const std::vector<std::string> allowed = {"broker01", "metrics.example:8417"};
+    const auto host = [&](const char* h) {
+        const auto r = check_status_request(std::nullopt, std::string_view(h), allowed);
+        return r ? r->status : 200u;
+    };
+    EXPECT_EQ(host("broker01"), 200u);
+    EXPECT_EQ(host("broker01:8417"), 200u);
+    EXPECT_EQ(host("Broker01:1"), 200u);
+    EXPECT_EQ(host("metrics.example:8417"), 200u);
+    EXPECT_EQ(host("METRICS.example:8417"), 200u);
+    EXPECT_EQ(host("metrics.example"), 421u);
+    EXPECT_EQ(host("metrics.example:84170"), 421u);
+    EXPECT_EQ(host("broker011"), 421u);
+    EXPECT_EQ(host("broker0"), 421u);
+    EXPECT_EQ(host("evil.example"), 421u);
+    EXPECT_EQ(host("127.0.0.1:8417"), 200u);
+    // The list does not let Origin through.
+    EXPECT_EQ(check_status_request(std::string_view("http://broker01"), std::string_view("broker01"), allowed)->status,
+              403u);
+}

@@ -34,6 +34,20 @@ using namespace tlsbroker;
 
 namespace {
 
+const std::string reload_token = "reload-0123456789abcdef";
+const std::string read_token = "read-0123456789abcdef";
+
+// Access rules for a test: by default POST /reload takes reload_token and reads are open.
+core::status_access access_with(std::vector<std::string> hosts = {}, std::string read = "",
+                                std::string reload = reload_token, std::chrono::milliseconds idle = 5000ms) {
+    core::status_access a;
+    a.allowed_hosts = std::move(hosts);
+    if (!read.empty()) a.read_token.emplace(read);
+    if (!reload.empty()) a.reload_token.emplace(reload);
+    a.idle_timeout = idle;
+    return a;
+}
+
 // The endpoint under test, with its own event loop on two threads.
 struct running_server {
     net::io_context ioc;
@@ -45,7 +59,8 @@ struct running_server {
     std::unique_ptr<core::status_server> server;
     std::vector<std::thread> threads;
 
-    explicit running_server(bool with_reload = true, bool throwing_status = false) {
+    explicit running_server(bool with_reload = true, bool throwing_status = false,
+                            core::status_access access = access_with()) {
         core::status_handlers h;
         h.healthz = [] { return core::http_reply{200, "text/plain; charset=utf-8", "ok\n"}; };
         h.status = [throwing_status]() -> core::http_reply {
@@ -62,8 +77,8 @@ struct running_server {
                 return core::http_reply{200, "text/plain; charset=utf-8", "reloaded\n"};
             };
         h.counters = &counters;
-        server =
-            std::make_unique<core::status_server>(ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0), std::move(h));
+        server = std::make_unique<core::status_server>(ioc, tcp::endpoint(net::ip::address_v4::loopback(), 0),
+                                                       std::move(h), std::move(access));
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     }
     ~running_server() {
@@ -119,10 +134,16 @@ std::string get(const std::string& target, bool close = true) {
     return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n";
 }
 
-std::string post(const std::string& target, const std::string& body = "") {
-    return "POST " + target +
-           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: " + std::to_string(body.size()) +
-           "\r\n\r\n" + body;
+// A request with "Authorization: Bearer <token>" (none when `token` is empty).
+std::string get_with(const std::string& target, const std::string& token, const std::string& host = "localhost") {
+    return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" +
+           (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") + "\r\n";
+}
+
+std::string post(const std::string& target, const std::string& body = "", const std::string& token = reload_token) {
+    return "POST " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+           (token.empty() ? "" : "Authorization: Bearer " + token + "\r\n") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 http::response<http::string_body> once(std::uint16_t port, const std::string& raw) {
@@ -409,4 +430,102 @@ TEST(status_server, one_source_cannot_take_every_status_connection) {
             }();
         },
         5s));
+}
+
+TEST(status_server, a_host_listed_in_allowed_hosts_is_served_and_others_are_421) {
+    running_server s(true, false, access_with({"broker01", "metrics.example:8417"}));
+    const auto with_host = [&](const std::string& host) {
+        return once(s.port(), get_with("/healthz", "", host)).result_int();
+    };
+    EXPECT_EQ(with_host("broker01"), 200u);
+    EXPECT_EQ(with_host("broker01:9100"), 200u);  // a name listed without a port: any port
+    EXPECT_EQ(with_host("BROKER01:8417"), 200u);  // names compare case-insensitively
+    EXPECT_EQ(with_host("metrics.example:8417"), 200u);
+    EXPECT_EQ(s.count(core::counter::status_refused_host), 0u);
+    EXPECT_EQ(with_host("metrics.example:8418"), 421u);  // listed with a port: that port only
+    EXPECT_EQ(with_host("broker02"), 421u);
+    EXPECT_EQ(with_host("broker01.evil.example"), 421u);
+    EXPECT_EQ(with_host("127.0.0.1"), 200u);  // IP literals and localhost still pass
+    EXPECT_EQ(s.count(core::counter::status_refused_host), 3u);
+}
+
+TEST(status_server, reads_need_the_read_token_when_one_is_set_and_healthz_never_does) {
+    running_server s(true, false, access_with({}, read_token));
+    auto res = once(s.port(), get_with("/status", ""));
+    EXPECT_EQ(res.result_int(), 401u);
+    EXPECT_EQ(res[http::field::www_authenticate], "Bearer realm=\"tlsbroker status\"");
+    EXPECT_NE(res.body().find("status.token_file"), std::string::npos) << res.body();
+    EXPECT_EQ(once(s.port(), get_with("/metrics", "")).result_int(), 401u);
+    EXPECT_EQ(once(s.port(), get_with("/status", read_token + "x")).result_int(), 401u);
+    EXPECT_EQ(once(s.port(), get_with("/status", reload_token)).result_int(), 401u)
+        << "the reload token is not a read token";
+    EXPECT_EQ(once(s.port(), get_with("/status", read_token.substr(1))).result_int(), 401u);
+    EXPECT_EQ(s.count(core::counter::status_refused_token), 5u);
+
+    res = once(s.port(), get_with("/status", read_token));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body(), R"({"healthy":true})");
+    EXPECT_EQ(once(s.port(), get_with("/metrics", read_token)).result_int(), 200u);
+    // The scheme is case-insensitive.
+    EXPECT_EQ(once(s.port(), "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: bearer " + read_token +
+                                 "\r\nConnection: close\r\n\r\n")
+                  .result_int(),
+              200u);
+    EXPECT_EQ(once(s.port(), get_with("/healthz", "")).result_int(), 200u) << "load balancers probe without a token";
+    EXPECT_EQ(s.count(core::counter::status_refused_token), 5u);
+}
+
+TEST(status_server, a_reload_needs_the_reload_token) {
+    running_server s(true, false, access_with({}, read_token));
+    auto res = once(s.port(), post("/reload", "", ""));
+    EXPECT_EQ(res.result_int(), 401u);
+    EXPECT_EQ(res[http::field::www_authenticate], "Bearer realm=\"tlsbroker status\"");
+    EXPECT_EQ(once(s.port(), post("/reload", "", read_token)).result_int(), 401u) << "a read token cannot reload";
+    EXPECT_EQ(s.reloads.load(), 0);
+    EXPECT_EQ(s.count(core::counter::status_refused_token), 2u);
+    EXPECT_EQ(once(s.port(), post("/reload", "", reload_token)).result_int(), 200u);
+    EXPECT_EQ(s.reloads.load(), 1);
+}
+
+TEST(status_server, without_a_reload_token_http_reload_is_off) {
+    running_server s(true, false, access_with({}, "", ""));
+    const auto res = once(s.port(), post("/reload", "", "anything-at-all-0123"));
+    EXPECT_EQ(res.result_int(), 403u);
+    EXPECT_NE(res.body().find("status.reload_token_file"), std::string::npos) << res.body();
+    EXPECT_NE(res.body().find("SIGHUP"), std::string::npos) << res.body();
+    EXPECT_EQ(once(s.port(), post("/reload", "", "")).result_int(), 403u);
+    EXPECT_EQ(s.reloads.load(), 0);
+    EXPECT_EQ(s.count(core::counter::status_refused_reload_off), 2u);
+    EXPECT_EQ(s.count(core::counter::status_refused_token), 0u);
+    EXPECT_EQ(once(s.port(), get("/status")).result_int(), 200u);  // reads are open without a read token
+}
+
+TEST(status_server, new_access_rules_apply_to_the_next_request) {
+    running_server s(true, false, access_with({}, "", ""));
+    EXPECT_EQ(once(s.port(), get("/status")).result_int(), 200u);
+    EXPECT_EQ(once(s.port(), get_with("/healthz", "", "broker01")).result_int(), 421u);
+    s.server->configure(access_with({"broker01"}, read_token, reload_token));
+    EXPECT_EQ(once(s.port(), get("/status")).result_int(), 401u);
+    EXPECT_EQ(once(s.port(), get_with("/status", read_token, "broker01")).result_int(), 200u);
+    EXPECT_EQ(once(s.port(), post("/reload")).result_int(), 200u);
+}
+
+TEST(status_server, a_connection_idle_past_the_idle_timeout_is_closed_and_counted) {
+    running_server s(true, false, access_with({}, "", reload_token, 2000ms));
+    // Each request restarts the idle time: three requests 700 ms apart outlive one timeout.
+    client kept;
+    ASSERT_FALSE(kept.connect(s.port()));
+    for (int i = 0; i < 3; ++i) {
+        if (i != 0) std::this_thread::sleep_for(700ms);  // the idle gap under test, not a wait for an outcome
+        EXPECT_EQ(kept.request(get("/healthz", false)).result_int(), 200u) << i;
+    }
+    EXPECT_EQ(s.count(core::counter::status_idle_closed), 0u);
+    // Now idle: closed by the server (the client's read would wait 5 s), and counted.
+    EXPECT_TRUE(peer_closed(kept));
+    EXPECT_TRUE(test::wait_until([&] { return s.count(core::counter::status_idle_closed) == 1; }, 5s));
+    // A connection that never sends a request is closed the same way.
+    client silent;
+    ASSERT_FALSE(silent.connect(s.port()));
+    EXPECT_TRUE(peer_closed(silent));
+    EXPECT_TRUE(test::wait_until([&] { return s.count(core::counter::status_idle_closed) == 2; }, 5s));
 }
