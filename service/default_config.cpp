@@ -9,8 +9,35 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 namespace tlsbroker::service {
+
+namespace {
+
+// A private key file: created 0600 on POSIX (never group- or world-readable, not even for a
+// moment); on Windows its ACL is the installer's (secure_install.cpp).
+FILE* open_key_file(const std::filesystem::path& p) {
+#ifdef _WIN32
+    return std::fopen(p.string().c_str(), "w");
+#else
+    const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return nullptr;
+    if (::fchmod(fd, 0600) != 0) {  // an existing file keeps its mode through O_CREAT
+        ::close(fd);
+        return nullptr;
+    }
+    FILE* f = ::fdopen(fd, "w");
+    if (f == nullptr) ::close(fd);
+    return f;
+#endif
+}
+
+}  // namespace
 
 std::string write_self_signed(const std::filesystem::path& cert_path, const std::filesystem::path& key_path) {
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"),
@@ -43,7 +70,7 @@ std::string write_self_signed(const std::filesystem::path& cert_path, const std:
     if (c == nullptr) return "cannot write " + cert_path.string();
     PEM_write_X509(c, x.get());
     std::fclose(c);
-    FILE* k = std::fopen(key_path.string().c_str(), "w");
+    FILE* k = open_key_file(key_path);
     if (k == nullptr) return "cannot write " + key_path.string();
     PEM_write_PrivateKey(k, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
     std::fclose(k);

@@ -13,6 +13,7 @@
 #include "service/windows/install_record.hpp"
 #include "version.hpp"
 #ifdef _WIN32
+#include "service/windows/install_folder.hpp"
 #include "service/windows/secure_install.hpp"
 #include "service/windows/service_config.hpp"
 #endif
@@ -31,6 +32,16 @@ int check_config(const std::filesystem::path& file) {
               << ":\n";
     for (const auto& e : result.errors) std::cerr << "  " << e.to_string() << '\n';
     return 1;
+}
+
+// The installer's steps after the config step run as SYSTEM on DIR too: never through a
+// junction or symbolic link, nor in a folder someone else owns. "" or the problem.
+std::string check_installer_dir([[maybe_unused]] const std::filesystem::path& dir) {
+#ifdef _WIN32
+    return tlsbroker::service::check_existing_folder(dir);
+#else
+    return {};
+#endif
 }
 
 }  // namespace
@@ -77,7 +88,8 @@ int main(int argc, char** argv) {
         }
         case mode::configure_service: {
 #ifdef _WIN32
-            const auto problem = configure_installed_service(opts->config_dir, std::cout);
+            auto problem = check_installer_dir(opts->config_dir);
+            if (problem.empty()) problem = configure_installed_service(opts->config_dir, std::cout);
             if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
             return problem.empty() ? 0 : 1;
 #else
@@ -86,12 +98,19 @@ int main(int argc, char** argv) {
 #endif
         }
         case mode::install_commit:
-            commit_install(opts->config_dir);
-            return 0;
-        case mode::install_rollback:
+        case mode::install_rollback: {
+            if (const auto problem = check_installer_dir(opts->config_dir); !problem.empty()) {
+                std::cerr << "tlsbroker: " << problem << '\n';
+                return 1;
+            }
+            if (opts->what == mode::install_commit) {
+                commit_install(opts->config_dir);
+                return 0;
+            }
             for (const auto& name : roll_back_install(opts->config_dir))
                 std::cout << "rollback: removed " << (opts->config_dir / name).string() << '\n';
             return 0;
+        }
         case mode::run:
             break;
     }

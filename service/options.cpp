@@ -1,59 +1,157 @@
 #include "service/options.hpp"
 
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+#include <utility>
+
+#include "config/json_reader.hpp"
+
 namespace tlsbroker::service {
 
+namespace {
+
+// One row per option. A mode option selects `what`; any other option belongs to one mode
+// and is refused with every other.
+struct option_spec {
+    const char* name;
+    const char* alias;  // nullptr: none
+    bool takes_value;
+    bool is_mode;
+    mode what;  // the mode it selects (is_mode) or the only mode it goes with
+};
+
+constexpr std::array<option_spec, 12> specs{{
+    {"--config", "-c", true, false, mode::run},
+    {"--console", nullptr, false, false, mode::run},
+    {"--check-config", "-t", true, true, mode::check_config},
+    {"--version", "-V", false, true, mode::version},
+    {"--help", "-h", false, true, mode::help},
+    {"--write-default-config", nullptr, true, true, mode::write_default_config},
+    {"--listen-port", nullptr, true, false, mode::write_default_config},
+    {"--backend", nullptr, true, false, mode::write_default_config},
+    {"--status-port", nullptr, true, false, mode::write_default_config},
+    {"--configure-service", nullptr, true, true, mode::configure_service},
+    {"--install-commit", nullptr, true, true, mode::install_commit},
+    {"--install-rollback", nullptr, true, true, mode::install_rollback},
+}};
+
+const option_spec* find_spec(const std::string& arg) {
+    for (const auto& s : specs)
+        if (arg == s.name || (s.alias != nullptr && arg == s.alias)) return &s;
+    return nullptr;
+}
+
+// The argument as it goes into a message: control bytes and non-ASCII as \xNN, at most 80 bytes.
+std::string shown(const std::string& s) {
+    std::string out = "\"";
+    for (std::size_t i = 0; i < s.size() && i < 80; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c >= 0x7F) {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02X", c);
+            out += hex;
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    if (s.size() > 80) out += "...";
+    return out + "\"";
+}
+
+// Digits only (no sign, no space), at most 5 of them; "080" is 80, as the MSI's own check reads it.
+std::optional<unsigned> parse_port(const std::string& v) {
+    unsigned p = 0;
+    if (v.empty() || v.size() > 5) return std::nullopt;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), p);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size() || p < 1 || p > 65535) return std::nullopt;
+    return p;
+}
+
+// Sets the option's value into `o`; "" or the problem.
+std::string apply(const option_spec& s, const std::string& value, options& o) {
+    const std::string name = s.name;
+    if (s.takes_value && value.empty()) return name + " needs a value (got an empty one)";
+    if (name == "--config" || name == "--check-config") {
+        o.config = value;
+    } else if (name == "--console") {
+        o.console = true;
+    } else if (name == "--listen-port" || name == "--status-port") {
+        if (auto problem = check_port(value); !problem.empty()) return name + " " + problem;
+        (name == "--listen-port" ? o.listen_port : o.status_port) = std::to_string(*parse_port(value));
+    } else if (name == "--backend") {
+        if (auto problem = check_backend(value); !problem.empty()) return name + " " + problem;
+        o.backend = value;
+    } else if (s.is_mode && s.takes_value) {
+        o.config_dir = value;  // the installer modes
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string check_port(const std::string& value) {
+    if (parse_port(value)) return {};
+    return "must be an integer in 1..65535 (got " + shown(value) + ")";
+}
+
+std::string check_backend(const std::string& value) {
+    for (const char c : value)
+        if (std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)) || c == '"' ||
+            c == '\'' || c == '\\' || c == '`')
+            return "must be host:port without spaces, quotes or backslashes (got " + shown(value) + ")";
+    config::endpoint ep;
+    if (auto problem = config::parse_endpoint(value, ep, false); !problem.empty())
+        return "must be host:port (got " + shown(value) + "): " + problem;
+    return {};
+}
+
 std::optional<options> parse_options(const std::vector<std::string>& args, std::string& error) {
-    options o;
+    std::vector<std::pair<const option_spec*, std::string>> given;
+    const option_spec* selected = nullptr;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto take_value = [&](const char* name) -> std::optional<std::string> {
-            if (i + 1 >= args.size()) {
-                error = std::string(name) + " needs a value";
+        const option_spec* s = find_spec(args[i]);
+        if (s == nullptr) {
+            error = "unknown argument " + shown(args[i]);
+            return std::nullopt;
+        }
+        for (const auto& g : given)
+            if (g.first == s) {
+                error = std::string(s->name) + " given twice";
                 return std::nullopt;
             }
-            return args[++i];
-        };
-        if (a == "--config" || a == "-c") {
-            auto v = take_value("--config");
-            if (!v) return std::nullopt;
-            o.config = *v;
-        } else if (a == "--check-config" || a == "-t") {
-            auto v = take_value("--check-config");
-            if (!v) return std::nullopt;
-            o.config = *v;
-            o.what = mode::check_config;
-        } else if (a == "--version" || a == "-V") {
-            o.what = mode::version;
-        } else if (a == "--help" || a == "-h") {
-            o.what = mode::help;
-        } else if (a == "--write-default-config") {
-            auto v = take_value("--write-default-config");
-            if (!v) return std::nullopt;
-            o.config_dir = *v;
-            o.what = mode::write_default_config;
-        } else if (a == "--configure-service" || a == "--install-commit" || a == "--install-rollback") {
-            auto v = take_value(a.c_str());
-            if (!v) return std::nullopt;
-            o.config_dir = *v;
-            o.what = a == "--configure-service" ? mode::configure_service
-                     : a == "--install-commit"  ? mode::install_commit
-                                                : mode::install_rollback;
-        } else if (a == "--listen-port") {
-            auto v = take_value("--listen-port");
-            if (!v) return std::nullopt;
-            o.listen_port = *v;
-        } else if (a == "--status-port") {
-            auto v = take_value("--status-port");
-            if (!v) return std::nullopt;
-            o.status_port = *v;
-        } else if (a == "--backend") {
-            auto v = take_value("--backend");
-            if (!v) return std::nullopt;
-            o.backend = *v;
-        } else if (a == "--console") {
-            o.console = true;
-        } else {
-            error = "unknown argument '" + a + "'";
+        std::string value;
+        if (s->takes_value) {
+            if (i + 1 >= args.size()) {
+                error = std::string(s->name) + " needs a value";
+                return std::nullopt;
+            }
+            value = args[++i];
+            if (find_spec(value) != nullptr) {
+                error = std::string(s->name) + " needs a value (got the option " + shown(value) + ")";
+                return std::nullopt;
+            }
+        }
+        if (s->is_mode) {
+            if (selected != nullptr) {
+                error = "one mode per invocation (got " + std::string(selected->name) + " and " + s->name + ")";
+                return std::nullopt;
+            }
+            selected = s;
+        }
+        given.emplace_back(s, std::move(value));
+    }
+    options o;
+    o.what = selected != nullptr ? selected->what : mode::run;
+    for (const auto& [s, value] : given) {
+        if (!s->is_mode && s->what != o.what) {
+            error = std::string(s->name) + " does not go with " +
+                    (selected != nullptr ? std::string(selected->name) : std::string("running the broker"));
+            return std::nullopt;
+        }
+        if (auto problem = apply(*s, value, o); !problem.empty()) {
+            error = problem;
             return std::nullopt;
         }
     }
@@ -70,12 +168,15 @@ const char* usage() {
            "  --console            (Windows) run in the console, not as a service\n"
            "  --write-default-config DIR [--listen-port N] [--backend HOST:PORT] [--status-port N]\n"
            "                       write DIR/tlsbroker.json and a self-signed certificate\n"
-           "                       unless DIR already has a config (used by the installer)\n"
+           "                       unless DIR already has a config (used by the installer);\n"
+           "                       ports 1..65535, defaults 8443, 127.0.0.1:9000, 8417\n"
            "  --configure-service DIR, --install-commit DIR, --install-rollback DIR\n"
            "                       (Windows installer) the service's preshutdown timeout from\n"
            "                       DIR's config; keep / remove the config files this install wrote\n"
            "  --version            print the version, the OpenSSL in use and its default key\n"
-           "                       exchange groups, and exit\n";
+           "                       exchange groups, and exit\n"
+           "\n"
+           "One mode per invocation, each option once; anything else is a usage error (exit 2).\n";
 }
 
 }  // namespace tlsbroker::service

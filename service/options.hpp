@@ -1,10 +1,17 @@
 // Command-line options shared by the foreground mode and the Windows service.
+//
+// The installer modes run as SYSTEM from the MSI, with values an installing user chose
+// (LISTEN_PORT, BACKEND, STATUS_PORT), so the parser is strict for every mode: one mode per
+// invocation, each option at most once, only the options that belong to that mode, and every
+// value checked before anything runs. A usage error is exit code 2 and writes nothing.
 #pragma once
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "service/default_config.hpp"
 
 namespace tlsbroker::service {
 
@@ -29,13 +36,18 @@ struct options {
     // service is created), --install-commit / --install-rollback (keep or remove what this
     // install wrote into DIR).
     std::filesystem::path config_dir;
-    std::string listen_port = "8443";
-    std::string backend = "127.0.0.1:9000";
-    std::string status_port = "9100";
+    std::string listen_port = default_listen_port;  // checked: an integer in 1..65535
+    std::string backend = default_backend;          // checked: host:port, as the config's backend address
+    std::string status_port = default_status_port;  // checked: an integer in 1..65535
 };
 
-// Parses argv. On a usage error returns nullopt and fills `error`.
+// Parses argv. On a usage error returns nullopt and fills `error` (one line, naming the argument).
 std::optional<options> parse_options(const std::vector<std::string>& args, std::string& error);
+
+// The value checks parse_options() makes, for --listen-port/--status-port and --backend:
+// "" or the problem.
+std::string check_port(const std::string& value);
+std::string check_backend(const std::string& value);
 
 const char* usage();
 

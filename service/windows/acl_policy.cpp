@@ -228,4 +228,12 @@ std::string finding::describe() const {
     return out.empty() ? "protected" : out;
 }
 
+std::string refuse_install_folder(const folder_facts& f) {
+    if (f.reparse_point) return "is a junction or symbolic link";
+    if (!f.directory) return "is not a folder";
+    if (!f.owner.empty() && f.owner != sids::system && f.owner != sids::administrators)
+        return "is owned by " + f.owner + ", not by SYSTEM or Administrators";
+    return {};
+}
+
 }  // namespace tlsbroker::service::acl

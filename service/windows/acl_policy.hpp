@@ -86,4 +86,17 @@ struct finding {
 // Deny ACEs are not credited (a finding may be stricter than Windows' own access check).
 finding judge(const descriptor& d, bool folder, const std::string& service_sid);
 
+// A folder the installer (SYSTEM) is about to write into or set ACLs on: %ProgramData%\tlsbroker,
+// which any user may create before the install, and the log folder. As install_folder.cpp reads
+// it, without following a reparse point.
+struct folder_facts {
+    bool reparse_point = false;  // a junction, a mount point or a symbolic link
+    bool directory = true;
+    std::string owner;  // "S-1-…"; "" where this system keeps no owners (Wine)
+};
+
+// "" when the installer may use the folder, else why not ("is a junction or symbolic link", …).
+// Only SYSTEM or Administrators may own it: nobody else can give a folder they made to them.
+std::string refuse_install_folder(const folder_facts& f);
+
 }  // namespace tlsbroker::service::acl

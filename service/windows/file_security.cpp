@@ -51,13 +51,17 @@ std::optional<std::string> read_sddl(const std::filesystem::path& path, std::str
     return out;
 }
 
-std::string apply_sddl(const std::filesystem::path& path, const std::string& sddl) {
-    static const bool privileges = [] {
+void enable_installer_privileges() {
+    static const bool enabled = [] {
         enable_privilege(L"SeTakeOwnershipPrivilege");
         enable_privilege(L"SeRestorePrivilege");
+        enable_privilege(L"SeBackupPrivilege");
         return true;
     }();
-    (void)privileges;
+    (void)enabled;
+}
+
+std::string apply_sddl_to_handle(void* handle, const std::string& sddl) {
     PSECURITY_DESCRIPTOR sd = nullptr;
     if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(widen(sddl).c_str(), SDDL_REVISION_1, &sd, nullptr))
         return "invalid SDDL (error " + std::to_string(GetLastError()) + ")";
@@ -66,17 +70,35 @@ std::string apply_sddl(const std::filesystem::path& path, const std::string& sdd
     BOOL defaulted = FALSE, present = FALSE;
     GetSecurityDescriptorOwner(sd, &owner, &defaulted);
     GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
-    std::wstring name = path.wstring();
-    // Owner first: once ours, the DACL may be rewritten whatever it granted before.
-    DWORD rc = SetNamedSecurityInfoW(name.data(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, nullptr, nullptr,
-                                     nullptr);
+    // Owner first: once ours, the DACL may be rewritten whatever it granted before. Through a
+    // handle, the DACL is not pushed down to children (each one gets its own, explicitly).
+    DWORD rc = SetSecurityInfo(static_cast<HANDLE>(handle), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, owner, nullptr,
+                               nullptr, nullptr);
     if (rc == ERROR_SUCCESS)
-        rc = SetNamedSecurityInfoW(name.data(), SE_FILE_OBJECT,
-                                   DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr, nullptr,
-                                   dacl, nullptr);
+        rc = SetSecurityInfo(static_cast<HANDLE>(handle), SE_FILE_OBJECT,
+                             DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr, nullptr, dacl,
+                             nullptr);
     LocalFree(sd);
     if (rc != ERROR_SUCCESS) return "cannot set the owner and DACL (error " + std::to_string(rc) + ")";
     return {};
+}
+
+std::string apply_sddl(const std::filesystem::path& path, const std::string& sddl) {
+    enable_installer_privileges();
+    // Backup semantics (with SeRestorePrivilege) grant WRITE_DAC and WRITE_OWNER whatever the
+    // DACL says; FILE_FLAG_OPEN_REPARSE_POINT opens a link itself, never its target.
+    HANDLE h = CreateFileW(path.wstring().c_str(), READ_CONTROL | WRITE_DAC | WRITE_OWNER | FILE_READ_ATTRIBUTES,
+                           FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (h == INVALID_HANDLE_VALUE) return "cannot open it (error " + std::to_string(GetLastError()) + ")";
+    FILE_ATTRIBUTE_TAG_INFO tag{};
+    const DWORD path_attrs = GetFileAttributesW(path.wstring().c_str());
+    const bool link = !GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof tag) ||
+                      (tag.FileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0 ||
+                      (path_attrs != INVALID_FILE_ATTRIBUTES && (path_attrs & FILE_ATTRIBUTE_REPARSE_POINT) != 0);
+    std::string problem = link ? "is a junction or symbolic link: its ACL is not set" : apply_sddl_to_handle(h, sddl);
+    CloseHandle(h);
+    return problem;
 }
 
 bool file_acls_are_real() {

@@ -8,6 +8,7 @@
 #include "service/default_config.hpp"
 #include "service/windows/acl_policy.hpp"
 #include "service/windows/file_security.hpp"
+#include "service/windows/install_folder.hpp"
 #include "service/windows/install_record.hpp"
 #include "service/windows/service_sid.hpp"
 
@@ -56,13 +57,25 @@ std::string lock_down_contents(const fs::path& dir, const std::string& svc) {
 std::string install_config_dir(const fs::path& dir, const std::string& listen_port, const std::string& backend,
                                const std::string& status_port, std::ostream& out) {
     const auto svc = service_sid("tlsbroker");
-    const bool existed = fs::exists(dir);
+    const auto folder_sddl = acl::sddl_for(acl::object_kind::folder, svc);
     const bool real = file_acls_are_real();
-    if (!real) out << "file ACLs are not kept here (Wine): DACLs applied, existing files not judged\n";
+    if (!real) out << "file ACLs are not kept here (Wine): DACLs applied, owners and existing files not judged\n";
+
+    // Created with its ACL, or opened without following a junction or symbolic link (refused,
+    // as is an owner other than SYSTEM/Administrators), and held open until the end.
+    std::string error;
+    const auto folder = install_folder::open(dir, folder_sddl, true, error);
+    if (!folder)
+        return error +
+               "; nothing was written. Remove it (rmdir removes a junction, not its target), then install again";
+    const bool existed = !folder->created();
+    if (auto link = find_reparse_point(dir); !link.empty())
+        return link + "; nothing was written. Remove it, then install again";
+    if (auto problem = check_log_folder(dir); !problem.empty()) return problem + "; nothing was written";
 
     // What others could do to the folder and its files before this install. A file is judged
     // on its own: whoever could change it either owns it (nobody can give a file they made to
-    // Administrators or SYSTEM) or holds a write right on it, even when the folder was theirs.
+    // Administrators or SYSTEM) or holds a write right on it.
     std::map<std::string, acl::finding> before;
     if (existed && real) {
         if (const auto f = judge_path(dir, true, svc, out); !f || f->refuse())
@@ -72,13 +85,10 @@ std::string install_config_dir(const fs::path& dir, const std::string& listen_po
                 if (const auto f = judge_path(dir / name, false, svc, out)) before[name] = *f;
     }
 
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
     // The folder first, so nothing is ever written into it under ProgramData's ACL.
-    if (auto problem = apply_sddl(dir, acl::sddl_for(acl::object_kind::folder, svc)); !problem.empty())
-        return dir.string() + ": " + problem;
+    if (auto problem = folder->secure(folder_sddl); !problem.empty()) return dir.string() + ": " + problem;
 
+    std::error_code ec;
     // A file a non-admin owned or could write is not trusted: set it aside, so that a fresh
     // one is written below.
     for (const char* name : trusted_files) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What the MSI declares, read from its tables with msitools (no Windows needed): the service
 # account, the Defender Firewall rule added on install and deleted on uninstall, the
-# failure-actions flag and recovery actions, delayed-auto start, the config folder's ACL, the
-# upgrade that replaces a same-version build, the secure public properties, and the
-# rollback/commit of the config step. Real Windows applies these; Wine cannot show most of them
+# failure-actions flag and recovery actions, delayed-auto start, the upgrade that replaces a
+# same-version build, the secure public properties and their checks, every property in a
+# command line quoted, no MSI-made folder in ProgramData, and the rollback/commit of the config
+# step. Real Windows applies these; Wine cannot show most of them
 # (WINDOWS.md), so this is where they are checked. Usage: check-msi-tables.sh MSI
 set -uo pipefail
 msi=$1
@@ -65,12 +66,52 @@ expect "preshutdown timeout from the config" "$(row CustomAction ServicePreshutd
   '--configure-service "[CommonAppDataFolder]tlsbroker"'
 expect "service start type in ServiceInstall: auto (made delayed by sc)" "$(row ServiceInstall Service | field 5)" "2"
 
-# The config folder's ACL.
-sddl=$(row MsiLockPermissionsEx ConfigFolderAcl | field 4)
-expect "config folder ACL declared" "$(row MsiLockPermissionsEx ConfigFolderAcl | field 2,3)" "CONFIGDIR	CreateFolder"
-[[ "$sddl" == 'O:BAG:SYD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;0x1200a9;;;S-1-5-80-3389149322-156385897-3899048194-4045368500-1589726293)'* ]] &&
-  pass "config folder: protected, SYSTEM/Administrators full, NT SERVICE\\tlsbroker read" || fail "config folder SDDL '$sddl'"
-expect "config folder is ProgramData\\tlsbroker" "$(row Directory CONFIGDIR | field 2,3)" "CommonAppDataFolder	tlsbroker"
+# The config step: every property quoted, the config folder made by the exe, not by the MSI
+# (CreateFolders and LockPermissions would follow a junction a user left there).
+expect "config step's command line" "$(row CustomAction WriteDefaultConfig | field 4)" \
+  '--write-default-config "[CommonAppDataFolder]tlsbroker" --listen-port "[LISTEN_PORT]" --backend "[BACKEND]" --status-port "[STATUS_PORT]"'
+deferred WriteDefaultConfig "config step"
+expect "STATUS_PORT defaults to 8417 (9100 is node_exporter's)" "$(row Property STATUS_PORT | field 2)" "8417"
+in_programdata=$(table Directory | awk -F'\t' 'NR > 3 && $2 == "CommonAppDataFolder" { print $1 }')
+[[ -z "$in_programdata" ]] && pass "the MSI creates no folder in ProgramData (the exe does, refusing a junction)" ||
+  fail "MSI folders in ProgramData: $in_programdata"
+for t in LockPermissions MsiLockPermissionsEx; do
+  [[ -z "$(table "$t" | awk 'NR > 3')" ]] && pass "no $t rows (no ACL set by path)" || fail "$t has rows"
+done
+
+# Quoting: in every command line the MSI runs (custom action types 2 (exe) with a file or
+# property source: 18, 34, 50), each [PROPERTY] sits inside double quotes, so that no value
+# can add arguments. (Values cannot end the quotes: the launch conditions refuse '"' and '\'.)
+unquoted=$(table CustomAction | awk -F'\t' 'NR > 3 && $2 % 8 == 2 {
+    q = 0
+    for (i = 1; i <= length($4); i++) {
+      c = substr($4, i, 1)
+      if (c == "\"") q = !q
+      else if (c == "[" && !q) { print $1 ": " $4; break }
+    }
+  }')
+[[ -z "$unquoted" ]] && pass "every property in a command line is quoted" || fail "unquoted property: $unquoted"
+
+# Checks: each property a command line names is a folder the installer sets or has a launch
+# condition; so has each secure property (a non-admin may pass those to an elevated install or
+# a repair, whose deferred actions run as SYSTEM).
+conditions=$(table LaunchCondition | awk -F'\t' 'NR > 3 { print $1 }')
+checked() { grep -q "\b$1\b" <<<"$conditions"; }
+named=$(table CustomAction | awk -F'\t' 'NR > 3 && $2 % 8 == 2 { print $4 }' | grep -o '\[[A-Za-z_0-9]*\]' | tr -d '[]' | sort -u)
+for p in $named; do
+  case $p in CommonAppDataFolder | INSTALLDIR) continue ;; esac
+  checked "$p" && pass "command-line property $p has a launch condition" || fail "$p reaches a command line unchecked"
+done
+secure_props=$(row Property SecureCustomProperties | field 2 | tr ';' '\n' | grep -v '^WIX_')
+for p in $secure_props; do
+  checked "$p" && pass "secure property $p has a launch condition" || fail "secure property $p is not checked"
+done
+[[ ";$(row Property SecureCustomProperties | field 2);" != *";SC_CONFIGURE;"* ]] &&
+  pass "SC_CONFIGURE (test systems) is not a secure property" || fail "SC_CONFIGURE is a secure property"
+for p in LISTEN_PORT STATUS_PORT BACKEND; do
+  msg=$(table LaunchCondition | awk -F'\t' -v p="$p" 'NR > 3 && index($1, p) { print $2 }')
+  [[ "$msg" == "$p must be"* ]] && pass "a bad $p fails with: $msg" || fail "no message for a bad $p: '$msg'"
+done
 
 # Upgrades, properties, rollback of the config step.
 upgrade_attrs=$(table Upgrade | awk -F'\t' '$7 == "WIX_UPGRADE_DETECTED" { print $5 }')

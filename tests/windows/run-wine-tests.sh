@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The Windows edition end to end under Wine, in a fresh prefix inside the build tree:
-# what the MSI declares (its tables: account, firewall, failure flag, delayed start, ACL) →
+# what the MSI declares (its tables: account, firewall, failure flag, delayed start, quoting,
+# property checks) → the installer modes refuse a second mode and bad values, an install with a
+# bad BACKEND or into a symlinked ProgramData\tlsbroker fails and writes nothing →
 # a failed install takes back the config it wrote → MSI install → service RUNNING → TLS from
 # Linux through the Windows broker to a Linux echo backend, byte-exact → PARAMCHANGE reloads →
 # POST /reload adds and removes a listener and its perf counter instance → `sc stop` drains an
@@ -96,6 +98,88 @@ grep -q "msi tables: 0 failure" "$work/msi-tables.out" || fail "MSI tables check
 progdata="$WINEPREFIX/drive_c/ProgramData/tlsbroker"
 progfiles="$WINEPREFIX/drive_c/Program Files/tlsbroker"
 log="$progdata/tlsbroker.log"
+
+# 0a. The installer cannot be turned into SYSTEM (issue #27). A folder of the caller's choosing
+# that a rollback would empty: it holds a file and an install record naming it.
+victim="$work/victim"
+mkdir -p "$victim"
+echo precious >"$victim/precious.txt"
+printf 'precious.txt\r\n' >"$victim/.install-created"
+victim_w=$(winepath -w "$victim")
+snapshot() { (cd "$victim" && find . -printf '%p %s\n' | sort && cat precious.txt .install-created) | md5sum; }
+victim_before=$(snapshot)
+untouched() { [[ "$(snapshot)" == "$victim_before" && ! -e "$progdata" ]]; }
+exe_w=$(winepath -w "$root/build/windows/service/tlsbroker.exe")
+# refused NAME ARGS...: the exe exits 2 with a message and writes nothing.
+refused() {
+  local name=$1 rc=0
+  shift
+  wine "$exe_w" "$@" >"$work/refused.out" 2>&1 || rc=$?
+  if [[ $rc == 2 ]] && grep -q "^tlsbroker: " "$work/refused.out" && untouched; then
+    pass "installer mode refuses $name (exit 2: $(head -1 "$work/refused.out" | tr -d '\r'))"
+  else
+    fail "installer mode $name: exit $rc, $(head -1 "$work/refused.out"), victim untouched: $(untouched && echo yes || echo no)"
+  fi
+}
+cfg_w='C:\ProgramData\tlsbroker'
+refused "two modes (the last no longer wins)" --write-default-config "$cfg_w" --install-rollback "$victim_w"
+refused "a repeated mode" --install-rollback "$cfg_w" --install-rollback "$victim_w"
+refused "an unknown argument" --write-default-config "$cfg_w" --bogus
+refused "an extra argument" --install-commit "$cfg_w" "$victim_w"
+refused "an option of another mode" --install-rollback "$victim_w" --backend 127.0.0.1:80
+refused "a BACKEND with a space" --write-default-config "$cfg_w" --backend "127.0.0.1:80 --install-rollback $victim_w"
+refused "a BACKEND with a quote" --write-default-config "$cfg_w" --backend '127.0.0.1:80"'
+refused "a LISTEN_PORT out of range" --write-default-config "$cfg_w" --listen-port 65536
+refused "a STATUS_PORT that is not a number" --write-default-config "$cfg_w" --status-port 80x
+
+# The issue's attack through the MSI: a BACKEND that adds --install-rollback. The launch
+# condition on BACKEND fails the install before any action runs. (Wine's msi prints a launch
+# condition's message nowhere under /qn; +msi shows which condition was false, and the tables
+# check above shows each condition's message. Windows writes the message to the log.)
+WINEDEBUG=-all,+msi wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/install-badbackend.log")" \
+  LISTEN_PORT="$listen_port" BACKEND="127.0.0.1:80 --install-rollback $victim_w" STATUS_PORT="$status_port" $msi_props \
+  >"$work/msiexec-badbackend.out" 2>&1 || true
+if grep -aq "INSTALL. Return value 0" "$work/install-badbackend.log" &&
+  grep -aq 'EvaluateConditionW 0 <- L"REMOVE=\\"ALL\\" OR (BACKEND' "$work/msiexec-badbackend.out"; then
+  pass "install with BACKEND '127.0.0.1:80 --install-rollback …' failed on its BACKEND check"
+else
+  fail "install with a BACKEND holding a space did not fail on the BACKEND check"
+fi
+untouched && [[ ! -e "$progfiles/tlsbroker.exe" ]] && sc_gone && pass "bad BACKEND: nothing installed, nothing rolled back" ||
+  fail "bad BACKEND: the victim folder, ProgramData or Program Files changed"
+
+# A %ProgramData%\tlsbroker made beforehand as a symbolic link (Wine shows a unix symlink as
+# a reparse point, as Windows shows a junction): the install fails and writes nothing through it.
+ln -s "$victim" "$progdata"
+WINEDEBUG=-all wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$work/install-link.log")" \
+  LISTEN_PORT="$listen_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$status_port" $msi_props \
+  >"$work/msiexec-link.out" 2>&1 || true
+grep -aq "INSTALL. Return value 0" "$work/install-link.log" && grep -aq "WriteDefaultConfig. Return value 0" "$work/install-link.log" &&
+  pass "install into a symlinked ProgramData\\tlsbroker failed at its config step" ||
+  fail "install into a symlinked ProgramData\\tlsbroker did not fail at its config step"
+[[ "$(snapshot)" == "$victim_before" ]] && sc_gone && pass "symlinked ProgramData\\tlsbroker: nothing written through it" ||
+  fail "symlinked ProgramData\\tlsbroker: $(ls -A "$victim" | tr '\n' ' ')"
+link_step() {  # link_step NAME EXPECTED-TEXT ARGS...: exit 1 naming the link, victim untouched
+  local name=$1 text=$2 rc=0
+  shift 2
+  wine "$exe_w" "$@" >"$work/link.out" 2>&1 || rc=$?
+  [[ $rc == 1 ]] && grep -q "$text" "$work/link.out" && [[ "$(snapshot)" == "$victim_before" ]] &&
+    pass "$name refused: $(grep -m1 "^tlsbroker: " "$work/link.out" | tr -d '\r' | cut -c1-150)" ||
+    fail "$name: exit $rc, $(cat "$work/link.out")"
+}
+link_step "config step on a symlinked folder" "tlsbroker: is a junction or symbolic link" --write-default-config "$cfg_w"
+link_step "rollback through a symlinked folder" "tlsbroker: is a junction or symbolic link" --install-rollback "$cfg_w"
+rm "$progdata"
+# The same for a link inside the folder, and for a log folder outside it that is a link.
+mkdir -p "$progdata"
+ln -s "$victim" "$progdata/logs"
+link_step "config step on a folder holding a link" "logs: is a junction or symbolic link" --write-default-config "$cfg_w"
+rm "$progdata/logs"
+ln -s "$victim" "$WINEPREFIX/drive_c/tb-logs"
+echo '{ "log": { "file": "C:\\tb-logs\\tlsbroker.log" } }' >"$progdata/tlsbroker.json"
+link_step "config step with a symlinked log folder" "log folder .*tb-logs: is a junction or symbolic link" --write-default-config "$cfg_w"
+rm "$WINEPREFIX/drive_c/tb-logs"
+rm -r "$progdata"
 
 # 0b. A failed install takes back the config it wrote: with the listen port taken, the service
 # cannot start, StartServices fails and the install rolls back. WriteDefaultConfig records what

@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "service/windows/service_sid.hpp"
 
 using namespace tlsbroker::service;
@@ -141,14 +138,25 @@ TEST(acl_policy, malformed_sddl_is_an_error) {
     EXPECT_FALSE(acl::parse_sddl("O:BAD:P(A;;FA)", error));
 }
 
-TEST(acl_policy, msi_declares_the_same_folder_acl) {
-    // installer/MsiLockPermissionsEx.idt is imported into the MSI by installer/finish-msi.sh.
-    std::ifstream f(std::string(TLSBROKER_SOURCE_DIR) + "/installer/MsiLockPermissionsEx.idt");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    const auto expected = "\tCONFIGDIR\tCreateFolder\t" + acl::sddl_for(acl::object_kind::folder, svc) + "\t";
-    EXPECT_NE(ss.str().find(expected), std::string::npos) << ss.str();
+TEST(acl_policy, service_sid_is_what_windows_shows_for_tlsbroker) {
     EXPECT_EQ(svc, "S-1-5-80-3389149322-156385897-3899048194-4045368500-1589726293");  // `sc showsid tlsbroker`
+}
+
+// %ProgramData%\tlsbroker may exist before the install, made by any user: the installer
+// (SYSTEM) neither writes into nor sets ACLs on a junction, a symbolic link, or a folder
+// someone else owns.
+TEST(acl_policy, install_folder_that_is_a_link_or_owned_by_a_user_is_refused) {
+    EXPECT_EQ(acl::refuse_install_folder({false, true, acl::sids::administrators}), "");
+    EXPECT_EQ(acl::refuse_install_folder({false, true, acl::sids::system}), "");
+    EXPECT_EQ(acl::refuse_install_folder({false, true, ""}), "");  // no owners here (Wine)
+    EXPECT_EQ(acl::refuse_install_folder({true, true, acl::sids::administrators}), "is a junction or symbolic link");
+    EXPECT_EQ(acl::refuse_install_folder({true, true, ""}), "is a junction or symbolic link");
+    EXPECT_EQ(acl::refuse_install_folder({false, false, acl::sids::system}), "is not a folder");
+    EXPECT_EQ(acl::refuse_install_folder({false, true, "S-1-5-21-1-2-3-1001"}),
+              "is owned by S-1-5-21-1-2-3-1001, not by SYSTEM or Administrators");
+    // Not even TrustedInstaller or the service itself: neither creates this folder.
+    EXPECT_NE(acl::refuse_install_folder({false, true, acl::sids::trusted_installer}), "");
+    EXPECT_NE(acl::refuse_install_folder({false, true, svc}), "");
 }
 
 TEST(acl_policy, reads_descriptors_as_windows_writes_them) {

@@ -1,0 +1,132 @@
+// The command line (service/options.hpp). The installer modes run as SYSTEM with values an
+// installing user chose, so a repeated mode, an unknown, repeated or extra argument, and a bad
+// port or backend are usage errors (exit 2) that name the argument; nothing is parsed past them.
+#include "service/options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace tlsbroker::service;
+
+namespace {
+
+// The parse error, or "" when the command line was accepted.
+std::string refusal(const std::vector<std::string>& args) {
+    std::string error;
+    const auto o = parse_options(args, error);
+    if (o) return {};
+    EXPECT_FALSE(error.empty()) << "a refusal without a message";
+    return error.empty() ? "(no message)" : error;
+}
+
+options accepted(const std::vector<std::string>& args) {
+    std::string error;
+    const auto o = parse_options(args, error);
+    EXPECT_TRUE(o) << error;
+    return o.value_or(options{});
+}
+
+const std::string dir = "/tmp/tlsbroker-config";
+
+}  // namespace
+
+TEST(options, installer_mode_takes_its_values) {
+    const auto o = accepted({"--write-default-config", dir, "--listen-port", "443", "--backend", "db.example:5432",
+                             "--status-port", "9200"});
+    EXPECT_EQ(o.what, mode::write_default_config);
+    EXPECT_EQ(o.config_dir, dir);
+    EXPECT_EQ(o.listen_port, "443");
+    EXPECT_EQ(o.backend, "db.example:5432");
+    EXPECT_EQ(o.status_port, "9200");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--backend", "[::1]:9000"}).backend, "[::1]:9000");
+    EXPECT_EQ(accepted({"--install-rollback", dir}).what, mode::install_rollback);
+    EXPECT_EQ(accepted({"--install-commit", dir}).what, mode::install_commit);
+    EXPECT_EQ(accepted({"--configure-service", dir}).what, mode::configure_service);
+}
+
+TEST(options, defaults_status_port_8417_not_node_exporters_9100) {
+    const auto o = accepted({"--write-default-config", dir});
+    EXPECT_EQ(o.status_port, "8417");
+    EXPECT_EQ(o.listen_port, "8443");
+    EXPECT_EQ(o.backend, "127.0.0.1:9000");
+}
+
+TEST(options, the_run_and_check_modes_still_parse) {
+    const auto run = accepted({"--config", "/etc/tlsbroker.json", "--console"});
+    EXPECT_EQ(run.what, mode::run);
+    EXPECT_EQ(run.config, "/etc/tlsbroker.json");
+    EXPECT_TRUE(run.console);
+    EXPECT_EQ(accepted({"-t", "x.json"}).what, mode::check_config);
+    EXPECT_EQ(accepted({"--version"}).what, mode::version);
+    EXPECT_EQ(accepted({}).what, mode::run);
+}
+
+// The attack of issue #27: a value with a space became extra options, and the last mode won.
+TEST(options, refuses_a_second_mode) {
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--install-rollback", "/victim"}),
+              "one mode per invocation (got --write-default-config and --install-rollback)");
+    EXPECT_NE(refusal({"--install-commit", dir, "--install-rollback", dir}), "");
+    EXPECT_NE(refusal({"--configure-service", dir, "--write-default-config", dir}), "");
+    EXPECT_NE(refusal({"--version", "--help"}), "");
+    EXPECT_NE(refusal({"--check-config", "a.json", "--write-default-config", dir}), "");
+}
+
+TEST(options, refuses_a_repeated_mode_or_option) {
+    EXPECT_EQ(refusal({"--install-rollback", dir, "--install-rollback", "/victim"}), "--install-rollback given twice");
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--backend", "a:1", "--backend", "b:2"}),
+              "--backend given twice");
+    EXPECT_EQ(refusal({"--config", "a.json", "-c", "b.json"}), "--config given twice");
+}
+
+TEST(options, refuses_unknown_and_extra_arguments) {
+    EXPECT_EQ(refusal({"--write-default-config", dir, "extra"}), "unknown argument \"extra\"");
+    EXPECT_EQ(refusal({"--install-rollback", dir, dir}), "unknown argument \"/tmp/tlsbroker-config\"");
+    EXPECT_NE(refusal({"--write-default-config", dir, "--listen-port=443"}), "");
+    EXPECT_NE(refusal({"--bogus"}), "");
+}
+
+TEST(options, refuses_an_option_that_belongs_to_another_mode) {
+    EXPECT_EQ(refusal({"--install-rollback", dir, "--backend", "127.0.0.1:80"}),
+              "--backend does not go with --install-rollback");
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--console"}),
+              "--console does not go with --write-default-config");
+    EXPECT_EQ(refusal({"--listen-port", "443"}), "--listen-port does not go with running the broker");
+    EXPECT_NE(refusal({"--check-config", "a.json", "--config", "b.json"}), "");
+}
+
+TEST(options, refuses_a_missing_empty_or_option_value) {
+    EXPECT_EQ(refusal({"--install-rollback"}), "--install-rollback needs a value");
+    EXPECT_EQ(refusal({"--write-default-config", ""}), "--write-default-config needs a value (got an empty one)");
+    EXPECT_EQ(refusal({"--write-default-config", "--install-rollback", dir}),
+              "--write-default-config needs a value (got the option \"--install-rollback\")");
+    EXPECT_NE(refusal({"--write-default-config", dir, "--backend", "--install-rollback", "/victim"}), "");
+}
+
+TEST(options, refuses_a_backend_with_a_space_quote_or_no_port) {
+    // The value issue #27 passed through BACKEND.
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--backend", "127.0.0.1:80 --install-rollback C:\\victim"}),
+              "--backend must be host:port without spaces, quotes or backslashes (got \"127.0.0.1:80 "
+              "--install-rollback C:\\victim\")");
+    for (const std::string bad : {"127.0.0.1:80\"", "host:80'", "a\\b:80", "a\tb:80", "a\nb:80", "host",
+                                  "host:", "host:0", "host:65536", "host:-1", ":80", "::1:80", "bad_host!:80", ""})
+        EXPECT_NE(refusal({"--write-default-config", dir, "--backend", bad}), "") << bad;
+}
+
+TEST(options, refuses_a_port_outside_1_to_65535) {
+    for (const std::string bad :
+         {"0", "00000", "65536", "-1", "+80", "8443 ", " 8443", "84a3", "0x50", "000080", "99999999999", "8\"443"}) {
+        EXPECT_NE(refusal({"--write-default-config", dir, "--listen-port", bad}), "") << bad;
+        EXPECT_NE(refusal({"--write-default-config", dir, "--status-port", bad}), "") << bad;
+    }
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--status-port", "70000"}),
+              "--status-port must be an integer in 1..65535 (got \"70000\")");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "1"}).listen_port, "1");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "65535"}).listen_port, "65535");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--status-port", "08417"}).status_port, "8417");
+}
+
+TEST(options, a_refusal_message_shows_control_bytes_escaped) {
+    EXPECT_EQ(refusal({"--bad\r\nline"}), "unknown argument \"--bad\\x0D\\x0Aline\"");
+}
