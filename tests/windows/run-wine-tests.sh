@@ -243,8 +243,14 @@ wait_for 30 test "$(stat -c %s "$work/echo" 2>/dev/null || echo 0)" -ge 1000000 
 kill "$client" 2>/dev/null || true
 if cmp -s "$work/payload" "$work/echo"; then pass "TLS relay byte-exact (1 MB)"; else fail "relay mismatch ($(stat -c %s "$work/echo") bytes back)"; fi
 
-# 3. PARAMCHANGE reloads the config.
+# 3. PARAMCHANGE reloads the config. The new config also turns HTTP reload on (a reload
+# token), for the POST /reload steps below.
 sed -i 's/"name": "site"/"name": "site", "max_connections": 777/' "$progdata/tlsbroker.json"
+reload_token=$(openssl rand -hex 24)
+printf '%s\n' "$reload_token" >"$progdata/reload.token"
+jq '.status.reload_token_file = "reload.token"' "$progdata/tlsbroker.json" >"$work/with-token.json"
+cp "$work/with-token.json" "$progdata/tlsbroker.json"
+auth="Authorization: Bearer $reload_token"
 wine "$(winepath -w "$svcctl")" paramchange tlsbroker >"$work/svcctl.out" 2>&1 || true
 if wait_for 20 grep -q "reload applied" -s "$log"; then pass "PARAMCHANGE reloaded the config"; else fail "no reload after PARAMCHANGE"; fi
 
@@ -254,12 +260,12 @@ jq --arg l "127.0.0.1:$extra_port" '.listeners += [.listeners[0] + {name: "extra
   "$progdata/tlsbroker.json" >"$work/two.json"
 cp "$progdata/tlsbroker.json" "$work/one.json"
 cp "$work/two.json" "$progdata/tlsbroker.json"
-curl -s -X POST "http://127.0.0.1:$status_port/reload" >"$work/reload1.out" 2>&1 || true
+curl -s -H "$auth" -X POST "http://127.0.0.1:$status_port/reload" >"$work/reload1.out" 2>&1 || true
 if wait_for 20 grep -q "perf counters: instance extra added" -s "$log"; then pass "POST /reload: perf instance of the added listener"; else fail "no perf instance for the added listener ($(cat "$work/reload1.out"))"; fi
 cp "$work/one.json" "$progdata/tlsbroker.json"
 # Reloads are taken at most once a second (429 until then): ask until it is taken.
-wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -X POST "$1" | grep -qv 429' "$work/reload2.out" \
-  "http://127.0.0.1:$status_port/reload" || true
+wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload2.out" \
+  "http://127.0.0.1:$status_port/reload" "$auth" || true
 if wait_for 20 grep -q "perf counters: instance extra removed" -s "$log"; then pass "POST /reload: perf instance of the removed listener deleted"; else fail "perf instance of the removed listener kept ($(cat "$work/reload2.out"))"; fi
 
 # 3b. A major upgrade (same exe packaged as the next version) replaces the product, restarts
@@ -301,8 +307,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 5 -su
   -keyout "$work/soon.key" -out "$work/soon.crt" >/dev/null 2>&1
 cp "$work/soon.crt" "$progdata/server.crt"
 cp "$work/soon.key" "$progdata/server.key"
-wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -X POST "$1" | grep -qv 429' "$work/reload3.out" \
-  "http://127.0.0.1:$status_port/reload" || true
+wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload3.out" \
+  "http://127.0.0.1:$status_port/reload" "$auth" || true
 if wait_for 20 grep -aq "ReportEventW.*expires in less than 7 days" "$work/wineboot.log"; then
   pass "certificate expiring in 5 days: Event Log warning"
 else
