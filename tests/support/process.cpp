@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/test_certs.hpp"
 #include "support/wait.hpp"
 
 namespace tlsbroker::test {
@@ -88,6 +89,21 @@ std::pair<int, std::string> run_to_completion(const std::vector<std::string>& ar
     process p({args, dir / "run.out", std::nullopt});
     const auto code = p.wait_exit(std::chrono::seconds(30));
     return {code.value_or(-1), p.output()};
+}
+
+broker_process start_broker_process(const std::filesystem::path& dir, nlohmann::json cfg,
+                                    std::optional<unsigned> max_fds, std::optional<unsigned> hard_fds) {
+    cfg["log"]["level"] = "info";  // the bound ports are read from the log
+    write_file(dir / "broker.json", cfg.dump(2));
+    broker_process b;
+    b.proc = std::make_unique<process>(
+        process::options{{"--config", (dir / "broker.json").string()}, dir / "broker.out", max_fds, hard_fds});
+    const auto port = b.proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", std::chrono::seconds(10));
+    const auto status =
+        b.proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", std::chrono::seconds(10));
+    if (port) b.port = static_cast<std::uint16_t>(std::stoi(*port));
+    if (status) b.status_port = static_cast<std::uint16_t>(std::stoi(*status));
+    return b;
 }
 
 }  // namespace tlsbroker::test

@@ -4,7 +4,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +41,17 @@ private:
     pid_t pid_ = -1;
     std::optional<int> code_;
 };
+
+// The executable started on a config written to dir/broker.json (log level info, so that the
+// bound ports can be read from its output), with its ports once it has logged them (0 when
+// it did not within 10 s).
+struct broker_process {
+    std::unique_ptr<process> proc;
+    std::uint16_t port = 0;         // the first listener
+    std::uint16_t status_port = 0;  // the status endpoint
+};
+broker_process start_broker_process(const std::filesystem::path& dir, nlohmann::json cfg,
+                                    std::optional<unsigned> max_fds = {}, std::optional<unsigned> hard_fds = {});
 
 // Runs the executable to completion (bounded) and returns {exit code, output}.
 std::pair<int, std::string> run_to_completion(const std::vector<std::string>& args, const std::filesystem::path& dir);

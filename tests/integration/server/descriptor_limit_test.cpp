@@ -20,25 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct started {
-    std::unique_ptr<test::process> proc;
-    std::uint16_t port = 0;
-    std::uint16_t status_port = 0;
-};
-
-started start_broker(const std::filesystem::path& dir, nlohmann::json cfg, unsigned soft, unsigned hard) {
-    cfg["log"]["level"] = "info";  // the test reads the bound ports from the log
-    test::write_file(dir / "broker.json", cfg.dump(2));
-    started s;
-    test::process::options o{{"--config", (dir / "broker.json").string()}, dir / "broker.out", soft, hard};
-    s.proc = std::make_unique<test::process>(std::move(o));
-    const auto port = s.proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", 10s);
-    const auto status = s.proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", 10s);
-    if (port) s.port = static_cast<std::uint16_t>(std::stoi(*port));
-    if (status) s.status_port = static_cast<std::uint16_t>(std::stoi(*status));
-    return s;
-}
-
 nlohmann::json status_of(std::uint16_t port) {
     int code = 0;
     const auto body = test::http_get(port, "/status", code);
@@ -61,7 +42,7 @@ TEST(descriptor_limit, a_soft_limit_of_1024_is_raised_and_2025_clients_are_serve
     const auto dir = test::make_temp_dir("fd-limit");
     auto cfg = test::base_config(dir, backend.port());
     test::merge(cfg, {{"listeners", {{{"max_connections", 2100}, {"backlog", 4096}}}}});
-    auto b = start_broker(dir, cfg, 1024, 8192);
+    auto b = test::start_broker_process(dir, cfg, 1024, 8192);
     ASSERT_NE(b.port, 0) << b.proc->output();
     EXPECT_TRUE(b.proc->wait_for_output(R"(soft limit raised from 1024 to (\d+))", 5s)) << b.proc->output();
 
@@ -94,7 +75,7 @@ TEST(descriptor_limit, a_hard_limit_too_low_is_reported_at_start_with_the_fix) {
     const auto dir = test::make_temp_dir("fd-limit-low");
     auto cfg = test::base_config(dir, backend.port());
     test::merge(cfg, {{"listeners", {{{"max_connections", 2100}}}}});
-    auto b = start_broker(dir, cfg, 1024, 1024);
+    auto b = test::start_broker_process(dir, cfg, 1024, 1024);
     ASSERT_NE(b.port, 0) << b.proc->output();
     EXPECT_TRUE(b.proc->wait_for_output(R"(the hard limit is 1024.*(LimitNOFILE=\d+))", 5s)) << b.proc->output();
     const auto st = status_of(b.status_port);

@@ -75,13 +75,10 @@ struct broker_process {
                                                       {"proxy_protocol", "v2"},
                                                       {"connection_log", false},
                                                       {"timeouts", {{"drain_ms", 200}}}}})}});
-        test::write_file(dir / "broker.json", cfg.dump(2));
-        proc = std::make_unique<test::process>(
-            test::process::options{{"--config", (dir / "broker.json").string()}, dir / "broker.out", {}});
-        if (const auto p = proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", 5s))
-            port = static_cast<std::uint16_t>(std::stoi(*p));
-        if (const auto p = proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", 5s))
-            status_port = static_cast<std::uint16_t>(std::stoi(*p));
+        auto b = test::start_broker_process(dir, cfg);
+        proc = std::move(b.proc);
+        port = b.port;
+        status_port = b.status_port;
     }
     // A listener counter from /status (-1 when unreachable).
     long long counter(const char* key) const {

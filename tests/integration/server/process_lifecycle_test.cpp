@@ -22,25 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct started {
-    std::unique_ptr<test::process> proc;
-    std::uint16_t port = 0;
-    std::uint16_t status_port = 0;
-};
-
-started start_broker(const std::filesystem::path& dir, nlohmann::json cfg, std::optional<unsigned> max_fds = {}) {
-    cfg["log"]["level"] = "info";  // the test reads the bound ports from the log
-    test::write_file(dir / "broker.json", cfg.dump(2));
-    started s;
-    s.proc = std::make_unique<test::process>(
-        test::process::options{{"--config", (dir / "broker.json").string()}, dir / "broker.out", max_fds});
-    const auto port = s.proc->wait_for_output(R"(accepting on 127\.0\.0\.1:(\d+))", 10s);
-    const auto status = s.proc->wait_for_output(R"(status endpoint on http://127\.0\.0\.1:(\d+))", 10s);
-    if (port) s.port = static_cast<std::uint16_t>(std::stoi(*port));
-    if (status) s.status_port = static_cast<std::uint16_t>(std::stoi(*status));
-    return s;
-}
-
 using test::raw_connect;
 
 }  // namespace
@@ -49,7 +30,7 @@ TEST(process_lifecycle, sigterm_drains_an_in_flight_transfer_completely_and_exit
     test::echo_backend backend;
     const auto dir = test::make_temp_dir("sigterm");
     auto cfg = test::base_config(dir, backend.port());
-    auto b = start_broker(dir, cfg);
+    auto b = test::start_broker_process(dir, cfg);
     ASSERT_NE(b.port, 0) << b.proc->output();
 
     test::tls_client c;
@@ -87,7 +68,7 @@ TEST(process_lifecycle, fd_exhaustion_backs_off_then_accepts_again_by_itself) {
     const auto dir = test::make_temp_dir("fd-exhaustion");
     auto cfg = test::base_config(dir, backend.port());
     test::merge(cfg, {{"threads", 1}, {"listeners", {{{"timeouts", {{"handshake_ms", 60000}}}}}}});
-    auto b = start_broker(dir, cfg, 48u);
+    auto b = test::start_broker_process(dir, cfg, 48u);
     ASSERT_NE(b.port, 0) << b.proc->output();
 
     // A client already served before the exhaustion must be unaffected by it.
