@@ -10,6 +10,12 @@ std::string all(const config::load_result& r) {
     return s;
 }
 
+bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle) {
+    for (const auto& e : r.errors)
+        if (e.pointer == pointer && e.message.find(needle) != std::string::npos) return true;
+    return false;
+}
+
 config::config_ptr load_config(const nlohmann::json& j, const std::filesystem::path& dir) {
     const auto r = config::load_text(j.dump(), dir);
     if (!r.ok()) ADD_FAILURE() << all(r);

@@ -1,4 +1,5 @@
-// Config helpers shared by the tests: every load error as text, and a config from JSON.
+// Config helpers shared by the tests: every load error as text, finding one, and a config
+// from JSON.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,8 @@ namespace tlsbroker::test {
 
 // Every error of `r`, one per line ("" when it loaded).
 std::string all(const config::load_result& r);
+// True when `r` has an error at `pointer` whose message contains `needle`.
+bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle = "");
 // Loads `j` (paths resolved against `dir`); a failure is reported as a test failure and
 // yields nullptr.
 config::config_ptr load_config(const nlohmann::json& j, const std::filesystem::path& dir);

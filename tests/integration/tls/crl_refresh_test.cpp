@@ -27,17 +27,39 @@ nlohmann::json watched_crl_config(std::uint16_t port, const std::filesystem::pat
                {"tls", {{"client_ca", ca.string()}, {"verify_client", "required"}, {"crl", crl.string()}}}}}}};
 }
 
+// A CA, a client "alice" it signed, an empty CRL, and a broker requiring client certificates
+// from the CA and watching the CRL (watched_crl_config), in front of an echo backend.
+struct watched_crl {
+    struct files_t {
+        std::filesystem::path dir;
+        test::ca_files ca;
+        test::cert_files alice;
+        std::filesystem::path crl;
+        std::uint16_t port;
+    };
+    static files_t make(const char* tag) {
+        files_t f;
+        f.dir = test::make_temp_dir(tag);
+        f.ca = test::make_ca(f.dir);
+        f.alice = test::make_leaf(f.ca, f.dir, "alice", "alice", true);
+        f.crl = f.dir / "clients.crl";
+        test::make_crl(f.ca.cert, f.ca.key, {}, f.crl);
+        f.port = test::unused_port();
+        return f;
+    }
+    explicit watched_crl(const char* tag)
+        : files(make(tag)), broker(backend.port(), watched_crl_config(files.port, files.ca.cert, files.crl)) {}
+    files_t files;
+    test::echo_backend backend;
+    test::broker_harness broker;
+};
+
 }  // namespace
 
 TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
-    const auto dir = test::make_temp_dir("crl-refresh");
-    const auto ca = test::make_ca(dir);
-    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
-    const auto crl = dir / "clients.crl";
-    test::make_crl(ca.cert, ca.key, {}, crl);
-    test::echo_backend backend;
-    const auto port = test::unused_port();
-    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
+    watched_crl env("crl-refresh");
+    const auto& [dir, ca, alice, crl, port] = env.files;
+    auto& broker = env.broker;
     const auto attempt = [&] {
         test::tls_client c;
         c.set_timeout(5s);
@@ -65,14 +87,9 @@ TEST(crl_refresh, changed_crl_revoking_a_client_takes_effect_without_a_reload) {
 }
 
 TEST(crl_refresh, a_client_revoked_since_its_handshake_cannot_resume_its_session) {
-    const auto dir = test::make_temp_dir("crl-resume");
-    const auto ca = test::make_ca(dir);
-    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
-    const auto crl = dir / "clients.crl";
-    test::make_crl(ca.cert, ca.key, {}, crl);
-    test::echo_backend backend;
-    const auto port = test::unused_port();
-    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
+    watched_crl env("crl-resume");
+    const auto& [dir, ca, alice, crl, port] = env.files;
+    auto& broker = env.broker;
     const std::pair<int, const char*> versions[] = {{TLS1_2_VERSION, "TLS 1.2"}, {TLS1_3_VERSION, "TLS 1.3"}};
     std::vector<SSL_SESSION*> held;
     for (const auto& [version, name] : versions) {
@@ -121,14 +138,9 @@ TEST(crl_refresh, crl_past_its_next_update_is_re_read_then_and_counted_stale) {
 }
 
 TEST(crl_refresh, half_written_crl_is_refused_and_the_loaded_one_stays) {
-    const auto dir = test::make_temp_dir("crl-half");
-    const auto ca = test::make_ca(dir);
-    const auto alice = test::make_leaf(ca, dir, "alice", "alice", true);
-    const auto crl = dir / "clients.crl";
-    test::make_crl(ca.cert, ca.key, {}, crl);
-    test::echo_backend backend;
-    const auto port = test::unused_port();
-    test::broker_harness broker(backend.port(), watched_crl_config(port, ca.cert, crl));
+    watched_crl env("crl-half");
+    const auto& [dir, ca, alice, crl, port] = env.files;
+    auto& broker = env.broker;
     // A CRL revoking alice, cut off half-way (a copy that was interrupted).
     const auto full = dir / "full.crl";
     test::make_crl(ca.cert, ca.key, {alice.cert}, full);

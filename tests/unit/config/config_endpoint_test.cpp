@@ -30,6 +30,7 @@ struct fixture {
 };
 
 using test::all;
+using test::has_error;
 
 }  // namespace
 
@@ -144,16 +145,6 @@ TEST(config_endpoint, log_file_may_be_absolute_or_left_out) {
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_TRUE(r.config->log.file.empty());
 }
-
-namespace {
-
-bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle) {
-    for (const auto& e : r.errors)
-        if (e.pointer == pointer && e.message.find(needle) != std::string::npos) return true;
-    return false;
-}
-
-}  // namespace
 
 TEST(config_endpoint, accept_proxy_and_trusted_proxies) {
     fixture f;

@@ -28,13 +28,8 @@ struct fixture {
     config::load_result load(const json& j) const { return config::load_text(j.dump(), dir); }
 };
 
-bool has_error(const config::load_result& r, const std::string& pointer, const std::string& needle = "") {
-    for (const auto& e : r.errors)
-        if (e.pointer == pointer && e.message.find(needle) != std::string::npos) return true;
-    return false;
-}
-
 using test::all;
+using test::has_error;
 
 }  // namespace
 
