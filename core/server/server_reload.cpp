@@ -46,7 +46,6 @@ reload_result server::reload(config::config_ptr next) {
     };
     if (m.stopping) return fail("the broker is stopping");
 
-    m.fit_descriptors(*next, false);  // a larger max_connections needs more before it binds
     // 1. Build every new listener and its TLS context; nothing running is touched yet.
     std::vector<std::shared_ptr<listener>> fresh;
     std::vector<std::shared_ptr<listener>> predecessor;  // same endpoint in the running config
@@ -75,6 +74,9 @@ reload_result server::reload(config::config_ptr next) {
             return fail(e.what());
         }
     }
+    // The reload will be applied from here on: size the descriptor limit for it (a rejected
+    // reload leaves the limit and /status describing the running config).
+    m.fit_descriptors(*next, false);
     // 3. Hand each kept endpoint's socket to its new listener; drain what is left.
     std::string summary;
     for (std::size_t i = 0; i < fresh.size(); ++i) {
