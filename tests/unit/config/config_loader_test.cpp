@@ -44,7 +44,7 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
     EXPECT_EQ(l.timeouts.write_stall_ms, 60000u);
     EXPECT_EQ(l.timeouts.idle_ms, 0u);
 #ifdef _WIN32
-    EXPECT_EQ(l.socket_buffer_bytes, 64u * 1024);  // README, configuration reference
+    EXPECT_EQ(l.socket_buffer_bytes, 64u * 1024);  // config/README.md, configuration reference
 #else
     EXPECT_EQ(l.socket_buffer_bytes, 256u * 1024);
 #endif
@@ -349,8 +349,9 @@ TEST(config_loader, operations_keys) {
     EXPECT_TRUE(has_error(bad, "/listeners/0/backends", "either")) << all(bad);
 }
 
+// The example in config/README.md (the first json block after its "## Configuration reference").
 TEST(config_loader, readme_example_is_valid) {
-    std::ifstream in(std::filesystem::path(TLSBROKER_SOURCE_DIR) / "README.md");
+    std::ifstream in(std::filesystem::path(TLSBROKER_SOURCE_DIR) / "config" / "README.md");
     std::stringstream ss;
     ss << in.rdbuf();
     const auto readme = ss.str();
