@@ -133,7 +133,7 @@ struct listener_config {
     // (autotuned, megabytes on a busy link). The cap bounds what a peer that stops reading
     // makes the broker move before the write stall shows, and the kernel memory each
     // connection can pin. Windows: 64 KiB (under Wine, 256 KiB made the stalled writers' sends
-    // churn through Wine's server and starve accepts; see README, "Soak replays").
+    // churn through Wine's server and starve accepts; see core/README.md, "Choices measured").
 #ifdef _WIN32
     std::uint32_t socket_buffer_bytes = 64 * 1024;
 #else

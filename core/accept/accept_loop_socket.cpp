@@ -9,7 +9,7 @@
 //   Windows: no port sharing without letting other processes steal the port. The old queue
 //            is accepted until empty, then the old socket is closed and the new one bound:
 //            connections that arrive in between (the time of one close and one bind) are
-//            refused or reset. See README, "Watchdog".
+//            refused or reset. See core/README.md, "The watchdog".
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/strand.hpp>
 

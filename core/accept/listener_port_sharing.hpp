@@ -2,7 +2,7 @@
 // is bound beside the old one (SO_REUSEPORT on Linux), new connections are steered to the
 // replacement, and the old socket's queue is accepted before it is closed. Where the
 // platform has no such sharing (Windows), these report operation_not_supported and the
-// listener drains the old queue, closes it, then binds anew (see README, "Watchdog").
+// listener drains the old queue, closes it, then binds anew (see core/README.md, "The watchdog").
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

@@ -1,5 +1,5 @@
 // The broker's exit codes, named once: the Windows service reports them to the SCM
-// (service/windows/exit_codes.hpp), server::run() returns `unrecoverable`; the README lists them.
+// (service/windows/exit_codes.hpp), server::run() returns `unrecoverable`; service/README.md lists them.
 #pragma once
 
 namespace tlsbroker::exit_code {

@@ -26,7 +26,7 @@ int run_platform(const options& opts) {
     ::signal(SIGPIPE, SIG_IGN);
     auto started = start_broker(file);
     if (!started.server) {
-        // Every failed start exits 1 here (README, "Exit codes"); the Windows service reports
+        // Every failed start exits 1 here (service/README.md, "Exit codes"); the Windows service reports
         // the specific code to the SCM.
         const auto& f = started.failure;
         if (f.problems.empty()) {

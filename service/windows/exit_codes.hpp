@@ -1,5 +1,5 @@
 // Service-specific exit codes the SCM shows (sc query: SERVICE_EXIT_CODE) after a failed
-// start or an exit; the values are core/common/exit_codes.hpp's, and the README lists them.
+// start or an exit; the values are core/common/exit_codes.hpp's, and service/README.md lists them.
 #pragma once
 
 #include "core/common/exit_codes.hpp"

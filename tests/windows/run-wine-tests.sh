@@ -10,7 +10,7 @@
 # the documented exit code and log line → uninstall removes service and program files and
 # keeps the config.
 #
-# What Wine cannot show (checked on a real host, README "Windows"): Wine's sc has no
+# What Wine cannot show (checked on a real host: service/README.md, "Windows real-host checklist"): Wine's sc has no
 # failureflag/config/sidtype/privs (the install passes SC_CONFIGURE=0; the MSI tables are
 # checked instead), its netsh is a stub, it keeps no file DACLs (the service logs that its ACL
 # check is skipped), and it runs every service as the prefix's one user whatever the account.

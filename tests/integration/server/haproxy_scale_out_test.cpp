@@ -1,4 +1,4 @@
-// The README's "Scale out" set-up, end to end: HAProxy in TCP mode with send-proxy-v2 in
+// service/README.md's "Scale out" set-up, end to end: HAProxy in TCP mode with send-proxy-v2 in
 // front of two brokers on loopback. One broker is stopped mid-run; no client is lost but
 // those whose connections it held. Skipped when haproxy is not installed. Bounded: its
 // waits add up to under a minute (a normal run takes about half a second).
