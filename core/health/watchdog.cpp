@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "core/common/log.hpp"
+#include "core/health/watchdog_rules.hpp"
 #include "core/listener/listener.hpp"
 
 namespace tlsbroker::core {
@@ -16,15 +17,8 @@ using clock = std::chrono::steady_clock;
 struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     struct per_listener {
         std::shared_ptr<listener> l;
-        int step = 0;                      // last recovery step taken; 0 = healthy
-        clock::time_point quiet_until{};   // give the last step time to work
-        std::uint64_t ladder_accepts = 0;  // the accept count when step 1 was taken
+        watchdog_memory memory;  // what the rules remember of it between observations
         bool probing = false;
-        bool low_pause_seen = false;
-        std::uint64_t orphaned_since_ms = 0;  // when the limit was first seen held by no session
-        bool orphaned_reported = false;
-        std::uint64_t queue_seen_ms = 0;  // when a non-empty accept queue was first seen
-        std::uint64_t queue_accepts = 0;  // the accept count then
         // What is pending for this listener, so that stop() can cancel it.
         std::shared_ptr<tcp::socket> probe_sock;
         std::shared_ptr<asio::steady_timer> probe_timer;
@@ -99,76 +93,77 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
 
     void evaluate(std::size_t i, const accept_progress& p, std::optional<std::uint32_t> depth) {
         if (stopped) return;
-        auto& pl = ls[i];
-        auto& c = pl.l->ctr();
-        const char* broken = nullptr;
-        if (p.state == listener_state::accepting && !p.accept_outstanding && !p.timer_pending)
-            broken = "accepting with no accept outstanding";
-        else if (p.state == listener_state::backing_off && !p.timer_pending)
-            broken = "backing off with no resume timer";
-        // A closing connection lowers `active` just before it posts the resume, so a pause
-        // below the limit counts only when a second check still sees it.
-        const bool low_pause = p.state == listener_state::paused_at_limit && p.active < p.max_connections;
-        if (low_pause && pl.low_pause_seen) broken = "paused below its connection limit";
-        pl.low_pause_seen = low_pause;
-        if (broken != nullptr) {
-            c.add(counter::invariant_violations);
-            return stall(i, broken);
-        }
-        check_orphaned_slots(i, p);
-        if (depth) {
-            c.set(counter::accept_queue_depth, *depth);
-            // A stall is a queue that stays non-empty while not one accept completes for
-            // probe_timeout_ms. Accepts are counted (read on the listener's strand), not
-            // timed: an accept that completes while the queue stays full (overload) is
-            // progress, and so is one that completes just after the queue was first seen.
-            const auto now = unix_ms_now();
-            if (*depth == 0 || p.state != listener_state::accepting) {
-                pl.queue_seen_ms = 0;
-            } else if (pl.queue_seen_ms == 0 || p.accepts != pl.queue_accepts) {
-                pl.queue_seen_ms = now;  // first sight, or progress since: watch afresh
-                pl.queue_accepts = p.accepts;
-            } else if (now - pl.queue_seen_ms > cfg.probe_timeout_ms) {
-                pl.queue_seen_ms = 0;
-                return stall(i, "accept queue not drained: " + std::to_string(*depth) +
-                                    " connections waiting and no accept completed");
-            }
-        }
+        if (depth) ls[i].l->ctr().set(counter::accept_queue_depth, *depth);
+        act(i, observe(i, watch_event::check, p, depth));
     }
 
-    // The signature of leaked slots: the listener stays paused at its connection limit while
-    // no session is live on its endpoint, so nothing will ever give a slot back. Re-arming or
-    // re-creating the socket cannot help; it is counted (as an invariant violation, once per
-    // episode), logged, and shown in /status ("slots_held_without_sessions").
-    void check_orphaned_slots(std::size_t i, const accept_progress& p) {
+    // What the rules read. The accept count is read again now: the ladder compares it with
+    // the count when the ladder began.
+    watchdog_observation observe(std::size_t i, watch_event e, const accept_progress& p,
+                                 std::optional<std::uint32_t> depth) const {
+        watchdog_observation o;
+        o.event = e;
+        o.now_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count());
+        o.probe_timeout_ms = cfg.probe_timeout_ms;
+        o.progress = p;
+        o.queue_depth = depth;
+        o.accepts_now = ls[i].l->progress().accepts;
+        return o;
+    }
+
+    // The rules decide (watchdog_rules.hpp); this counts, logs and takes the step.
+    void act(std::size_t i, const watchdog_observation& o) {
         auto& pl = ls[i];
-        const bool orphaned = p.state == listener_state::paused_at_limit && p.active > 0 &&
-                              p.active >= p.max_connections && p.live_sessions == 0;
-        if (!orphaned) {
-            if (pl.orphaned_reported) {
-                TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' slots are free again (", p.active, " held, ",
-                            p.live_sessions, " live sessions)");
-                pl.l->note_orphaned_slots(false);
-            }
-            pl.orphaned_since_ms = 0;
-            pl.orphaned_reported = false;
-            return;
+        const auto before = pl.memory;
+        const auto d = judge(o, before);
+        pl.memory = d.next;
+        auto& c = pl.l->ctr();
+        const auto& name = pl.l->cfg().name;
+        if (d.rule->invariant_violation) c.add(counter::invariant_violations);
+        report_slots(pl, o, d);
+        switch (d.rule->probe) {
+            case probe_outcome::none:
+                break;
+            case probe_outcome::ok:
+                c.add(counter::probes_ok);
+                break;
+            case probe_outcome::slow:
+                c.add(counter::probes_slow);
+                log::limited(
+                    log::level::warning, name + ":probe-slow",
+                    log::str("watchdog: listener '", name, "' probe not accepted within ", cfg.probe_timeout_ms,
+                             " ms, but ", d.reason, ": overload, not a stall; no recovery step"));
+                break;
+            case probe_outcome::stalled:
+                c.add(counter::probes_failed);
+                break;
         }
-        const auto now = unix_ms_now();
-        if (pl.orphaned_since_ms == 0) pl.orphaned_since_ms = now;
-        // A closing session leaves the registry just before it gives its slot back: only a
-        // state that lasts a probe timeout counts.
-        if (now - pl.orphaned_since_ms < cfg.probe_timeout_ms) return;
-        if (!pl.orphaned_reported) {
-            pl.orphaned_reported = true;
+        if (d.rule->probe != probe_outcome::none) pl.l->note_probe(d.rule->probe);
+        // Accepts complete again: the ladder starts from the bottom at the next stall.
+        if (d.ladder_reset_from != watchdog_step::none)
+            TB_LOG_WARN("watchdog: listener '", name, "' accepts again after recovery step ",
+                        static_cast<int>(d.ladder_reset_from));
+        if (d.rung != nullptr) climb(i, o, d, before);
+    }
+
+    // Slots held by nobody: re-arming or re-creating the socket cannot help; it is counted
+    // (as an invariant violation, once per episode), logged, and shown in /status
+    // ("slots_held_without_sessions").
+    void report_slots(per_listener& pl, const watchdog_observation& o, const watchdog_decision& d) {
+        const auto& name = pl.l->cfg().name;
+        if (d.orphans_cleared) {
+            TB_LOG_WARN("watchdog: listener '", name, "' slots are free again (", o.progress.active, " held, ",
+                        o.progress.live_sessions, " live sessions)");
+            pl.l->note_orphaned_slots(false);
+        }
+        if (d.orphans_reported) {
             pl.l->ctr().add(counter::invariant_violations);
             pl.l->note_orphaned_slots(true);
         }
-        log::limited(log::level::error, pl.l->cfg().name + ":orphaned-slots",
-                     log::str("watchdog: listener '", pl.l->cfg().name, "' paused at its limit: ", p.active, " of ",
-                              p.max_connections,
-                              " slots held but no session is live (leaked slots?); "
-                              "it accepts nobody until a slot is given back"));
+        if (d.orphans_held)
+            log::limited(log::level::error, name + ":orphaned-slots",
+                         log::str("watchdog: listener '", name, "' ", d.reason));
     }
 
     // A probe: the accept count and queue depth are read on the listener's strand, then a
@@ -176,7 +171,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
     // completed meanwhile make a late canary "slow" (overload); none make it a stall.
     void probe(std::size_t i) {
         auto& pl = ls[i];
-        if (stopped || pl.probing || pl.l->state() != listener_state::accepting) return;
+        if (stopped || pl.probing || !worth_a_probe(pl.l->state())) return;
         pl.probing = true;
         pl.l->inspect([self = shared_from_this(), i](accept_progress p, std::optional<std::uint32_t> depth) {
             asio::post(self->strand, [self, i, p, depth] { self->start_probe(i, p.accepts, depth); });
@@ -221,7 +216,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                     *done = true;
                     timer->cancel();
                     self->probe_finished(i);
-                    self->probe_ok(i, clock::now() - begun);
+                    self->probe_taken(i, clock::now() - begun);
                 });
             });
         sock->async_connect(target, [self, i, sock, timer, done, from](const boost::system::error_code& e) {
@@ -230,7 +225,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
             timer->cancel();
             self->ls[i].l->remove_probe(from);
             self->probe_finished(i);
-            self->probe_failed(i, "connect: " + e.message());
+            self->probe_refused(i, e.message());
         });
         timer->expires_after(ms(cfg.probe_timeout_ms));
         timer->async_wait([self, i, sock, done, from, accepts0, depth0](const boost::system::error_code& e) {
@@ -248,7 +243,7 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                 asio::post(self->strand, [self, i, accepts0, depth0, p, depth] {
                     if (self->stopped) return;
                     self->probe_finished(i);
-                    self->judge_late_probe(i, accepts0, depth0, p, depth);
+                    self->probe_late(i, accepts0, depth0, p, depth);
                 });
             });
         });
@@ -261,92 +256,67 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         pl.probe_timer.reset();
     }
 
-    void judge_late_probe(std::size_t i, std::uint64_t accepts0, std::optional<std::uint32_t> depth0,
-                          const accept_progress& p, std::optional<std::uint32_t> depth) {
-        const auto accepted = p.accepts - accepts0;
-        const bool draining = depth0 && depth && *depth < *depth0;
-        if (accepted > 0 || draining) {
-            return probe_slow(i, std::to_string(accepted) + " accepts completed meanwhile" +
-                                     (depth ? ", " + std::to_string(*depth) + " connections still queued" : ""));
-        }
-        if (p.state != listener_state::accepting) {
-            // Paused at the limit or backing off since: the canary waits for a reason the
-            // checks cover; this probe says nothing about the accept path.
-            return probe_slow(i, std::string("the listener is ") + to_string(p.state));
-        }
-        probe_failed(i, "not accepted within probe_timeout_ms, and no accept completed meanwhile");
+    void probe_taken(std::size_t i, clock::duration latency) {
+        auto& pl = ls[i];
+        pl.l->ctr().set(
+            counter::probe_latency_us,
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
+        auto o = observe(i, watch_event::canary, pl.l->progress(), std::nullopt);
+        o.canary = canary_result::taken;
+        act(i, o);
     }
 
-    void probe_ok(std::size_t i, clock::duration latency) {
+    void probe_refused(std::size_t i, const std::string& error) {
+        auto o = observe(i, watch_event::canary, ls[i].l->progress(), std::nullopt);
+        o.canary = canary_result::connect_failed;
+        o.canary_error = error;
+        act(i, o);
+    }
+
+    // Judged by the accept count and queue depth over the probe window, read on the
+    // listener's strand at the probe's start and after its timeout.
+    void probe_late(std::size_t i, std::uint64_t accepts0, std::optional<std::uint32_t> depth0,
+                    const accept_progress& p, std::optional<std::uint32_t> depth) {
+        auto o = observe(i, watch_event::canary, p, depth);
+        o.canary = canary_result::late;
+        o.canary_accepts0 = accepts0;
+        o.canary_depth0 = depth0;
+        act(i, o);
+    }
+
+    // A stall climbs the ladder: the rung says which step, if any, is taken now.
+    void climb(std::size_t i, const watchdog_observation& o, const watchdog_decision& d,
+               const watchdog_memory& before) {
+        if (d.step == watchdog_step::none) return;  // the ladder ran out, or the last step is at work
         auto& pl = ls[i];
         auto& c = pl.l->ctr();
-        c.add(counter::probes_ok);
-        c.set(counter::probe_latency_us,
-              static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(latency).count()));
-        pl.l->note_probe(probe_outcome::ok);
-        accepts_again(i);
-    }
-
-    void probe_slow(std::size_t i, const std::string& why) {
-        auto& pl = ls[i];
-        pl.l->ctr().add(counter::probes_slow);
-        pl.l->note_probe(probe_outcome::slow);
-        log::limited(log::level::warning, pl.l->cfg().name + ":probe-slow",
-                     log::str("watchdog: listener '", pl.l->cfg().name, "' probe not accepted within ",
-                              cfg.probe_timeout_ms, " ms, but ", why, ": overload, not a stall; no recovery step"));
-        accepts_again(i);
-    }
-
-    void probe_failed(std::size_t i, const std::string& why) {
-        auto& pl = ls[i];
-        pl.l->ctr().add(counter::probes_failed);
-        pl.l->note_probe(probe_outcome::stalled);
-        stall(i, "canary probe failed (" + why + ")");
-    }
-
-    // Accepts complete again: the ladder starts from the bottom at the next stall.
-    void accepts_again(std::size_t i) {
-        auto& pl = ls[i];
-        if (pl.step > 0 && pl.step < 3) {
-            TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' accepts again after recovery step ", pl.step);
-            pl.step = 0;
-        }
-    }
-
-    void stall(std::size_t i, const std::string& why) {
-        if (stopped) return;
-        auto& pl = ls[i];
-        const auto now = clock::now();
-        if (pl.step >= 3 || now < pl.quiet_until) return;
-        const auto accepts = pl.l->progress().accepts;
-        if (pl.step > 0 && accepts != pl.ladder_accepts) {
+        const auto& name = pl.l->cfg().name;
+        if (d.rung->starts_ladder && before.step != watchdog_step::none) {
             // Accepts completed since the ladder began: this is a new stall, not the same one
             // that the steps failed to heal. Step 3 needs a ladder with no accept at all.
-            TB_LOG_WARN("watchdog: listener '", pl.l->cfg().name, "' accepted ", accepts - pl.ladder_accepts,
-                        " connections since recovery step ", pl.step, "; starting the ladder again");
-            pl.step = 0;
+            TB_LOG_WARN("watchdog: listener '", name, "' accepted ", o.accepts_now - before.ladder_accepts,
+                        " connections since recovery step ", static_cast<int>(before.step),
+                        "; starting the ladder again");
         }
-        if (pl.step == 0) pl.ladder_accepts = accepts;
-        auto& c = pl.l->ctr();
         c.add(counter::accept_stalls);
-        pl.step += 1;
-        pl.quiet_until = now + ms(cfg.probe_timeout_ms);
-        const auto& name = pl.l->cfg().name;
-        switch (pl.step) {
-            case 1:
+        switch (d.step) {
+            case watchdog_step::none:
+                return;
+            case watchdog_step::rearm:
                 c.add(counter::recoveries_rearm);
-                TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", why, "; step 1: re-arming the accept");
+                TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", d.reason,
+                             "; step 1: re-arming the accept");
                 pl.l->recover_rearm();
                 break;
-            case 2:
+            case watchdog_step::recreate:
                 c.add(counter::recoveries_recreate);
-                TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", why,
+                TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", d.reason,
                              "; step 2: re-creating the listening socket (its queued connections are kept)");
                 pl.l->recover_recreate();
                 break;
-            default: {
+            case watchdog_step::give_up: {
                 c.add(counter::recoveries_unrecoverable);
-                const auto reason = "listener '" + name + "' accept path unrecoverable: " + why;
+                const auto reason = "listener '" + name + "' accept path unrecoverable: " + d.reason;
                 {
                     std::lock_guard lock(health_mutex);
                     health = {false, reason};
@@ -355,11 +325,12 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                 TB_LOG_ERROR("watchdog: ", reason,
                              "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
                 if (unrecoverable) unrecoverable(reason);
-                return;
+                break;
             }
         }
+        if (d.verify_in_ms == 0) return;
         // Verify the step soon rather than at the next interval.
-        auto t = std::make_shared<asio::steady_timer>(strand, ms(std::min(cfg.probe_timeout_ms, 200u)));
+        auto t = std::make_shared<asio::steady_timer>(strand, ms(d.verify_in_ms));
         if (pl.verify_timer) pl.verify_timer->cancel();
         pl.verify_timer = t;
         t->async_wait([self = shared_from_this(), t, i](const boost::system::error_code& ec) {

@@ -1,17 +1,11 @@
-// The accept-path watchdog. Per listener, every interval it checks the state invariant
-// (accepting ⇒ an accept outstanding; backing off ⇒ a timer pending; paused ⇒ at the
-// limit) and the kernel accept queue; every probe interval it connects a canary to the
-// listener and expects the acceptor to take it within the probe timeout.
-//
-// A late canary is judged by the listener's accept count over the probe window: when
-// accepts completed meanwhile (or the queue shrank), the canary only waited behind real
-// clients: the probe is "slow" (overload), counted and logged, and nothing is done. Only a
-// window with no accept at all while work waited (the canary, or a non-empty queue) is a
-// stall, and only a stall climbs the recovery ladder: (1) cancel and re-arm the accept,
-// (2) re-create the listening socket (keeping its queued connections), (3) unrecoverable:
-// unhealthy, and the owner is told (it exits when so configured). Step 3 needs a ladder
-// with no accept completed since step 1; a probe taken, or a slow one, resets the ladder.
-// Once stopped (a reload replaced it), nothing of a watchdog acts any more.
+// The accept-path watchdog: the mechanism. Per listener, every interval it reads the
+// listener's state and its kernel accept queue; every probe interval it connects a canary to
+// the listener and waits up to the probe timeout for the acceptor to take it. What each
+// observation means and which recovery step follows (re-arm the accept, re-create the
+// listening socket, give up: unhealthy, and the owner is told) is decided by the rules,
+// a pure function over a table (watchdog_rules.hpp, shown in core/health/README.md); this
+// class only observes, asks them, counts, logs and acts. Once stopped (a reload replaced
+// it), nothing of a watchdog acts any more.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
