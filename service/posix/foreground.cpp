@@ -20,10 +20,15 @@ constexpr const char* default_config = "/etc/tlsbroker/tlsbroker.json";
 }  // namespace
 
 int run_platform(const options& opts) {
-    log::init_console();
-    const auto file = opts.config.empty() ? std::filesystem::path(default_config) : opts.config;
+    // Signals first, before anything is bound: asio queues a signal that arrives while the
+    // broker starts, and the loop below handles it once the server exists (a SIGTERM during
+    // the start used to kill the process with 143 before the handler was installed).
+    boost::asio::io_context signals_ioc;
+    boost::asio::signal_set signals(signals_ioc, SIGTERM, SIGINT, SIGHUP);
     // Writes to a peer that has gone must fail with EPIPE, not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
+    log::init_console();
+    const auto file = opts.config.empty() ? std::filesystem::path(default_config) : opts.config;
     auto started = start_broker(file);
     if (!started.server) {
         // Every failed start exits 1 here (README, "Exit codes"); the Windows service reports
@@ -41,8 +46,6 @@ int run_platform(const options& opts) {
 
     // Signals are watched on a small io_context of their own so that a busy or blocked
     // worker pool cannot delay shutdown.
-    boost::asio::io_context signals_ioc;
-    boost::asio::signal_set signals(signals_ioc, SIGTERM, SIGINT, SIGHUP);
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                                int sig) {
         if (ec) return;
