@@ -4,7 +4,8 @@
 // Under systemd (Type=notify, service/systemd/tlsbroker.service) the same run also tells
 // systemd where it is (sd_notify.hpp): READY=1 once every listener and the status endpoint
 // are bound, RELOADING=1 / READY=1 around a SIGHUP reload, STOPPING=1 when it drains, and
-// WATCHDOG=1 from its heartbeat when WatchdogSec= is set (systemd_heartbeat.hpp).
+// WATCHDOG=1 from its heartbeat when WatchdogSec= is set (systemd_heartbeat.hpp). Its log
+// then goes to the journal with priorities (journal.hpp).
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "core/common/log.hpp"
 #include "core/server/server.hpp"
 #include "service/platform.hpp"
+#include "service/posix/journal.hpp"
 #include "service/posix/sd_notify.hpp"
 #include "service/posix/systemd_heartbeat.hpp"
 #include "service/startup.hpp"
@@ -43,12 +45,18 @@ int run_platform(const options& opts) {
     // Writes to a peer that has gone must fail with EPIPE, not kill the process.
     ::signal(SIGPIPE, SIG_IGN);
 
-    log::init_console();
+    const bool journal = stderr_is_journal();
+    if (journal)
+        log::add_sink(make_journal_sink());
+    else
+        log::init_console();
     // Declared before the server: the server's handlers may still send through it.
     sd_notifier notify(env_or_empty("NOTIFY_SOCKET"));
 
     const auto file = opts.config.empty() ? std::filesystem::path(default_config) : opts.config;
-    auto started = start_broker(file);
+    startup_hooks hooks;
+    hooks.console = !journal;
+    auto started = start_broker(file, hooks);
     if (!started.server) {
         // Every failed start exits 1 here (README, "Exit codes"); the Windows service reports
         // the specific code to the SCM.
