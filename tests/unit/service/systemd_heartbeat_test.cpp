@@ -54,6 +54,7 @@ TEST(systemd_heartbeat, pings_from_the_broker_loop_and_none_while_stalled_unreco
     core::counter_block total;
     total.set(core::counter::healthy, 1);
     log::capture cap;
+    log::set_rate_limit(std::chrono::milliseconds(0));  // an earlier test may have used the key
     broker_loop broker;
     asio::io_context timers;
     service::systemd_heartbeat hb(timers, period, broker.poster(), total, notifier);
