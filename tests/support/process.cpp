@@ -86,7 +86,7 @@ std::optional<int> process::wait_exit(std::chrono::milliseconds timeout) {
 }
 
 std::pair<int, std::string> run_to_completion(const std::vector<std::string>& args, const std::filesystem::path& dir) {
-    process p({args, dir / "run.out", std::nullopt});
+    process p({args, dir / "run.out"});
     const auto code = p.wait_exit(std::chrono::seconds(30));
     return {code.value_or(-1), p.output()};
 }

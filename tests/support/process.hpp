@@ -18,9 +18,9 @@ class process {
 public:
     struct options {
         std::vector<std::string> args;
-        std::filesystem::path output;      // stdout and stderr go here
-        std::optional<unsigned> max_fds;   // RLIMIT_NOFILE for the child (soft and hard)
-        std::optional<unsigned> hard_fds;  // with max_fds: a higher hard limit than the soft one
+        std::filesystem::path output;        // stdout and stderr go here
+        std::optional<unsigned> max_fds{};   // RLIMIT_NOFILE for the child (soft and hard)
+        std::optional<unsigned> hard_fds{};  // with max_fds: a higher hard limit than the soft one
     };
     explicit process(options o);
     ~process();  // kills the child if it still runs
