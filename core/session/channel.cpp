@@ -200,13 +200,30 @@ void channel::on_sent(const boost::system::error_code& ec) {
     for (auto& w : waiters) w(ec);
 }
 
+namespace {
+receive_wait_starter test_starter = nullptr;
+}  // namespace
+
+void set_receive_wait_starter_for_tests(receive_wait_starter starter) { test_starter = starter; }
+
+boost::system::error_code receive_wait_error(const boost::system::error_code& ec) {
+    if (ec.value() == ERROR_NETNAME_DELETED && ec.category() == asio::error::get_system_category())
+        return asio::error::connection_reset;
+    return ec;
+}
+
 void channel::start_receive_wait(asio::windows::overlapped_ptr& op) {
-    WSABUF none{0, nullptr};
-    DWORD received = 0;
-    DWORD flags = 0;
-    const int r = ::WSARecv(socket_.native_handle(), &none, 1, &received, &flags, op.get(), nullptr);
-    const DWORD err = ::WSAGetLastError();
-    if (r != 0 && err != WSA_IO_PENDING) {
+    DWORD err = 0;
+    if (test_starter != nullptr) {
+        err = test_starter(socket_.native_handle(), op.get());
+    } else {
+        WSABUF none{0, nullptr};
+        DWORD received = 0;
+        DWORD flags = 0;
+        if (::WSARecv(socket_.native_handle(), &none, 1, &received, &flags, op.get(), nullptr) != 0)
+            err = ::WSAGetLastError();
+    }
+    if (err != 0 && err != WSA_IO_PENDING) {
         // Failed at once: no completion packet will come; complete it here.
         op.complete(boost::system::error_code(static_cast<int>(err), asio::error::get_system_category()), 0);
         return;

@@ -117,6 +117,19 @@ private:
 #endif
 };
 
+#ifdef _WIN32
+// Tests: starts the zero-byte receive of a read wait in place of WSARecv, so that a result
+// Wine cannot produce on demand can be injected. Returns 0 (done at once: a completion
+// follows), WSA_IO_PENDING, or an error code (no completion follows: the wait completes with
+// it, as when WSARecv fails at once). nullptr restores WSARecv.
+using receive_wait_starter = DWORD (*)(SOCKET socket, OVERLAPPED* overlapped);
+void set_receive_wait_starter_for_tests(receive_wait_starter starter);
+// The error a receive wait's completion reports, in Asio's portable terms where Asio's own
+// operations use them: ERROR_NETNAME_DELETED (the peer reset a connection with a receive
+// pending) becomes connection_reset.
+boost::system::error_code receive_wait_error(const boost::system::error_code& ec);
+#endif
+
 template <class Handler>
 void channel::wait(io_status want, Handler&& h) {
     if (want == io_status::want_read) drained_ = false;  // the wait finds what arrives from here on
@@ -131,8 +144,8 @@ void channel::wait(io_status want, Handler&& h) {
         return;
     }
     boost::asio::windows::overlapped_ptr op(
-        socket_.get_executor(),
-        [h = std::forward<Handler>(h)](const boost::system::error_code& ec, std::size_t) mutable { h(ec); });
+        socket_.get_executor(), [h = std::forward<Handler>(h)](const boost::system::error_code& ec,
+                                                               std::size_t) mutable { h(receive_wait_error(ec)); });
     start_receive_wait(op);
 #else
     socket_.async_wait(want == io_status::want_read ? socket_type::wait_read : socket_type::wait_write,
