@@ -1,53 +1,8 @@
 #include "core/accept/socket_options.hpp"
 
-#ifdef _WIN32
-#include <winsock2.h>
-#include <mstcpip.h>
-#include <ws2tcpip.h>
-#else
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#endif
-
 namespace tlsbroker::core {
 
 namespace {
-
-#ifdef _WIN32
-template <class Socket>
-boost::system::error_code set_keepalive_timing(Socket& s, const config::keepalive_config& ka) {
-    tcp_keepalive v{};
-    v.onoff = 1;
-    v.keepalivetime = ka.idle_s * 1000;
-    v.keepaliveinterval = ka.interval_s * 1000;
-    DWORD returned = 0;
-    if (WSAIoctl(s.native_handle(), SIO_KEEPALIVE_VALS, &v, sizeof v, nullptr, 0, &returned, nullptr, nullptr) != 0)
-        return {WSAGetLastError(), boost::system::system_category()};
-    return {};
-}
-#else
-boost::system::error_code set_int(int fd, int level, int name, int value) {
-    if (::setsockopt(fd, level, name, &value, sizeof value) != 0) return {errno, boost::system::system_category()};
-    return {};
-}
-
-template <class Socket>
-boost::system::error_code set_keepalive_timing(Socket& s, const config::keepalive_config& ka) {
-    const int fd = s.native_handle();
-    boost::system::error_code ec;
-#ifdef TCP_KEEPIDLE
-    if ((ec = set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, static_cast<int>(ka.idle_s)))) return ec;
-#endif
-#ifdef TCP_KEEPINTVL
-    if ((ec = set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, static_cast<int>(ka.interval_s)))) return ec;
-#endif
-#ifdef TCP_KEEPCNT
-    if ((ec = set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(ka.count)))) return ec;
-#endif
-    return ec;
-}
-#endif
 
 // The options a connection socket and a listening socket share.
 template <class Socket>
@@ -65,7 +20,7 @@ boost::system::error_code apply_connection_options(Socket& s, const config::list
     if (ka.enabled) {
         s.set_option(boost::asio::socket_base::keep_alive(true), ec);
         if (ec) return ec;
-        if ((ec = set_keepalive_timing(s, ka))) return ec;
+        if ((ec = set_keepalive_timing(s.native_handle(), ka))) return ec;
     }
     return ec;
 }

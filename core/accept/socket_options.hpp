@@ -26,6 +26,12 @@ inline constexpr bool accepted_sockets_inherit_options = false;
 // so that the buffer size also sets the window scale the SYN offers.
 boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s, const config::listener_config& cfg);
 
+// The keepalive idle time, interval and (where the platform has it) probe count on a socket
+// or listening socket: the platform half, in socket_options_posix.cpp and
+// socket_options_windows.cpp.
+boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::native_handle_type s,
+                                               const config::keepalive_config& ka);
+
 // The same options (without non-blocking mode) on a listening socket, before it listens,
 // where accepted_sockets_inherit_options says accepted sockets take them from it.
 boost::system::error_code apply_listening_socket_options(boost::asio::ip::tcp::acceptor& a,

@@ -1,9 +1,5 @@
 #include "core/common/descriptor_budget.hpp"
 
-#ifndef _WIN32
-#include <sys/resource.h>
-#endif
-
 namespace tlsbroker::core {
 
 std::uint64_t descriptors_needed(const config::broker_config& cfg) {
@@ -13,26 +9,7 @@ std::uint64_t descriptors_needed(const config::broker_config& cfg) {
     return n;
 }
 
-descriptor_budget fit_descriptor_limit(std::uint64_t needed) {
-    descriptor_budget b;
-    b.needed = needed;
-#ifndef _WIN32
-    rlimit rl{};
-    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return b;
-    b.applies = true;
-    const auto unlimited = [](rlim_t v) { return v == RLIM_INFINITY; };
-    b.before = unlimited(rl.rlim_cur) ? UINT64_MAX : static_cast<std::uint64_t>(rl.rlim_cur);
-    b.hard = unlimited(rl.rlim_max) ? UINT64_MAX : static_cast<std::uint64_t>(rl.rlim_max);
-    b.limit = b.before;
-    if (b.before < needed) {
-        const std::uint64_t want = needed < b.hard ? needed : b.hard;
-        rlimit next = rl;
-        next.rlim_cur = static_cast<rlim_t>(want);
-        if (::setrlimit(RLIMIT_NOFILE, &next) == 0) b.limit = want;
-    }
-#endif
-    return b;
-}
+// fit_descriptor_limit: descriptor_budget_posix.cpp (RLIMIT_NOFILE), descriptor_budget_windows.cpp (none).
 
 std::string describe(const descriptor_budget& b) {
     if (!b.applies) return "descriptors: " + std::to_string(b.needed) + " needed; no per-process limit to raise";

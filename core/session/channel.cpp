@@ -1,66 +1,21 @@
 #include "core/session/channel.hpp"
 
 #include <algorithm>
-#include <boost/asio/write.hpp>
 #include <cstring>
-
-#ifdef __linux__
-#include <sys/socket.h>
-
-#include <cerrno>
-#endif
 
 namespace tlsbroker::core {
 
 namespace asio = boost::asio;
 
-namespace {
-
-bool would_block(const boost::system::error_code& ec) {
+bool channel_would_block(const boost::system::error_code& ec) {
     return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 
-// Linux: recv/send with MSG_DONTWAIT, so that a socket works here whether or not it was
-// switched to non-blocking mode (accepted sockets are not: see socket_options.hpp).
-#ifdef __linux__
-std::size_t receive_some(asio::ip::tcp::socket& s, char* data, std::size_t size, boost::system::error_code& ec) {
-    ec.clear();
-    if (size == 0) return 0;
-    for (;;) {
-        const auto n = ::recv(s.native_handle(), data, size, MSG_DONTWAIT);
-        if (n > 0) return static_cast<std::size_t>(n);
-        if (n == 0) {
-            ec = asio::error::eof;
-            return 0;
-        }
-        if (errno == EINTR) continue;
-        ec.assign(errno, boost::system::system_category());
-        return 0;
-    }
+io_result channel_failure(const boost::system::error_code& ec, io_status want, boost::system::error_code& last_error) {
+    if (channel_would_block(ec)) return {want, 0, {}};
+    last_error = ec;
+    return {io_status::error, 0, ec.message()};
 }
-
-std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size, boost::system::error_code& ec) {
-    ec.clear();
-    if (size == 0) return 0;
-    for (;;) {
-        const auto n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n >= 0) return static_cast<std::size_t>(n);
-        if (errno == EINTR) continue;
-        ec.assign(errno, boost::system::system_category());
-        return 0;
-    }
-}
-#else
-std::size_t receive_some(asio::ip::tcp::socket& s, char* data, std::size_t size, boost::system::error_code& ec) {
-    return s.read_some(asio::buffer(data, size), ec);
-}
-
-std::size_t send_some(asio::ip::tcp::socket& s, const char* data, std::size_t size, boost::system::error_code& ec) {
-    return s.write_some(asio::buffer(data, size), ec);
-}
-#endif
-
-}  // namespace
 
 io_result channel::read(char* data, std::size_t size) {
     if (!unread_.empty()) {
@@ -78,7 +33,7 @@ io_result channel::read(char* data, std::size_t size) {
     if (drained_) return {io_status::want_read, 0, {}};
     if (size < small_read_bytes) return read_small(data, size);
     boost::system::error_code ec;
-    const auto n = receive_some(socket_, data, size, ec);
+    const auto n = channel_platform::receive(socket_, data, size, ec);
     if (!ec && n < size) drained_ = true;
     return finish_read(n, ec);
 }
@@ -87,7 +42,7 @@ io_result channel::read(char* data, std::size_t size) {
 io_result channel::read_small(char* data, std::size_t size) {
     thread_local char scratch[16 * 1024];
     boost::system::error_code ec;
-    const auto n = receive_some(socket_, scratch, sizeof scratch, ec);
+    const auto n = channel_platform::receive(socket_, scratch, sizeof scratch, ec);
     if (ec) return finish_read(0, ec);
     if (n < sizeof scratch) drained_ = true;
     const auto mine = std::min(n, size);
@@ -98,13 +53,11 @@ io_result channel::read_small(char* data, std::size_t size) {
 
 io_result channel::finish_read(std::size_t n, const boost::system::error_code& ec) {
     if (!ec) return {io_status::ok, n, {}};
-    if (would_block(ec)) return {io_status::want_read, 0, {}};
     if (ec == asio::error::eof) {
         at_eof_ = true;
         return {io_status::eof, 0, {}};
     }
-    last_error_ = ec;
-    return {io_status::error, 0, ec.message()};
+    return channel_failure(ec, io_status::want_read, last_error_);
 }
 
 void channel::close(bool reset) {
@@ -114,107 +67,5 @@ void channel::close(bool reset) {
     if (reset) socket_.set_option(asio::socket_base::linger(true, 0), ignored);
     socket_.close(ignored);
 }
-
-#ifndef _WIN32
-
-void channel::set_owner(std::weak_ptr<void>) {}
-
-io_result channel::write(const char* data, std::size_t size) {
-    boost::system::error_code ec;
-    const auto n = send_some(socket_, data, size, ec);
-    if (!ec) return {io_status::ok, n, {}};
-    if (would_block(ec)) return {io_status::want_write, 0, {}};
-    last_error_ = ec;
-    return {io_status::error, 0, ec.message()};
-}
-
-bool channel::flushed() const { return true; }
-
-void channel::begin_batch() {}
-
-io_result channel::end_batch() { return {}; }
-
-#else
-
-void channel::set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
-
-bool channel::flushed() const { return !sending_; }
-
-namespace {
-// The bytes of the batch under way on this thread (see begin_batch()).
-std::vector<char>& batch_bytes() {
-    thread_local std::vector<char> bytes;
-    return bytes;
-}
-}  // namespace
-
-void channel::begin_batch() {
-    if (!sending_) batching_ = true;
-}
-
-io_result channel::end_batch() {
-    if (!batching_) return {};
-    batching_ = false;
-    auto& bytes = batch_bytes();
-    if (bytes.empty()) return {};
-    auto r = send_or_queue(bytes.data(), bytes.size());
-    bytes.clear();
-    if (bytes.capacity() > 256 * 1024) bytes.shrink_to_fit();  // an outsized batch is not kept
-    return r;
-}
-
-io_result channel::write(const char* data, std::size_t size) {
-    if (sending_) return {io_status::want_write, 0, {}};
-    if (batching_) {
-        auto& bytes = batch_bytes();
-        bytes.insert(bytes.end(), data, data + size);
-        return {io_status::ok, size, {}};
-    }
-    return send_or_queue(data, size);
-}
-
-io_result channel::send_or_queue(const char* data, std::size_t size) {
-    boost::system::error_code ec;
-    const auto n = send_some(socket_, data, size, ec);
-    if (!ec) return {io_status::ok, n, {}};
-    if (!would_block(ec)) {
-        last_error_ = ec;
-        return {io_status::error, 0, ec.message()};
-    }
-    // The socket cannot take the bytes now: keep a copy and let an overlapped send finish
-    // it. The caller sees them as written and waits (want_write) before writing more.
-    out_.reset(new char[size]);
-    std::memcpy(out_.get(), data, size);
-    sending_ = true;
-    asio::async_write(socket_, asio::buffer(out_.get(), size),
-                      [this, keep = owner_.lock()](const boost::system::error_code& e, std::size_t) { on_sent(e); });
-    return {io_status::ok, size, {}};
-}
-
-void channel::on_sent(const boost::system::error_code& ec) {
-    sending_ = false;
-    out_.reset();
-    if (ec) last_error_ = ec;
-    auto waiters = std::move(write_waiters_);
-    write_waiters_.clear();
-    for (auto& w : waiters) w(ec);
-}
-
-void channel::start_receive_wait(asio::windows::overlapped_ptr& op) {
-    WSABUF none{0, nullptr};
-    DWORD received = 0;
-    DWORD flags = 0;
-    const int r = ::WSARecv(socket_.native_handle(), &none, 1, &received, &flags, op.get(), nullptr);
-    const DWORD err = ::WSAGetLastError();
-    if (r != 0 && err != WSA_IO_PENDING) {
-        // Failed at once: no completion packet will come; complete it here.
-        op.complete(boost::system::error_code(static_cast<int>(err), asio::error::get_system_category()), 0);
-        return;
-    }
-    // Pending, or done at once: the completion port delivers it either way.
-    op.release();
-}
-
-#endif
 
 }  // namespace tlsbroker::core

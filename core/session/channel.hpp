@@ -1,39 +1,46 @@
 // One side of a session: a non-blocking socket and the way to wait on it. The relay logic
-// (session.cpp) is the same on every platform; this class is the only place where the
-// platforms differ.
+// (session.cpp) is the same on every platform; where the platforms differ is the channel's
+// platform half (channel_platform.hpp chooses it): channel_posix.* (epoll readiness) or
+// channel_iocp.* (I/O completion port), which say how each one waits and writes.
 //
 // Both: after a short read the socket is known to be empty, so the next read() says
 // want_read without the system call that would only fail (EAGAIN), until a wait starts.
-//
-// - POSIX (epoll readiness): read() and write() are non-blocking calls, and wait() is the
-//   socket's async_wait. Asio re-arms the socket (epoll_ctl) for every async_wait, and that
-//   call reports data that arrived in between, so one system call does the work of two.
-// - Windows (I/O completion port): read() is a non-blocking recv. Waiting to read is a
-//   zero-byte overlapped WSARecv, which completes when data has arrived, so an idle
-//   connection pins no buffer. A write that the socket cannot take at once is copied and
-//   finished by an overlapped send; waiting to write is waiting for that send. Nothing here
-//   uses async_wait, which Asio serves on Windows with a select() thread over every socket.
 //
 // A channel changes only on its session's strand.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+#include <concepts>
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#ifdef _WIN32
-#include <boost/asio/post.hpp>
-#include <boost/asio/windows/overlapped_ptr.hpp>
-#include <functional>
-#include <vector>
-#endif
-
+#include "core/session/channel_platform.hpp"
 #include "core/session/tls_io.hpp"
 
 namespace tlsbroker::core {
+
+// What each platform half offers (channel_platform.hpp describes the members).
+template <class P>
+concept channel_platform_half = requires(P p, const P cp, boost::asio::ip::tcp::socket& s,
+                                         boost::system::error_code& ec, char* in, const char* out, std::size_t n,
+                                         std::weak_ptr<void> owner) {
+    { P::receive(s, in, n, ec) } -> std::same_as<std::size_t>;
+    { p.write(s, ec, out, n) } -> std::same_as<io_result>;
+    { cp.flushed() } -> std::same_as<bool>;
+    p.begin_batch();
+    { p.end_batch(s, ec) } -> std::same_as<io_result>;
+    p.set_owner(owner);
+};
+static_assert(channel_platform_half<channel_platform>);
+
+// True when `ec` says "try again later" (EAGAIN, EWOULDBLOCK, WSAEWOULDBLOCK).
+bool channel_would_block(const boost::system::error_code& ec);
+// A failed non-blocking call: `want` when it would block, else an error kept in `last_error`.
+io_result channel_failure(const boost::system::error_code& ec, io_status want, boost::system::error_code& last_error);
 
 class channel {
 public:
@@ -47,7 +54,7 @@ public:
     socket_type& socket() { return socket_; }
 
     // The object that owns this channel; a write still in flight keeps it alive.
-    void set_owner(std::weak_ptr<void> owner);
+    void set_owner(std::weak_ptr<void> owner) { platform_.set_owner(std::move(owner)); }
 
     // Non-blocking. read: ok (bytes > 0), want_read, eof or error. write: ok (bytes taken,
     // possibly fewer than offered), want_write or error. After want_read or want_write the
@@ -59,27 +66,28 @@ public:
     // next reads, which under Wine saves three round trips to its server per read avoided.
     static constexpr std::size_t small_read_bytes = 16;
     io_result read(char* data, std::size_t size);
-    io_result write(const char* data, std::size_t size);
+    io_result write(const char* data, std::size_t size) { return platform_.write(socket_, last_error_, data, size); }
 
     // Bytes read ahead of their consumer (what followed a PROXY header in the same segment):
     // the next read() calls return them first, before anything from the socket.
     void unread(std::string_view bytes) { unread_.insert(0, bytes); }
 
     // True when every byte that write() took has been handed to the kernel.
-    bool flushed() const;
+    bool flushed() const { return platform_.flushed(); }
 
-    // Windows: between begin_batch() and end_batch(), write() only collects the bytes (the
-    // records of one SSL_write), and end_batch() hands them to the socket in one send, where
-    // under Wine every send is a round trip to its server. The collected bytes live in a
-    // per-thread buffer, so a connection holds none. end_batch() reports a failed send.
-    // POSIX: no batching (each write is one system call, as before).
-    void begin_batch();
-    io_result end_batch();
+    // Between begin_batch() and end_batch(), a platform that batches (Windows) only collects
+    // what write() is given and sends it in one call at end_batch(), which reports a failed
+    // send. POSIX: no batching (each write is one system call).
+    void begin_batch() { platform_.begin_batch(); }
+    io_result end_batch() { return platform_.end_batch(socket_, last_error_); }
 
     // Calls h(error_code) once read() (want_read) or write() (want_write) is worth calling
     // again, or with an error when the socket failed or was closed.
     template <class Handler>
-    void wait(io_status want, Handler&& h);
+    void wait(io_status want, Handler&& h) {
+        if (want == io_status::want_read) drained_ = false;  // the wait finds what arrives from here on
+        platform_.wait(socket_, want, std::forward<Handler>(h));
+    }
 
     // Cancels what is pending and closes. With `reset`, unsent bytes are dropped and the
     // peer gets a reset (a peer that stopped reading would never take them). Pending
@@ -103,41 +111,7 @@ private:
     bool at_eof_ = false;
     bool drained_ = false;  // the last read took everything the socket had
     std::string unread_;
-#ifdef _WIN32
-    void start_receive_wait(boost::asio::windows::overlapped_ptr& op);
-    void on_sent(const boost::system::error_code& ec);
-    // Sends what the socket takes now; the rest is copied and finished by an overlapped send.
-    io_result send_or_queue(const char* data, std::size_t size);
-
-    std::weak_ptr<void> owner_;
-    std::unique_ptr<char[]> out_;  // bytes taken by write() and not yet sent
-    bool sending_ = false;
-    bool batching_ = false;
-    std::vector<std::function<void(const boost::system::error_code&)>> write_waiters_;
-#endif
+    [[no_unique_address]] channel_platform platform_;
 };
-
-template <class Handler>
-void channel::wait(io_status want, Handler&& h) {
-    if (want == io_status::want_read) drained_ = false;  // the wait finds what arrives from here on
-#ifdef _WIN32
-    if (want == io_status::want_write) {
-        if (sending_) {
-            write_waiters_.emplace_back(std::forward<Handler>(h));
-            return;
-        }
-        // Nothing in flight: the socket takes bytes again now.
-        boost::asio::post(socket_.get_executor(), [h = std::forward<Handler>(h)]() mutable { h({}); });
-        return;
-    }
-    boost::asio::windows::overlapped_ptr op(
-        socket_.get_executor(),
-        [h = std::forward<Handler>(h)](const boost::system::error_code& ec, std::size_t) mutable { h(ec); });
-    start_receive_wait(op);
-#else
-    socket_.async_wait(want == io_status::want_read ? socket_type::wait_read : socket_type::wait_write,
-                       std::forward<Handler>(h));
-#endif
-}
 
 }  // namespace tlsbroker::core

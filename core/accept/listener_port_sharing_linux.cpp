@@ -1,17 +1,12 @@
-#include "core/accept/listener_port_sharing.hpp"
-
-#include <boost/asio/error.hpp>
-
-#ifdef __linux__
+// Port sharing on Linux: SO_REUSEPORT and a classic BPF program on the port's group.
 #include <linux/filter.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-#endif
+
+#include "core/accept/listener_port_sharing.hpp"
 
 namespace tlsbroker::core {
-
-#ifdef __linux__
 
 namespace {
 bool fail(boost::system::error_code& ec) {
@@ -38,19 +33,5 @@ bool steer_to_newest(boost::asio::ip::tcp::acceptor& newest, boost::system::erro
         return fail(ec);
     return true;
 }
-
-#else
-
-bool set_port_sharing(boost::asio::ip::tcp::acceptor&, bool, boost::system::error_code& ec) {
-    ec = boost::asio::error::operation_not_supported;
-    return false;
-}
-
-bool steer_to_newest(boost::asio::ip::tcp::acceptor&, boost::system::error_code& ec) {
-    ec = boost::asio::error::operation_not_supported;
-    return false;
-}
-
-#endif
 
 }  // namespace tlsbroker::core
