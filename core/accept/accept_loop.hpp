@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -151,7 +152,8 @@ public:
     // Connections waiting in the kernel's accept queue, where the OS reports it.
     std::optional<std::uint32_t> queue_depth() const;
     bool is_open() const { return acceptor_.is_open(); }
-    boost::asio::ip::tcp::endpoint local_endpoint() const { return bound_; }
+    // Thread-safe: read by the watchdog and /status while a re-creation may change it.
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
     std::intptr_t native_handle() const;
 
 private:
@@ -187,7 +189,9 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::steady_timer retry_timer_;
     boost::asio::ip::tcp::endpoint wanted_;
-    boost::asio::ip::tcp::endpoint bound_;
+    void set_bound(const boost::asio::ip::tcp::endpoint& e);
+    mutable std::mutex bound_mutex_;
+    boost::asio::ip::tcp::endpoint bound_;  // under bound_mutex_
     std::intptr_t adopted_ = -1;
     backoff backoff_;
     std::uint64_t generation_ = 0;  // bumped when the socket is re-created

@@ -31,11 +31,22 @@ using tcp = asio::ip::tcp;
 void accept_loop::open(std::intptr_t adopt) {
     adopted_ = adopt;
     acceptor_ = make_acceptor(false);
-    bound_ = acceptor_.local_endpoint();
+    set_bound(acceptor_.local_endpoint());
+}
+
+tcp::endpoint accept_loop::local_endpoint() const {
+    std::lock_guard lock(bound_mutex_);
+    return bound_;
+}
+
+void accept_loop::set_bound(const tcp::endpoint& e) {
+    std::lock_guard lock(bound_mutex_);
+    bound_ = e;
 }
 
 tcp::acceptor accept_loop::make_acceptor(bool share_port) {
-    const auto ep = bound_.port() != 0 ? bound_ : wanted_;
+    const auto bound = local_endpoint();
+    const auto ep = bound.port() != 0 ? bound : wanted_;
     tcp::acceptor a(strand_);
     if (adopted_ >= 0) {
         // Taken over from the socket's previous owner; listen() again applies the backlog.
@@ -107,9 +118,9 @@ bool accept_loop::recreate_socket() {
         }
     }
     acceptor_ = std::move(fresh);
-    bound_ = acceptor_.local_endpoint(ec);
+    set_bound(acceptor_.local_endpoint(ec));
     notify(accept_event::socket_recreated);
-    TB_LOG_WARN(what, " listening socket re-created on ", bound_, "; ", kept,
+    TB_LOG_WARN(what, " listening socket re-created on ", local_endpoint(), "; ", kept,
                 " connections waiting in the old socket's queue were kept");
     return true;
 }
