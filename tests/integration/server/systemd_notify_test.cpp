@@ -78,18 +78,22 @@ TEST(systemd_notify, ready_after_bind_then_watchdog_reload_and_stopping) {
 
     ASSERT_TRUE(test::wait_until([&] { return rec.count("WATCHDOG=1") >= 3; }, 10s)) << p->output();
 
-    // A reload: RELOADING=1 with this machine's CLOCK_MONOTONIC, then READY=1.
-    const auto before = rec.messages().size();
-    p->signal(SIGHUP);
+    // SIGHUP, then waits for RELOADING=1 and the READY=1 after it (their indexes).
     std::size_t reloading = npos, ready = npos;
-    ASSERT_TRUE(test::wait_until(
-        [&] {
-            reloading = rec.find("RELOADING=1", before);
-            ready = reloading == npos ? npos : rec.find("READY=1", reloading + 1);
-            return ready != npos;
-        },
-        10s))
-        << p->output();
+    const auto reload = [&] {
+        const auto before = rec.messages().size();
+        p->signal(SIGHUP);
+        return test::wait_until(
+            [&] {
+                reloading = rec.find("RELOADING=1", before);
+                ready = reloading == npos ? npos : rec.find("READY=1", reloading + 1);
+                return ready != npos;
+            },
+            10s);
+    };
+
+    // A reload: RELOADING=1 with this machine's CLOCK_MONOTONIC, then READY=1.
+    ASSERT_TRUE(reload()) << p->output();
     const auto msg = rec.messages()[reloading];
     ASSERT_TRUE(std::regex_search(msg, m, std::regex("\nMONOTONIC_USEC=(\\d+)$"))) << msg;
     const auto now_us =
@@ -99,16 +103,7 @@ TEST(systemd_notify, ready_after_bind_then_watchdog_reload_and_stopping) {
 
     // A rejected reload: systemd still hears READY=1 (the running config stays), and why.
     test::write_file(dir / "broker.json", R"({"listeners": 5})");
-    const auto before_bad = rec.messages().size();
-    p->signal(SIGHUP);
-    ASSERT_TRUE(test::wait_until(
-        [&] {
-            reloading = rec.find("RELOADING=1", before_bad);
-            ready = reloading == npos ? npos : rec.find("READY=1", reloading + 1);
-            return ready != npos;
-        },
-        10s))
-        << p->output();
+    ASSERT_TRUE(reload()) << p->output();
     EXPECT_NE(rec.messages()[ready].find("STATUS=reload of "), npos) << rec.messages()[ready];
     EXPECT_NE(rec.messages()[ready].find("rejected"), npos) << rec.messages()[ready];
     EXPECT_TRUE(echoes(last_port(p->output())));
