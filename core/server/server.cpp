@@ -50,6 +50,10 @@ std::shared_ptr<listener> server::impl::make_listener(const config::config_ptr& 
 }
 
 std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
+    // A new watchdog (at start and at every reload) starts from healthy, as its own health does;
+    // without this a reload that healed an accept path left the gauge, and systemd's heartbeat
+    // (service/posix/systemd_heartbeat), at 0.
+    total.set(counter::healthy, 1);
     if (!cfg->watchdog.enabled) return nullptr;
     auto d = std::make_unique<watchdog>(ioc, cfg->watchdog, listeners, total);
     d->on_unrecoverable([&owner](const std::string& reason) {

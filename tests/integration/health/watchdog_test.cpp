@@ -116,6 +116,26 @@ TEST(watchdog, unrecoverable_turns_healthz_503) {
     EXPECT_FALSE(broker.finished());
 }
 
+TEST(watchdog, a_reload_after_giving_up_starts_healthy_again) {
+    test::echo_backend backend;
+    test::broker_harness broker(backend.port(), fast_watchdog("report"));
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::probes_ok) >= 1; }, 5s));
+    auto faults = test::inject_accept_faults(*broker.server().listener_at(0));
+    faults->fail_next(1 << 30, ECONNABORTED);
+    ASSERT_TRUE(test::wait_until([&] { return broker.counter(core::counter::recoveries_unrecoverable) == 1; }, 10s));
+    ASSERT_EQ(broker.total(core::counter::healthy), 0u);
+    faults->fail_next(0, ECONNABORTED);  // the operator fixed the cause, then reloads
+    ASSERT_TRUE(broker.server().reload(broker.server().current_config()).ok);
+    EXPECT_EQ(broker.total(core::counter::healthy), 1u);
+    int status = 0;
+    EXPECT_TRUE(test::wait_until(
+        [&] {
+            test::http_get(broker.status_port(), "/healthz", status);
+            return status == 200;
+        },
+        5s));
+}
+
 TEST(watchdog, unrecoverable_with_exit_ends_run_with_a_nonzero_code) {
     test::echo_backend backend;
     test::broker_harness broker(backend.port(), fast_watchdog("exit"));
