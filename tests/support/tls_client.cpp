@@ -1,6 +1,7 @@
 #include "support/tls_client.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
@@ -110,6 +111,62 @@ bool tls_client::write_all(std::string_view data) {
         }
         off += n;
     }
+    return true;
+}
+
+bool tls_client::transfer(std::string_view data, std::string& out, std::size_t read_until,
+                          std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const int flags = ::fcntl(fd_, F_GETFL);
+    ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE);
+    const auto fail = [&](std::string why) {
+        ::fcntl(fd_, F_SETFL, flags);
+        error_ = std::move(why);
+        return false;
+    };
+    std::size_t off = 0;
+    char buf[16384];
+    while (off < data.size() || out.size() < read_until) {
+        bool progress = false;
+        short events = 0;
+        // A WANT_WRITE retry repeats the same arguments: `off` has not moved.
+        if (off < data.size()) {
+            std::size_t n = 0;
+            if (SSL_write_ex(ssl_, data.data() + off, std::min<std::size_t>(16384, data.size() - off), &n) == 1) {
+                off += n;
+                progress = true;
+            } else {
+                const int e = SSL_get_error(ssl_, 0);
+                if (e == SSL_ERROR_WANT_WRITE)
+                    events |= POLLOUT;
+                else if (e == SSL_ERROR_WANT_READ)
+                    events |= POLLIN;
+                else
+                    return fail(ssl_err("write"));
+            }
+        }
+        std::size_t got = 0;
+        if (SSL_read_ex(ssl_, buf, sizeof buf, &got) == 1) {
+            out.append(buf, got);
+            progress = true;
+        } else {
+            const int e = SSL_get_error(ssl_, 0);
+            if (e == SSL_ERROR_WANT_READ)
+                events |= POLLIN;
+            else if (e == SSL_ERROR_WANT_WRITE)
+                events |= POLLOUT;
+            else
+                return fail(ssl_err("read"));
+        }
+        if (progress) continue;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return fail("transfer: timed out");
+        pollfd p{fd_, events, 0};
+        ::poll(&p, 1, static_cast<int>(left.count()));
+    }
+    ::fcntl(fd_, F_SETFL, flags);
     return true;
 }
 

@@ -24,6 +24,11 @@ public:
     bool open(std::uint16_t port) { return connect(port) && handshake(); }
 
     bool write_all(std::string_view data);
+    // Writes all of `data` while reading whatever arrives into `out`, from this one thread,
+    // then keeps reading until `out` holds `read_until` bytes. Both directions move at once
+    // without a second thread: an SSL object must never be used by two threads at a time.
+    bool transfer(std::string_view data, std::string& out, std::size_t read_until,
+                  std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
     // Reads exactly n bytes (false on EOF, error or timeout).
     bool read_exact(std::size_t n, std::string& out);
     // Reads until the peer closes; true when it ended cleanly (close_notify or TCP EOF).

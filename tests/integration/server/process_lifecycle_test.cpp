@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "support/broker_harness.hpp"
 #include "support/echo_backend.hpp"
 #include "support/process.hpp"
@@ -38,9 +36,8 @@ TEST(process_lifecycle, sigterm_drains_an_in_flight_transfer_completely_and_exit
     ASSERT_TRUE(c.open(b.port)) << c.error();
     const auto payload = test::random_bytes(8 * 1024 * 1024, 42);
     std::string got;
-    std::thread reader([&] { c.read_exact(payload.size(), got); });
     const std::size_t first = 1024 * 1024;
-    ASSERT_TRUE(c.write_all(std::string_view(payload).substr(0, first)));
+    ASSERT_TRUE(c.transfer(std::string_view(payload).substr(0, first), got, 0)) << c.error();
     ASSERT_TRUE(test::wait_until([&] { return backend.bytes_received() >= first; }, 10s));
     b.proc->signal(SIGTERM);
     ASSERT_TRUE(b.proc->wait_for_output("SIGTERM received", 5s));
@@ -51,8 +48,7 @@ TEST(process_lifecycle, sigterm_drains_an_in_flight_transfer_completely_and_exit
             return !late.connect(b.port, "127.0.0.1", 1s);
         },
         5s));
-    ASSERT_TRUE(c.write_all(std::string_view(payload).substr(first)));
-    reader.join();
+    ASSERT_TRUE(c.transfer(std::string_view(payload).substr(first), got, payload.size())) << c.error();
     EXPECT_EQ(got.size(), payload.size());
     EXPECT_TRUE(got == payload);
     c.shutdown_write();
