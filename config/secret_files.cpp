@@ -1,6 +1,13 @@
 #include "config/secret_files.hpp"
 
 #include <cstdio>
+#ifndef _WIN32
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+#endif
 
 #include "config/json_reader.hpp"
 
@@ -40,6 +47,21 @@ std::string secret_exposure([[maybe_unused]] const std::filesystem::path& file) 
 #endif
 }
 
+bool readable_through_own_group([[maybe_unused]] const std::filesystem::path& file) {
+#ifdef _WIN32
+    return false;
+#else
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || (st.st_mode & S_IRGRP) == 0) return false;
+    if (st.st_gid == ::getegid()) return true;
+    const int n = ::getgroups(0, nullptr);
+    if (n <= 0) return false;
+    std::vector<gid_t> groups(static_cast<std::size_t>(n));
+    const int got = ::getgroups(n, groups.data());
+    return got > 0 && std::find(groups.begin(), groups.begin() + got, st.st_gid) != groups.begin() + got;
+#endif
+}
+
 std::string read_token_file(const std::filesystem::path& file, std::string& token) {
     std::string text;
     if (const auto why = read_file(file, text); !why.empty())
@@ -69,9 +91,10 @@ std::string read_token_file(const std::filesystem::path& file, std::string& toke
 void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings) {
     const auto check = [&](const std::string& pointer, const std::filesystem::path& key) {
         if (key.empty()) return;
-        if (const auto exposed = secret_exposure(key); !exposed.empty())
-            warnings.push_back({pointer, "private key " + key.string() + " is " + exposed +
-                                             "; only its owner should read it (chmod 600)"});
+        const auto exposed = secret_exposure(key);
+        if (exposed.empty() || (exposed.starts_with("readable by group ") && readable_through_own_group(key))) return;
+        warnings.push_back({pointer, "private key " + key.string() + " is " + exposed +
+                                         "; only its owner (or a group the broker is in) should read it"});
     };
     for (std::size_t i = 0; i < c.listeners.size(); ++i) {
         const auto& t = c.listeners[i].tls;

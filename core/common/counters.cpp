@@ -164,6 +164,13 @@ constexpr std::array<counter_info, counter_count> table{{
      "Seconds since a socket (accepted or to a backend) could not be opened for lack of file descriptors, buffers "
      "or memory; -1 before the first.",
      k::timestamp, s::listener, u::milliseconds},
+    {counter::service_notify_failures, "service_notify_failures", "tlsbroker_service_notify_failures_total", "",
+     "Messages to the service manager (systemd's NOTIFY_SOCKET) that could not be sent.", k::total, s::broker},
+    {counter::service_heartbeats_withheld, "service_heartbeats_withheld", "tlsbroker_service_heartbeats_withheld_total",
+     "",
+     "Service manager watchdog heartbeats (WATCHDOG=1) withheld because an accept path was given up as "
+     "unrecoverable.",
+     k::total, s::broker},
 }};
 
 constexpr bool table_in_order() {

@@ -87,6 +87,10 @@ enum class counter : std::size_t {
     descriptors_needed,
     descriptors_limit,
     resources_exhausted_unix_ms,
+    // The service manager (systemd's notify socket on Linux): messages that could not be sent,
+    // and watchdog heartbeats withheld because an accept path was given up as unrecoverable.
+    service_notify_failures,
+    service_heartbeats_withheld,
     count_
 };
 

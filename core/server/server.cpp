@@ -341,6 +341,7 @@ tcp::endpoint server::status_endpoint() const {
 }
 
 const counter_block& server::total_counters() const { return impl_->total; }
+counter_block& server::total_counters() { return impl_->total; }
 
 std::vector<std::pair<std::string, const counter_block*>> server::listener_counters() const {
     std::lock_guard lock(impl_->mu);

@@ -67,6 +67,7 @@ public:
     // The counter blocks: one per listener in config order, and the total. Their addresses
     // stay fixed for the server's lifetime (the Windows perf provider holds on to them).
     const counter_block& total_counters() const;
+    counter_block& total_counters();
     std::vector<std::pair<std::string, const counter_block*>> listener_counters() const;
 
     // The listener objects, in config order (tests reach the fault seam through them).

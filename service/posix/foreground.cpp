@@ -71,6 +71,7 @@ int run_platform(const options& opts) {
         return 1;
     }
     core::server& srv = *started.server;
+    notify.count_in(srv.total_counters());
     const auto running_status = [&srv] {
         const auto n = srv.listener_endpoints().size();
         return status_field("accepting on " + std::to_string(n) + " listener" + (n == 1 ? "" : "s"));

@@ -99,11 +99,18 @@ bool sd_notifier::send(std::string_view message) {
     } while (sent < 0 && errno == EINTR);
     if (sent == static_cast<ssize_t>(message.size())) return true;
     failures_.fetch_add(1, std::memory_order_relaxed);
+    if (auto* total = total_.load()) total->add(core::counter::service_notify_failures);
     const auto why = sent < 0 ? std::string(std::strerror(errno)) : "short write";
     const auto first = message.substr(0, message.find('\n'));
     log::limited(log::level::warning, "sd-notify",
                  log::str("systemd: notify message ", first, " not sent: ", why, " (", failures(), " so far)"));
     return false;
+}
+
+void sd_notifier::count_in(core::counter_block& total) {
+    // A failure between these two lines is counted in both: one too many beats one lost.
+    total_.store(&total);
+    total.add(core::counter::service_notify_failures, failures());
 }
 
 }  // namespace tlsbroker::service

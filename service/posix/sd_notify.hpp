@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/common/counters.hpp"
+
 namespace tlsbroker::service {
 
 struct notify_address {
@@ -54,11 +56,15 @@ public:
     // failure is counted and logged (rate-limited), and the broker carries on.
     bool send(std::string_view message);
     std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
+    // From now on failures also count in `total` (service_notify_failures), the ones so far
+    // included. `total` (the server's counters) must outlive every send.
+    void count_in(core::counter_block& total);
 
 private:
     int fd_ = -1;
     notify_address to_;
     std::atomic<std::uint64_t> failures_{0};
+    std::atomic<core::counter_block*> total_{nullptr};
 };
 
 }  // namespace tlsbroker::service

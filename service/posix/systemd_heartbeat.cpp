@@ -6,9 +6,9 @@ namespace tlsbroker::service {
 
 // What a posted check needs: it may run after the heartbeat object is gone.
 struct systemd_heartbeat::shared {
-    shared(const core::counter_block& t, sd_notifier& n) : total(t), notifier(n) {}
+    shared(core::counter_block& t, sd_notifier& n) : total(t), notifier(n) {}
 
-    const core::counter_block& total;
+    core::counter_block& total;
     sd_notifier& notifier;
     std::atomic<bool> in_flight{false};
     std::atomic<bool> stopped{false};
@@ -22,6 +22,7 @@ struct systemd_heartbeat::shared {
             if (decide_heartbeat(total) == heartbeat_verdict::send) {
                 if (notifier.send("WATCHDOG=1")) sent.fetch_add(1, std::memory_order_relaxed);
             } else {
+                total.add(core::counter::service_heartbeats_withheld);
                 if (withheld.fetch_add(1, std::memory_order_relaxed) == 0)
                     notifier.send(status_field("accept path unrecoverable; WATCHDOG=1 withheld so systemd restarts"));
                 log::limited(log::level::error, "systemd-watchdog-withheld",
@@ -39,7 +40,7 @@ heartbeat_verdict decide_heartbeat(const core::counter_block& total) {
 }
 
 systemd_heartbeat::systemd_heartbeat(boost::asio::io_context& timer_ioc, std::chrono::microseconds period,
-                                     poster post_to_broker, const core::counter_block& total, sd_notifier& notifier)
+                                     poster post_to_broker, core::counter_block& total, sd_notifier& notifier)
     : timer_(timer_ioc),
       period_(period),
       post_(std::move(post_to_broker)),

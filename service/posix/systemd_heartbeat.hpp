@@ -37,7 +37,7 @@ public:
     // `total` and `notifier` must outlive every check posted (the server's counters, and a
     // notifier declared before the server).
     systemd_heartbeat(boost::asio::io_context& timer_ioc, std::chrono::microseconds period, poster post_to_broker,
-                      const core::counter_block& total, sd_notifier& notifier);
+                      core::counter_block& total, sd_notifier& notifier);
     ~systemd_heartbeat();
     systemd_heartbeat(const systemd_heartbeat&) = delete;
     systemd_heartbeat& operator=(const systemd_heartbeat&) = delete;

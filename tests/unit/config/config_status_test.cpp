@@ -1,8 +1,15 @@
 // The status section: allowed_hosts, the token files (same rule as private keys: only their
-// owner may read them), idle_timeout_ms; and the warning for a private key others may read.
+// owner may read them), idle_timeout_ms; and the warning for a private key others (or a group
+// the broker is not in) may read.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#ifndef _WIN32
+#include <unistd.h>
+
+#include <algorithm>
+#include <vector>
+#endif
 
 #include "config/loader.hpp"
 #include "support/config_support.hpp"
@@ -36,6 +43,18 @@ struct fixture {
 
 using test::all;
 using test::has_error;
+
+#ifndef _WIN32
+// A group this process is not in (65534 is nogroup on Debian).
+gid_t other_group() {
+    std::vector<gid_t> mine(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)));
+    mine.resize(static_cast<std::size_t>(std::max(::getgroups(static_cast<int>(mine.size()), mine.data()), 0)));
+    mine.push_back(::getegid());
+    gid_t g = 65534;
+    while (std::find(mine.begin(), mine.end(), g) != mine.end()) --g;
+    return g;
+}
+#endif
 
 }  // namespace
 
@@ -146,14 +165,22 @@ TEST(config_status, a_private_key_others_may_read_is_a_warning_naming_it) {
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_TRUE(r.warnings.empty()) << "test keys are written 0600";
 
+    // Readable by the broker's own group: shared on purpose (root:ssl-cert 0640), no warning.
     fs::permissions(f.certs.key, fs::perms::group_read, fs::perm_options::add);
+    r = config::load_text(j.dump(), f.dir);
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings.front().to_string();
+
+    // Readable by a group the broker is not in, and by others: warnings.
+    if (::chown(f.certs.key.c_str(), static_cast<uid_t>(-1), other_group()) != 0)
+        GTEST_SKIP() << "cannot give the key to another group (not root)";
     fs::permissions(sni.key, fs::perms::others_read, fs::perm_options::add);
     r = config::load_text(j.dump(), f.dir);
     ASSERT_TRUE(r.ok()) << all(r) << "a warning, not an error";
     ASSERT_EQ(r.warnings.size(), 2u);
     EXPECT_EQ(r.warnings[0].to_string(), "/listeners/0/tls/private_key: private key " + f.certs.key.string() +
-                                             " is readable by group (mode 0640); only its owner should read it "
-                                             "(chmod 600)");
+                                             " is readable by group (mode 0640); only its owner (or a group the "
+                                             "broker is in) should read it");
     EXPECT_EQ(r.warnings[1].pointer, "/listeners/0/tls/sni/0/private_key");
     EXPECT_NE(r.warnings[1].message.find(sni.key.string() + " is readable by others (mode 0604)"), std::string::npos)
         << r.warnings[1].message;

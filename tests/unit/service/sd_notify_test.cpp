@@ -104,6 +104,19 @@ TEST(sd_notify, a_socket_that_is_gone_is_a_counted_logged_failure) {
     EXPECT_TRUE(cap.contains("[warning] systemd: notify message READY=1 not sent")) << cap.lines().size();
 }
 
+TEST(sd_notify, failures_count_in_the_broker_counters_once_attached_earlier_ones_included) {
+    const auto dir = test::make_temp_dir("sd-notify-counted");
+    log::capture cap;
+    service::sd_notifier n((dir / "nobody.sock").string());
+    EXPECT_FALSE(n.send("STATUS=before the server exists"));
+    core::counter_block total;
+    n.count_in(total);
+    EXPECT_EQ(total.get(core::counter::service_notify_failures), 1u);
+    EXPECT_FALSE(n.send("READY=1"));
+    EXPECT_EQ(total.get(core::counter::service_notify_failures), 2u);
+    EXPECT_EQ(n.failures(), 2u);
+}
+
 TEST(sd_notify, an_unusable_notify_socket_is_logged_and_disables_sending) {
     log::capture cap;
     service::sd_notifier n("vsock:2:1234");

@@ -74,6 +74,7 @@ TEST(systemd_heartbeat, pings_from_the_broker_loop_and_none_while_stalled_unreco
     EXPECT_EQ(hb.sent(), sent);
     EXPECT_EQ(rec.count("WATCHDOG=1"), pings);
     EXPECT_GE(hb.withheld(), 6u);
+    EXPECT_EQ(total.get(core::counter::service_heartbeats_withheld), hb.withheld());  // /metrics, perfmon
     EXPECT_EQ(rec.count("STATUS=accept path unrecoverable; WATCHDOG=1 withheld so systemd restarts"), 1u);
     EXPECT_TRUE(cap.contains("[error] systemd: WATCHDOG=1 withheld"));
 
