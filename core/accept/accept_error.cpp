@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <initializer_list>
 
+#include "core/common/platform.hpp"
+
 namespace tlsbroker::core {
 
 namespace {
@@ -90,11 +92,7 @@ accept_decision classify_accept_error(int code, os_family family, bool shutting_
 }
 
 accept_decision classify_accept_error(const boost::system::error_code& ec, bool shutting_down) {
-#ifdef _WIN32
-    constexpr auto family = os_family::windows;
-#else
-    constexpr auto family = os_family::posix;
-#endif
+    constexpr auto family = on_windows ? os_family::windows : os_family::posix;
     if (ec == boost::system::errc::operation_canceled)
         return classify_accept_error(ECANCELED, os_family::posix, shutting_down);
     return classify_accept_error(ec.value(), family, shutting_down);

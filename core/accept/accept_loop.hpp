@@ -24,6 +24,7 @@
 
 #include "core/accept/listener_state.hpp"
 #include "core/common/backoff.hpp"
+#include "core/common/platform.hpp"
 
 namespace tlsbroker::core {
 
@@ -101,11 +102,7 @@ struct accept_loop_options {
 // kernel's queue while the broker was half idle (Wine's server completes one pending accept
 // per round of its poll loop); a non-blocking accept is served at once.
 // POSIX: 1, the reactor accepts as soon as the socket is readable.
-#ifdef _WIN32
-inline constexpr std::size_t listener_accept_batch = 32;
-#else
-inline constexpr std::size_t listener_accept_batch = 1;
-#endif
+inline constexpr std::size_t listener_accept_batch = on_windows ? 32 : 1;
 
 class accept_loop : public std::enable_shared_from_this<accept_loop> {
 public:

@@ -15,13 +15,8 @@
 
 #include "core/accept/accept_loop.hpp"
 #include "core/accept/listener_port_sharing.hpp"
+#include "core/accept/socket_options.hpp"
 #include "core/common/log.hpp"
-
-#ifdef __linux__
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#endif
 
 namespace tlsbroker::core {
 
@@ -58,11 +53,7 @@ tcp::acceptor accept_loop::make_acceptor(bool share_port) {
         return a;
     }
     a.open(ep.protocol());
-#ifndef _WIN32
-    // POSIX: lets a re-created socket bind while old connections sit in TIME_WAIT. Windows
-    // would let another process steal the port with it, so it is left off there.
-    a.set_option(asio::socket_base::reuse_address(true));
-#endif
+    allow_rebind_over_time_wait(a);
     if (share_port) {
         boost::system::error_code ec;
         if (!set_port_sharing(a, true, ec)) throw boost::system::system_error(ec, "SO_REUSEPORT");
@@ -149,14 +140,7 @@ std::size_t accept_loop::drain_queue(tcp::acceptor& old) {
 }
 
 std::optional<std::uint32_t> accept_loop::queue_depth() const {
-#ifdef __linux__
-    // For a listening socket, tcpi_unacked is the current accept-queue length.
-    tcp_info info{};
-    socklen_t len = sizeof info;
-    const int fd = static_cast<int>(native_handle());
-    if (fd >= 0 && ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) return info.tcpi_unacked;
-#endif
-    return std::nullopt;
+    return accept_queue_length(const_cast<tcp::acceptor&>(acceptor_));
 }
 
 std::intptr_t accept_loop::native_handle() const {

@@ -3,8 +3,11 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <optional>
 
 #include "config/config.hpp"
+#include "core/common/platform.hpp"
 
 namespace tlsbroker::core {
 
@@ -13,11 +16,7 @@ namespace tlsbroker::core {
 // socket needs no system call of its own: the channel reads and writes it with
 // MSG_DONTWAIT, so it need not be switched to non-blocking either. Elsewhere (Windows)
 // each accepted socket gets apply_socket_options().
-#ifdef __linux__
-inline constexpr bool accepted_sockets_inherit_options = true;
-#else
-inline constexpr bool accepted_sockets_inherit_options = false;
-#endif
+inline constexpr bool accepted_sockets_inherit_options = on_linux;
 
 // TCP_NODELAY, SO_KEEPALIVE with the configured idle/interval/count, the socket buffer
 // sizes when `socket_buffer_bytes` caps them, non-blocking mode. Returns the first failure;
@@ -36,5 +35,14 @@ boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::nat
 // where accepted_sockets_inherit_options says accepted sockets take them from it.
 boost::system::error_code apply_listening_socket_options(boost::asio::ip::tcp::acceptor& a,
                                                          const config::listener_config& cfg);
+
+// POSIX: SO_REUSEADDR on a listening socket before it binds, so that a re-created socket binds
+// while old connections sit in TIME_WAIT. Windows: nothing (there it would let another
+// process take the port).
+void allow_rebind_over_time_wait(boost::asio::ip::tcp::acceptor& a);
+
+// The connections waiting in a listening socket's accept queue: Linux reads it from TCP_INFO
+// (tcpi_unacked of a listening socket); nullopt where the platform does not tell.
+std::optional<std::uint32_t> accept_queue_length(boost::asio::ip::tcp::acceptor& a);
 
 }  // namespace tlsbroker::core

@@ -1,4 +1,6 @@
-// Keepalive timing on POSIX: TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT where they exist.
+// The POSIX half of socket_options.hpp: keepalive timing (TCP_KEEPIDLE, TCP_KEEPINTVL and
+// TCP_KEEPCNT where they exist), SO_REUSEADDR for re-created listeners, and the accept
+// queue's length (Linux's TCP_INFO).
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -29,6 +31,22 @@ boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::nat
     if ((ec = set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, static_cast<int>(ka.count)))) return ec;
 #endif
     return ec;
+}
+
+void allow_rebind_over_time_wait(boost::asio::ip::tcp::acceptor& a) {
+    a.set_option(boost::asio::socket_base::reuse_address(true));
+}
+
+std::optional<std::uint32_t> accept_queue_length(boost::asio::ip::tcp::acceptor& a) {
+#ifdef TCP_INFO
+    // For a listening socket, tcpi_unacked is the current accept-queue length.
+    tcp_info info{};
+    socklen_t len = sizeof info;
+    const int fd = a.native_handle();
+    if (fd >= 0 && ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0) return info.tcpi_unacked;
+#endif
+    (void)a;
+    return std::nullopt;
 }
 
 }  // namespace tlsbroker::core

@@ -1,5 +1,5 @@
-// Keepalive timing on Windows: SIO_KEEPALIVE_VALS (idle time and interval; the probe count is
-// the system's).
+// The Windows half of socket_options.hpp: keepalive timing by SIO_KEEPALIVE_VALS (idle time
+// and interval; the probe count is the system's); no SO_REUSEADDR, no accept queue length.
 #include <winsock2.h>
 #include <mstcpip.h>
 #include <ws2tcpip.h>
@@ -19,5 +19,11 @@ boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::nat
         return {WSAGetLastError(), boost::system::system_category()};
     return {};
 }
+
+// SO_REUSEADDR on Windows lets another socket bind the same port even while this one listens
+// (SO_EXCLUSIVEADDRUSE is the opposite): left off.
+void allow_rebind_over_time_wait(boost::asio::ip::tcp::acceptor&) {}
+
+std::optional<std::uint32_t> accept_queue_length(boost::asio::ip::tcp::acceptor&) { return std::nullopt; }
 
 }  // namespace tlsbroker::core

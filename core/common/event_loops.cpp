@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/common/platform.hpp"
+
 namespace tlsbroker::core {
 
 namespace {
 // Windows: one I/O completion port served by every thread, the model IOCP is made for (the
 // port hands each completion to a waiting thread, most recently active first, with no
 // reactor to interrupt). See event_loops.hpp for why POSIX has one loop per thread.
-#ifdef _WIN32
-constexpr bool one_loop_for_all_threads = true;
-#else
-constexpr bool one_loop_for_all_threads = false;
-#endif
+constexpr bool one_loop_for_all_threads = on_windows;
 }  // namespace
 
 event_loops::event_loops(std::size_t threads) : threads_(std::max<std::size_t>(threads, 1)) {

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "core/common/local_time.hpp"
 #include "log_folding.hpp"
 
 namespace tlsbroker::log {
@@ -181,11 +182,7 @@ const char* to_string(level l) {
 std::string format_line(sys_clock::time_point when, level l, std::string_view message) {
     const std::time_t t = sys_clock::to_time_t(when);
     std::tm tm{};
-#if defined(_WIN32)
-    localtime_s(&tm, &t);
-#else
-    localtime_r(&t, &tm);
-#endif
+    core::local_time(t, tm);
     const auto ms =
         static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() % 1000);
     std::string out;
