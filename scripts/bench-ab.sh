@@ -31,8 +31,8 @@ command -v haproxy >/dev/null || die "haproxy missing (scripts/install-deps.sh)"
   { cmake --preset linux >/dev/null && cmake --build --preset linux --target tlsbroker-loadgen tlsbroker-echo >/dev/null; }
 
 out=build/bench-ab
-port_echo=19010
-declare -A port=([a]=19451 [b]=19452 [haproxy]=19453) status=([a]=19111 [b]=19112)
+port_echo=19200
+declare -A port=([a]=19201 [b]=19202 [haproxy]=19203) status=([a]=19204 [b]=19205)
 servers=(a b haproxy)
 soak_setup 0 "$out" "$port_echo" "${port[@]}" "${status[@]}"
 

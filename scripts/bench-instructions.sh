@@ -33,7 +33,7 @@ ensure_packages valgrind haproxy
 for b in "${bins[@]}"; do [[ -x $b ]] || die "$b is not an executable"; done
 
 out=build/bench-instructions
-port_echo=19030 port_server=19471 port_status=19131
+port_echo=19210 port_server=19211 port_status=19212
 soak_setup 0 "$out" "$port_echo" "$port_server" "$port_status"
 rm -f "$out"/*.cg*
 
