@@ -1,6 +1,7 @@
 // Rendering of the counters for operators: the /status JSON and the Prometheus text
-// exposition (format 0.0.4) served at /metrics. Both are pure functions of a snapshot view
-// and the current time, so they are tested with hand-built counter blocks.
+// exposition (format 0.0.4) served at /metrics, written through prometheus_text. Both are
+// pure functions of a snapshot view and the current time, so they are tested with hand-built
+// counter blocks.
 //
 // Rules (names, labels, kinds and units come from counter_table()):
 // - /status shows raw values under each counter's key, except timestamps, which become an
@@ -22,6 +23,7 @@
 
 #include "core/accept/listener_state.hpp"
 #include "core/common/counters.hpp"
+#include "core/status/prometheus_text.hpp"
 
 namespace tlsbroker::core {
 
@@ -63,9 +65,6 @@ struct backend_view {
     std::uint64_t marked_down = 0;
 };
 std::string render_backend_prometheus(const std::vector<backend_view>& backends);
-
-// Escapes a label value for the text format: backslash, double quote and line feed.
-std::string escape_label_value(std::string_view value);
 
 // Seconds since `stamp_unix_ms` (0 when `now` is earlier), or -1 when `stamp` is 0 (never).
 double age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms);

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "support/prometheus_parser.hpp"
+
 using namespace tlsbroker::core;
 
 namespace {
@@ -251,4 +253,14 @@ TEST(metrics_prometheus, backends_render_up_connects_and_times_marked_down) {
         EXPECT_NE(at, std::string::npos) << family;
         EXPECT_EQ(text.find(std::string("# TYPE ") + family, at + 1), std::string::npos) << family;
     }
+}
+
+TEST(metrics_prometheus, the_whole_exposition_parses_strictly) {
+    fixture f;
+    const auto v = f.view();
+    const auto text = render_prometheus(v, now_ms) + render_backend_prometheus({{"site", "10.0.0.1:9000"}});
+    const auto doc = tlsbroker::test::parse_prometheus(text);
+    std::string errors;
+    for (const auto& e : doc.errors) errors += e + "\n";
+    ASSERT_TRUE(doc.ok()) << errors << text;
 }
