@@ -128,8 +128,11 @@ void session::do_handshake() {
 
 void session::on_handshake_done() {
     auto& c = ctx_.ctr;
+    const auto now = clock::now();
     c.sub(counter::handshakes_in_progress);
     c.add(counter::handshakes_ok);
+    observe(SSL_session_reused(ssl_.get()) == 1 ? histogram::handshake_resumed : histogram::handshake_full,
+            micros(now - started_));
     if (const auto id = peer_identity(ssl_.get()); id.presented) {
         std::string sans;
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
@@ -145,7 +148,8 @@ void session::on_handshake_done() {
     notify(session_event::handshake_done);
     connect_ = std::make_unique<connect_state>();
     connect_->order = ctx_.backends->order();
-    connect_->walk_deadline = clock::now() + std::chrono::milliseconds(cfg().timeouts.connect_total_ms);
+    connect_->started = now;
+    connect_->walk_deadline = now + std::chrono::milliseconds(cfg().timeouts.connect_total_ms);
     next_backend();
 }
 
@@ -369,7 +373,14 @@ void session::finish(close_reason why, const std::string& detail) {
             break;
     }
 
-    log_connection(why);
+    const auto ended = clock::now();
+    if (phase_ == phase::relaying) {
+        observe(histogram::session_duration,
+                static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count()));
+        observe(histogram::session_bytes, bytes_up_ + bytes_down_);
+    }
+    log_connection(why, ended);
     phase_ = phase::closed;
     timer_.cancel();
     // A peer that stopped reading will not take what is still queued for it: reset. A client

@@ -109,11 +109,13 @@ void session::on_connect_timeout() {
 void session::on_connected() {
     ctx_.backends->report(connect_->backend, true);
     backend_used_ = ctx_.backends->at(connect_->backend).address.text;
+    const auto now = clock::now();
+    observe(histogram::backend_connect, micros(now - connect_->started));
     connect_.reset();
     phase_ = phase::relaying;
     notify(session_event::connected);
     phase_deadline_ = clock::time_point::max();
-    last_activity_ = clock::now();
+    last_activity_ = now;
     arm_timer();
     queue_proxy_header();
     step(up_);
@@ -143,12 +145,12 @@ void session::queue_proxy_header() {
     up_.off = 0;
 }
 
-void session::log_connection(close_reason why) const {
+void session::log_connection(close_reason why, clock::time_point ended) const {
     if (!cfg().connection_log) return;
     std::string sni = "-";
     if (ssl_)
         if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count();
     TB_LOG_INFO("connection listener=", cfg().name, " client=", peer_, " sni=", sni,
                 " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms, " bytes_in=", bytes_up_,
                 " bytes_out=", bytes_down_, " end=", to_string(why));

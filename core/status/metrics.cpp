@@ -71,6 +71,43 @@ void counter_families(prometheus_text& out, const broker_view& view, std::uint64
     }
 }
 
+void histogram_families(prometheus_text& out, const broker_view& view) {
+    const auto table = histogram_table();
+    std::unordered_set<std::string_view> done;
+    for (const auto& first : table) {
+        if (!done.insert(first.metric).second) continue;
+        out.family(first.metric, first.help, metric_type::histogram);
+        for (const auto& l : view.listeners) {
+            if (l.histograms == nullptr) continue;
+            for (const auto& h : table) {
+                if (std::string_view(h.metric) != first.metric) continue;
+                const auto counts = l.histograms->read(h.id);
+                out.histogram(h.metric, listener_label(l).raw(h.label), h.bounds,
+                              std::span(counts.buckets.data(), h.bounds.size() + 1), counts.sum,
+                              histogram_divisor(h.unit));
+            }
+        }
+    }
+}
+
+// p50/p90/p99 of each histogram over the last minute, in seconds or bytes.
+nlohmann::json latency_object(const histogram_block& b, std::uint64_t now) {
+    const auto w = b.last_window(now);
+    auto out = nlohmann::json::object();
+    out["window_s"] = w.seconds;
+    for (const auto& h : histogram_table()) {
+        const auto& counts = w.counts[static_cast<std::size_t>(h.id)];
+        auto j = nlohmann::json::object();
+        j["count"] = counts.count();
+        for (const auto& [name, q] : {std::pair{"p50", 0.5}, std::pair{"p90", 0.9}, std::pair{"p99", 0.99}}) {
+            const auto v = quantile(counts, h.bounds, q);
+            j[name] = v ? nlohmann::json(*v / histogram_divisor(h.unit)) : nlohmann::json();
+        }
+        out[h.key] = std::move(j);
+    }
+    return out;
+}
+
 void broker_families(prometheus_text& out, const broker_view& view, std::uint64_t now) {
     out.family("tlsbroker_build_info", "Always 1; the version label names the build.", metric_type::gauge);
     out.sample("tlsbroker_build_info", metric_labels().add("version", view.version), std::uint64_t{1});
@@ -141,6 +178,7 @@ nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms)
         j["max_connections"] = l.max_connections;
         j["counters"] = l.counters ? counters_object(*l.counters, now_unix_ms, false) : nlohmann::json::object();
         if (l.watchdog_on) j["watchdog"] = watchdog_object(l);
+        if (l.histograms) j["latency"] = latency_object(*l.histograms, now_unix_ms);
         merge_extra(j, l.extra);
         listeners.push_back(std::move(j));
     }
@@ -154,6 +192,7 @@ std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms
     prometheus_text out;
     broker_families(out, view, now_unix_ms);
     counter_families(out, view, now_unix_ms);
+    histogram_families(out, view);
     return out.take();
 }
 

@@ -13,6 +13,10 @@
 //   own label; broker-scope samples carry no listener label. Sources kept in µs or ms are
 //   published in seconds. Extra families: tlsbroker_build_info{version}, tlsbroker_uptime_seconds,
 //   tlsbroker_listener_max_connections{listener}, tlsbroker_listener_state{listener,state}.
+// - Histograms (histogram_table()) are Prometheus histograms per listener, in seconds or
+//   bytes; /status shows per listener "latency": {"window_s", <key>: {"count", "p50", "p90",
+//   "p99"}} over the last minute (histogram.hpp says how; a quantile is null without
+//   observations).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,7 @@
 
 #include "core/accept/listener_state.hpp"
 #include "core/common/counters.hpp"
+#include "core/common/histogram.hpp"
 #include "core/status/prometheus_text.hpp"
 
 namespace tlsbroker::core {
@@ -38,6 +43,8 @@ struct listener_view {
     bool watchdog_on = false;
     probe_outcome last_probe = probe_outcome::none;
     nlohmann::json extra = nlohmann::json::object();  // merged into the listener's object
+    // null: no histogram samples and no "latency" object
+    const histogram_block* histograms = nullptr;
 };
 
 struct broker_view {
