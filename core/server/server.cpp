@@ -202,9 +202,11 @@ void server::impl::start_status(server& owner) {
             render_status(view(), unix_ms_now()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
     };
     h.metrics = [this] {
+        auto v = view();
+        v.process = read_process_stats();
         return http_reply{
             200, "text/plain; version=0.0.4; charset=utf-8",
-            render_prometheus(view(), unix_ms_now()) + backend_metrics() + (certs ? certs->metrics() : std::string())};
+            render_prometheus(v, unix_ms_now()) + backend_metrics() + (certs ? certs->metrics() : std::string())};
     };
     h.reload = [&owner] {
         const auto r = owner.reload();

@@ -108,6 +108,24 @@ nlohmann::json latency_object(const histogram_block& b, std::uint64_t now) {
     return out;
 }
 
+// Named and helped as the Prometheus client libraries do, so dashboards made for them work.
+void process_families(prometheus_text& out, const process_stats& p) {
+    const auto one = [&out](const char* name, const char* help, metric_type type, const std::optional<double>& v) {
+        if (!v) return;
+        out.family(name, help, type);
+        out.sample(name, {}, *v);
+    };
+    one("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", metric_type::counter,
+        p.cpu_seconds);
+    one("process_open_fds", "Number of open file descriptors (on Windows: handles).", metric_type::gauge, p.open_fds);
+    one("process_max_fds", "Maximum number of open file descriptors (on Windows: handles).", metric_type::gauge,
+        p.max_fds);
+    one("process_resident_memory_bytes", "Resident memory size in bytes (on Windows: the working set).",
+        metric_type::gauge, p.resident_bytes);
+    one("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", metric_type::gauge,
+        p.start_time_unix);
+}
+
 void broker_families(prometheus_text& out, const broker_view& view, std::uint64_t now) {
     out.family("tlsbroker_build_info", "Always 1; the version label names the build.", metric_type::gauge);
     out.sample("tlsbroker_build_info", metric_labels().add("version", view.version), std::uint64_t{1});
@@ -193,6 +211,7 @@ std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms
     broker_families(out, view, now_unix_ms);
     counter_families(out, view, now_unix_ms);
     histogram_families(out, view);
+    if (view.process) process_families(out, *view.process);
     return out.take();
 }
 

@@ -17,10 +17,15 @@
 //   bytes; /status shows per listener "latency": {"window_s", <key>: {"count", "p50", "p90",
 //   "p99"}} over the last minute (histogram.hpp says how; a quantile is null without
 //   observations).
+// - With broker_view::process, the process_* families of the Prometheus client libraries
+//   (process_open_fds, process_max_fds, process_resident_memory_bytes,
+//   process_cpu_seconds_total, process_start_time_seconds); each only when the platform
+//   gives its value.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +33,7 @@
 #include "core/accept/listener_state.hpp"
 #include "core/common/counters.hpp"
 #include "core/common/histogram.hpp"
+#include "core/common/process_stats.hpp"
 #include "core/status/prometheus_text.hpp"
 
 namespace tlsbroker::core {
@@ -55,6 +61,7 @@ struct broker_view {
     std::vector<listener_view> listeners;
     const counter_block* total = nullptr;             // null: an empty "total", no broker-scope samples
     nlohmann::json extra = nlohmann::json::object();  // merged into the top-level object
+    std::optional<process_stats> process{};           // /metrics only: the process_* families
 };
 
 nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms);

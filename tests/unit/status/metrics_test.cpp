@@ -296,3 +296,24 @@ TEST(metrics_status, latency_gives_count_and_quantiles_over_the_window) {
     EXPECT_TRUE(lat["handshake_resumed_seconds"]["p50"].is_null());
     EXPECT_FALSE(j["listeners"][1].contains("latency"));
 }
+
+TEST(metrics_prometheus, process_families_follow_client_conventions_and_skip_unknown_values) {
+    fixture f;
+    auto v = f.view();
+    v.process = process_stats{12, 1024, 5'000'000, 1.5, 1'800'000'000.25};
+    auto text = render_prometheus(v, now_ms);
+    auto doc = tlsbroker::test::parse_prometheus(text);
+    ASSERT_TRUE(doc.ok()) << text;
+    EXPECT_EQ(doc.families.at("process_cpu_seconds_total").type, "counter");
+    EXPECT_EQ(doc.value("process_cpu_seconds_total"), 1.5);
+    EXPECT_EQ(doc.value("process_open_fds"), 12);
+    EXPECT_EQ(doc.value("process_max_fds"), 1024);
+    EXPECT_EQ(doc.value("process_resident_memory_bytes"), 5'000'000);
+    EXPECT_EQ(doc.value("process_start_time_seconds"), 1'800'000'000.25);
+    v.process = process_stats{};
+    v.process->open_fds = 3;
+    text = render_prometheus(v, now_ms);
+    EXPECT_TRUE(has_line(text, "process_open_fds 3"));
+    EXPECT_EQ(text.find("process_max_fds"), std::string::npos);
+    EXPECT_EQ(render_prometheus(f.view(), now_ms).find("process_"), std::string::npos);
+}
