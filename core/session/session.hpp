@@ -80,7 +80,7 @@ private:
     void on_connect_timeout();
     void on_connected();
     void queue_proxy_header();
-    void log_connection(close_reason why, clock::time_point ended) const;
+    void log_connection(close_reason why, clock::time_point ended, std::string_view reason) const;
     void observe(histogram h, std::uint64_t value) {
         if (ctx_.histograms) ctx_.histograms->observe(h, value);
     }
@@ -98,7 +98,8 @@ private:
     void arm_timer();
     void on_timer();
     clock::time_point next_deadline() const;
-    void finish(close_reason why, const std::string& detail = {});
+    // `reason`: a failed handshake's short reason for the connection line (connection_line.hpp).
+    void finish(close_reason why, const std::string& detail = {}, std::string_view reason = {});
     // Runs one completion's work. An exception that escapes it (bad_alloc, a sink or an
     // observer that throws) closes the session at once and gives its slot back, then goes
     // on to the event loop (server::run logs it and runs on).
