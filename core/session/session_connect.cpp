@@ -185,7 +185,8 @@ std::string subject_text(X509* cert) {
 
 // The format is stable (service/README.md, "The connection line"): new keys go at the end.
 void session::log_connection(close_reason why, clock::time_point ended, std::string_view reason) const {
-    if (!cfg().connection_log) return;
+    // The line is built only when it is written (log level info or finer).
+    if (!cfg().connection_log || !log::enabled(log::level::info)) return;
     const char* sni = ssl_ ? SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name) : nullptr;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count();
     std::string line = "connection";
