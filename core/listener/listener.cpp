@@ -36,12 +36,13 @@ std::function<void(tcp::acceptor&)> listening_socket_preparer(const config::conf
 
 listener::listener(event_loops& loops, config::config_ptr root, std::size_t index, counter_block& own,
                    counter_block& total, buffer_pool& pool, std::shared_ptr<endpoint_admission> admission,
-                   std::shared_ptr<connection_registry> registry)
+                   std::shared_ptr<connection_registry> registry, histogram_block* histograms)
     : ioc_(loops.control()),
       loops_(loops),
       root_(std::move(root)),
       cfg_(&root_->listeners.at(index)),
       counters_(own, total),
+      histograms_(histograms),
       pool_(pool),
       backends_(std::make_shared<backend_set>(*cfg_, counters_)),
       admission_(std::move(admission)),
@@ -162,7 +163,7 @@ void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_pro
     // If anything below throws (out of memory), the slot in the context is given back as
     // the exception unwinds.
     session_context ctx{root_,           cfg_,      tls_, backends_, &pool_, counters_,
-                        std::move(slot), registry_, {},   via_proxy, own_};
+                        std::move(slot), registry_, {},   via_proxy, own_,   histograms_};
     auto s = std::make_shared<session>(std::move(ctx), std::move(sock), remote);
     registry_->add(s);
     s->start();  // on the session's strand already: the socket's executor is its strand

@@ -23,6 +23,7 @@
 #include "core/backend/backend_set.hpp"
 #include "core/common/counters.hpp"
 #include "core/common/event_loops.hpp"
+#include "core/common/histogram.hpp"
 #include "core/session/buffer_pool.hpp"
 #include "core/session/connection_registry.hpp"
 #include "core/tls/tls_context.hpp"
@@ -38,7 +39,7 @@ public:
     // The listener runs on loops.control(); each connection it accepts goes to loops.next().
     listener(event_loops& loops, config::config_ptr root, std::size_t index, counter_block& own, counter_block& total,
              buffer_pool& pool, std::shared_ptr<endpoint_admission> admission,
-             std::shared_ptr<connection_registry> registry);
+             std::shared_ptr<connection_registry> registry, histogram_block* histograms = nullptr);
     ~listener();
 
     // Builds the TLS context, binds, listens and arms the first accept. Throws
@@ -130,6 +131,7 @@ private:
     config::config_ptr root_;
     const config::listener_config* cfg_;
     counters counters_;
+    histogram_block* histograms_;  // may be null (tests)
     buffer_pool& pool_;
     std::shared_ptr<tls_context> tls_;
     std::shared_ptr<backend_set> backends_;

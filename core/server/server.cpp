@@ -31,6 +31,25 @@ counter_block& server::impl::block_for(const std::string& name) {
     return *b;
 }
 
+histogram_block& server::impl::histograms_for(const std::string& name) {
+    auto& b = histograms[name];
+    if (!b) b = std::make_unique<histogram_block>(unix_ms_now());
+    return *b;
+}
+
+void server::impl::tick_windows() {
+    window_timer.expires_after(std::chrono::milliseconds(histogram_block::window_step_ms));
+    window_timer.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        {
+            std::lock_guard lock(mu);
+            const auto now = unix_ms_now();
+            for (auto& [name, b] : histograms) b->tick(now);
+        }
+        tick_windows();
+    });
+}
+
 server::impl::endpoint_shared server::impl::endpoint_for(const config::listener_config& lc, bool reuse) {
     // The limits of a reused endpoint change when the new listener claims it (a reload that
     // fails half-way leaves them as they are).
@@ -46,7 +65,7 @@ std::shared_ptr<listener> server::impl::make_listener(const config::config_ptr& 
     const auto& lc = c->listeners.at(i);
     auto e = endpoint_for(lc, reuse);
     return std::make_shared<listener>(loops, c, i, block_for(lc.name), total, pool, std::move(e.admission),
-                                      std::move(e.registry));
+                                      std::move(e.registry), &histograms_for(lc.name));
 }
 
 std::unique_ptr<watchdog> server::impl::make_watchdog(server& owner) {
@@ -113,6 +132,7 @@ broker_view server::impl::view() const {
         lv.listen = ep.str();
         lv.state = to_string(l->state());
         lv.counters = blocks.at(l->cfg().name).get();
+        lv.histograms = histograms.at(l->cfg().name).get();
         lv.max_connections = l->cfg().max_connections;
         lv.watchdog_on = dog != nullptr;
         lv.last_probe = l->last_probe();
@@ -182,9 +202,11 @@ void server::impl::start_status(server& owner) {
             render_status(view(), unix_ms_now()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"};
     };
     h.metrics = [this] {
+        auto v = view();
+        v.process = read_process_stats();
         return http_reply{
             200, "text/plain; version=0.0.4; charset=utf-8",
-            render_prometheus(view(), unix_ms_now()) + backend_metrics() + (certs ? certs->metrics() : std::string())};
+            render_prometheus(v, unix_ms_now()) + backend_metrics() + (certs ? certs->metrics() : std::string())};
     };
     h.reload = [&owner] {
         const auto r = owner.reload();
@@ -294,6 +316,7 @@ void server::start() {
     }
     m.start_status(*this);
     m.start_cert_watch(*this);
+    m.tick_windows();
     std::lock_guard lock(m.mu);
     m.dog = m.make_watchdog(*this);
 }

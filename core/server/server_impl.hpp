@@ -36,6 +36,8 @@ struct server::impl {
     // Counter blocks by listener name: kept for the server's lifetime so their addresses
     // stay valid for the Windows perf provider, and a reloaded listener keeps its counts.
     std::map<std::string, std::unique_ptr<counter_block>> blocks;
+    // Histogram blocks by listener name, kept like the counter blocks.
+    std::map<std::string, std::unique_ptr<histogram_block>> histograms;
     std::vector<std::shared_ptr<listener>> listeners;
     // Replaced or removed listeners whose own sessions are still open; each is freed once they
     // are gone (prune_retired, on retired_timer while any is left).
@@ -55,7 +57,8 @@ struct server::impl {
     std::unique_ptr<cert_watch> certs;  // changed TLS files, expiry (server_certs.cpp)
     boost::asio::steady_timer drain_timer{ioc};
     boost::asio::steady_timer retired_timer{ioc};
-    bool retired_timer_armed = false;  // with mu held
+    boost::asio::steady_timer window_timer{ioc};  // the histograms' last-minute ring
+    bool retired_timer_armed = false;             // with mu held
     std::function<void(std::size_t)> drain_progress;
     std::uint64_t started_ms = 0;
     descriptor_budget descriptors;  // with mu held
@@ -63,6 +66,9 @@ struct server::impl {
     int exit_code = 0;
 
     counter_block& block_for(const std::string& name);
+    histogram_block& histograms_for(const std::string& name);  // with mu held
+    // Every histogram_block::window_step_ms: a snapshot into each block's ring (on ioc).
+    void tick_windows();
     // The endpoint's shared state; `reuse` false (port 0, or a new endpoint) makes a fresh one.
     endpoint_shared endpoint_for(const config::listener_config& lc, bool reuse);
     std::shared_ptr<listener> make_listener(const config::config_ptr& c, std::size_t i, bool reuse);

@@ -7,6 +7,7 @@
 #include "core/accept/proxy_accept.hpp"
 #include "core/accept/socket_options.hpp"
 #include "core/common/log.hpp"
+#include "core/session/connection_line.hpp"
 #include "core/tls/peer_identity.hpp"
 
 namespace tlsbroker::core {
@@ -95,7 +96,7 @@ void session::start() {
         if (ctx_.registry) ctx_.registry->add(shared_from_this());
         notify(session_event::started);
         ssl_ = make_server_ssl(ctx_.tls->native(), client_);
-        if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state");
+        if (!ssl_) return finish(close_reason::handshake_failed, "cannot create TLS state", "internal_error");
         // The deadline covers a PROXY header too: one budget from accept to a finished handshake.
         phase_deadline_ = started_ + std::chrono::milliseconds(cfg().timeouts.handshake_ms);
         arm_timer();
@@ -120,16 +121,20 @@ void session::do_handshake() {
         case io_status::want_write:
             return wait(side::client, r.status, nullptr);
         case io_status::eof:
-            return finish(close_reason::handshake_failed, "client closed during handshake");
+            return finish(close_reason::handshake_failed, "client closed during handshake", "peer_closed");
         case io_status::error:
-            return finish(close_reason::handshake_failed, r.error);
+            return finish(close_reason::handshake_failed, r.error,
+                          r.tls_error != 0 ? short_tls_reason(r.tls_error) : "transport_error");
     }
 }
 
 void session::on_handshake_done() {
     auto& c = ctx_.ctr;
+    const auto now = clock::now();
     c.sub(counter::handshakes_in_progress);
     c.add(counter::handshakes_ok);
+    observe(SSL_session_reused(ssl_.get()) == 1 ? histogram::handshake_resumed : histogram::handshake_full,
+            micros(now - started_));
     if (const auto id = peer_identity(ssl_.get()); id.presented) {
         std::string sans;
         for (const auto& n : id.sans) sans += (sans.empty() ? "" : ",") + n;
@@ -145,7 +150,8 @@ void session::on_handshake_done() {
     notify(session_event::handshake_done);
     connect_ = std::make_unique<connect_state>();
     connect_->order = ctx_.backends->order();
-    connect_->walk_deadline = clock::now() + std::chrono::milliseconds(cfg().timeouts.connect_total_ms);
+    connect_->started = now;
+    connect_->walk_deadline = now + std::chrono::milliseconds(cfg().timeouts.connect_total_ms);
     next_backend();
 }
 
@@ -318,7 +324,7 @@ void session::on_timer() {
     arm_timer();
 }
 
-void session::finish(close_reason why, const std::string& detail) {
+void session::finish(close_reason why, const std::string& detail, std::string_view reason) {
     if (phase_ == phase::closed) return;
     auto& c = ctx_.ctr;
     const auto& name = cfg().name;
@@ -369,7 +375,14 @@ void session::finish(close_reason why, const std::string& detail) {
             break;
     }
 
-    log_connection(why);
+    const auto ended = clock::now();
+    if (phase_ == phase::relaying) {
+        observe(histogram::session_duration,
+                static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count()));
+        observe(histogram::session_bytes, bytes_up_ + bytes_down_);
+    }
+    log_connection(why, ended, reason);
     phase_ = phase::closed;
     timer_.cancel();
     // A peer that stopped reading will not take what is still queued for it: reset. A client

@@ -80,7 +80,13 @@ private:
     void on_connect_timeout();
     void on_connected();
     void queue_proxy_header();
-    void log_connection(close_reason why) const;
+    void log_connection(close_reason why, clock::time_point ended, std::string_view reason) const;
+    void observe(histogram h, std::uint64_t value) {
+        if (ctx_.histograms) ctx_.histograms->observe(h, value);
+    }
+    static std::uint64_t micros(clock::duration d) {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+    }
     // Bytes one pump moves before it lets other handlers run (it continues from a post).
     static constexpr std::size_t step_budget = 256 * 1024;
     void step(pump& p);
@@ -92,7 +98,8 @@ private:
     void arm_timer();
     void on_timer();
     clock::time_point next_deadline() const;
-    void finish(close_reason why, const std::string& detail = {});
+    // `reason`: a failed handshake's short reason for the connection line (connection_line.hpp).
+    void finish(close_reason why, const std::string& detail = {}, std::string_view reason = {});
     // Runs one completion's work. An exception that escapes it (bad_alloc, a sink or an
     // observer that throws) closes the session at once and gives its slot back, then goes
     // on to the event loop (server::run logs it and runs on).
@@ -129,6 +136,7 @@ private:
         std::uint64_t attempt = 0;           // a completion for an older attempt is stale
         clock::time_point backend_deadline;  // connect_timeout_ms of the backend being tried
         clock::time_point walk_deadline;     // timeouts.connect_total_ms for the whole walk
+        clock::time_point started;           // the handshake finished: backend_connect's start
     };
     std::unique_ptr<connect_state> connect_;    // only while connecting
     std::unique_ptr<std::string> proxy_bytes_;  // only while a PROXY header is read

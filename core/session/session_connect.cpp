@@ -2,12 +2,17 @@
 // gives, every address of each in turn (a DNS name's come from the set's scheduled lookups), each backend under its
 // connect_timeout_ms (a backend that lets it pass counts as failed, and the next one is tried) and the whole walk under
 // timeouts.connect_total_ms; then the optional PROXY header, and the one-line connection log at the end.
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/accept/proxy_protocol.hpp"
 #include "core/accept/socket_options.hpp"
 #include "core/backend/backend_set.hpp"
 #include "core/common/log.hpp"
+#include "core/session/connection_line.hpp"
 #include "core/session/session.hpp"
 #include "core/tls/peer_identity.hpp"
 
@@ -109,11 +114,13 @@ void session::on_connect_timeout() {
 void session::on_connected() {
     ctx_.backends->report(connect_->backend, true);
     backend_used_ = ctx_.backends->at(connect_->backend).address.text;
+    const auto now = clock::now();
+    observe(histogram::backend_connect, micros(now - connect_->started));
     connect_.reset();
     phase_ = phase::relaying;
     notify(session_event::connected);
     phase_deadline_ = clock::time_point::max();
-    last_activity_ = clock::now();
+    last_activity_ = now;
     arm_timer();
     queue_proxy_header();
     step(up_);
@@ -143,15 +150,76 @@ void session::queue_proxy_header() {
     up_.off = 0;
 }
 
-void session::log_connection(close_reason why) const {
-    if (!cfg().connection_log) return;
-    std::string sni = "-";
-    if (ssl_)
-        if (const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name)) sni = n;
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
-    TB_LOG_INFO("connection listener=", cfg().name, " client=", peer_, " sni=", sni,
-                " backend=", backend_used_.empty() ? "-" : backend_used_, " duration_ms=", ms, " bytes_in=", bytes_up_,
-                " bytes_out=", bytes_down_, " end=", to_string(why));
+namespace {
+
+// The client certificate's SHA-256 fingerprint in lower-case hex, as `openssl x509
+// -fingerprint -sha256` prints it without the colons.
+std::string sha256_hex(X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return {};
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * n);
+    for (unsigned int i = 0; i < n; ++i) {
+        out += digits[md[i] >> 4];
+        out += digits[md[i] & 0x0f];
+    }
+    return out;
+}
+
+// The subject as RFC 2253 writes it ("CN=client,O=Site"), characters outside ASCII kept as
+// UTF-8 (the line's quoting escapes control characters).
+std::string subject_text(X509* cert) {
+    BIO* b = BIO_new(BIO_s_mem());
+    if (b == nullptr) return {};
+    X509_NAME_print_ex(b, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(b, &data);
+    std::string out(data != nullptr && n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string());
+    BIO_free(b);
+    return out;
+}
+
+}  // namespace
+
+// The format is stable (service/README.md, "The connection line"): new keys go at the end.
+void session::log_connection(close_reason why, clock::time_point ended, std::string_view reason) const {
+    // The line is built only when it is written (log level info or finer).
+    if (!cfg().connection_log || !log::enabled(log::level::info)) return;
+    const char* sni = ssl_ ? SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name) : nullptr;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count();
+    std::string line = "connection";
+    append_log_field(line, "listener", cfg().name);
+    append_log_field(line, "client", log::str(peer_));
+    append_log_field(line, "sni", sni != nullptr ? sni : "");
+    append_log_field(line, "backend", backend_used_);
+    append_log_field(line, "duration_ms", std::to_string(ms));
+    append_log_field(line, "bytes_in", std::to_string(bytes_up_));
+    append_log_field(line, "bytes_out", std::to_string(bytes_down_));
+    append_log_field(line, "end", to_string(why));
+    // What TLS was spoken: only for a finished handshake.
+    SSL* ssl = ssl_ && SSL_is_init_finished(ssl_.get()) == 1 ? ssl_.get() : nullptr;
+    append_log_field(line, "tls", ssl != nullptr ? tls_version_text(SSL_version(ssl)) : "");
+    const SSL_CIPHER* cipher = ssl != nullptr ? SSL_get_current_cipher(ssl) : nullptr;
+    append_log_field(line, "cipher", cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "");
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_len = 0;
+    if (ssl != nullptr) SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    append_log_field(line, "alpn",
+                     std::string_view(reinterpret_cast<const char*>(alpn), alpn != nullptr ? alpn_len : 0));
+    append_log_field(line, "resumed", ssl == nullptr ? "" : SSL_session_reused(ssl) == 1 ? "yes" : "no");
+    X509* cert = ssl != nullptr ? SSL_get0_peer_certificate(ssl) : nullptr;
+    if (cert != nullptr) {
+        append_log_field(line, "client_cert", subject_text(cert), true);
+        append_log_field(line, "sha256", sha256_hex(cert));
+    } else {
+        append_log_field(line, "client_cert", "");
+        append_log_field(line, "sha256", "");
+    }
+    if (why == close_reason::handshake_failed || why == close_reason::handshake_timeout)
+        append_log_field(line, "reason", why == close_reason::handshake_timeout ? "timeout" : reason);
+    TB_LOG_INFO(line);
 }
 
 }  // namespace tlsbroker::core

@@ -11,6 +11,7 @@
 #include "core/accept/endpoint_admission.hpp"
 #include "core/backend/backend_set.hpp"
 #include "core/common/counters.hpp"
+#include "core/common/histogram.hpp"
 #include "core/session/buffer_pool.hpp"
 #include "core/session/connection_registry.hpp"
 #include "core/tls/tls_context.hpp"
@@ -37,6 +38,8 @@ struct session_context {
     // Held for the session's life: the listener that accepted it counts its own sessions by
     // this (a replaced listener is freed once they are gone). May be null (tests).
     std::shared_ptr<const void> accepted_by;
+    // The listener's latency and size histograms. May be null (tests).
+    histogram_block* histograms = nullptr;
 };
 
 }  // namespace tlsbroker::core

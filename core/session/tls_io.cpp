@@ -70,6 +70,7 @@ io_result classify(SSL* ssl, int ret) {
             if (BIO* b = SSL_get_rbio(ssl); b != nullptr) r.truncated = io_of(b).at_eof();
             return r;
         case SSL_ERROR_SYSCALL: {
+            r.tls_error = ERR_peek_error();
             const auto text = openssl_error_text();
             r.status = io_status::error;
             if (!text.empty()) {
@@ -88,6 +89,7 @@ io_result classify(SSL* ssl, int ret) {
         }
         default:
             r.status = io_status::error;
+            r.tls_error = ERR_peek_error();
             r.error = openssl_error_text();
             if (r.error.empty()) r.error = "TLS protocol error";
             return r;

@@ -24,6 +24,8 @@ struct io_result {
     io_status status = io_status::ok;
     std::size_t bytes = 0;
     std::string error;
+    // error: OpenSSL's first error code (0 when the failure was the transport's, or none).
+    unsigned long tls_error = 0;
     // eof from the TLS layer: the transport ended with no close_notify before it (the stream
     // may have been cut short).
     bool truncated = false;

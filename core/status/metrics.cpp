@@ -1,8 +1,6 @@
 #include "metrics.hpp"
 
 #include <array>
-#include <charconv>
-#include <cmath>
 #include <unordered_set>
 
 #include "core/accept/listener_state.hpp"
@@ -14,15 +12,6 @@ namespace {
 constexpr std::array<listener_state, 4> all_states{listener_state::stopped, listener_state::accepting,
                                                    listener_state::backing_off, listener_state::paused_at_limit};
 
-std::string format_double(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-    if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
-    std::array<char, 64> buf{};
-    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v);
-    return std::string(buf.data(), res.ptr);
-}
-
 // The value of one counter as /status shows it.
 nlohmann::json status_value(const counter_info& c, const counter_block& b, std::uint64_t now) {
     const auto v = b.get(c.id);
@@ -30,12 +19,16 @@ nlohmann::json status_value(const counter_info& c, const counter_block& b, std::
     return v;
 }
 
-// The value of one counter as /metrics shows it.
-std::string metric_value(const counter_info& c, const counter_block& b, std::uint64_t now) {
+// One counter's sample as /metrics shows it.
+void metric_sample(prometheus_text& out, const counter_info& c, const metric_labels& labels, const counter_block& b,
+                   std::uint64_t now) {
     const auto v = b.get(c.id);
-    if (c.kind == counter_kind::timestamp) return format_double(age_seconds(v, now));
-    if (c.unit == counter_unit::none) return std::to_string(v);
-    return format_double(static_cast<double>(v) * seconds_per_unit(c.unit));
+    if (c.kind == counter_kind::timestamp)
+        out.sample(c.metric, labels, age_seconds(v, now));
+    else if (c.unit == counter_unit::none)
+        out.sample(c.metric, labels, v);
+    else
+        out.sample(c.metric, labels, static_cast<double>(v) * seconds_per_unit(c.unit));
 }
 
 nlohmann::json counters_object(const counter_block& b, std::uint64_t now, bool broker_scope_too) {
@@ -52,123 +45,115 @@ void merge_extra(nlohmann::json& target, const nlohmann::json& extra) {
     for (auto it = extra.begin(); it != extra.end(); ++it) target[it.key()] = it.value();
 }
 
-const char* type_name(counter_kind k) { return k == counter_kind::total ? "counter" : "gauge"; }
+metric_type type_of(counter_kind k) { return k == counter_kind::total ? metric_type::counter : metric_type::gauge; }
 
-// Writes "# HELP" and "# TYPE" for one family. Help text escapes backslash and line feed.
-void family_header(std::string& out, std::string_view name, std::string_view help, const char* type) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    for (const char ch : help) {
-        if (ch == '\\')
-            out += "\\\\";
-        else if (ch == '\n')
-            out += "\\n";
-        else
-            out += ch;
-    }
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-}
+metric_labels listener_label(const listener_view& l) { return metric_labels().add("listener", l.name); }
 
-// Writes one sample; `labels` are already formatted pairs joined by commas ("" for none).
-void sample(std::string& out, std::string_view name, const std::string& labels, const std::string& value) {
-    out += name;
-    if (!labels.empty()) {
-        out += '{';
-        out += labels;
-        out += '}';
-    }
-    out += ' ';
-    out += value;
-    out += '\n';
-}
-
-std::string listener_label(const listener_view& l) { return "listener=\"" + escape_label_value(l.name) + "\""; }
-
-std::string join_labels(std::string a, const char* b) {
-    if (b == nullptr || *b == '\0') return a;
-    if (a.empty()) return b;
-    a += ',';
-    a += b;
-    return a;
-}
-
-void counter_families(std::string& out, const broker_view& view, std::uint64_t now) {
+void counter_families(prometheus_text& out, const broker_view& view, std::uint64_t now) {
     const auto table = counter_table();
     std::unordered_set<std::string_view> done;
     for (const auto& first : table) {
         if (!done.insert(first.metric).second) continue;
-        family_header(out, first.metric, first.help, type_name(first.kind));
+        out.family(first.metric, first.help, type_of(first.kind));
         if (first.scope == counter_scope::broker) {
             if (view.total == nullptr) continue;
             for (const auto& c : table)
                 if (std::string_view(c.metric) == first.metric)
-                    sample(out, c.metric, join_labels("", c.label), metric_value(c, *view.total, now));
+                    metric_sample(out, c, metric_labels().raw(c.label), *view.total, now);
             continue;
         }
         for (const auto& l : view.listeners) {
             if (l.counters == nullptr) continue;
-            const auto base = listener_label(l);
             for (const auto& c : table)
                 if (std::string_view(c.metric) == first.metric)
-                    sample(out, c.metric, join_labels(base, c.label), metric_value(c, *l.counters, now));
+                    metric_sample(out, c, listener_label(l).raw(c.label), *l.counters, now);
         }
     }
 }
 
-void broker_families(std::string& out, const broker_view& view, std::uint64_t now) {
-    family_header(out, "tlsbroker_build_info", "Always 1; the version label names the build.", "gauge");
-    sample(out, "tlsbroker_build_info", "version=\"" + escape_label_value(view.version) + "\"", "1");
+void histogram_families(prometheus_text& out, const broker_view& view) {
+    const auto table = histogram_table();
+    std::unordered_set<std::string_view> done;
+    for (const auto& first : table) {
+        if (!done.insert(first.metric).second) continue;
+        out.family(first.metric, first.help, metric_type::histogram);
+        for (const auto& l : view.listeners) {
+            if (l.histograms == nullptr) continue;
+            for (const auto& h : table) {
+                if (std::string_view(h.metric) != first.metric) continue;
+                const auto counts = l.histograms->read(h.id);
+                out.histogram(h.metric, listener_label(l).raw(h.label), h.bounds,
+                              std::span(counts.buckets.data(), h.bounds.size() + 1), counts.sum,
+                              histogram_divisor(h.unit));
+            }
+        }
+    }
+}
 
-    family_header(out, "tlsbroker_uptime_seconds", "Seconds since the broker started.", "gauge");
+// p50/p90/p99 of each histogram over the last minute, in seconds or bytes.
+nlohmann::json latency_object(const histogram_block& b, std::uint64_t now) {
+    const auto w = b.last_window(now);
+    auto out = nlohmann::json::object();
+    out["window_s"] = w.seconds;
+    for (const auto& h : histogram_table()) {
+        const auto& counts = w.counts[static_cast<std::size_t>(h.id)];
+        auto j = nlohmann::json::object();
+        j["count"] = counts.count();
+        for (const auto& [name, q] : {std::pair{"p50", 0.5}, std::pair{"p90", 0.9}, std::pair{"p99", 0.99}}) {
+            const auto v = quantile(counts, h.bounds, q);
+            j[name] = v ? nlohmann::json(*v / histogram_divisor(h.unit)) : nlohmann::json();
+        }
+        out[h.key] = std::move(j);
+    }
+    return out;
+}
+
+// Named and helped as the Prometheus client libraries do, so dashboards made for them work.
+void process_families(prometheus_text& out, const process_stats& p) {
+    const auto one = [&out](const char* name, const char* help, metric_type type, const std::optional<double>& v) {
+        if (!v) return;
+        out.family(name, help, type);
+        out.sample(name, {}, *v);
+    };
+    one("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", metric_type::counter,
+        p.cpu_seconds);
+    one("process_open_fds", "Number of open file descriptors (on Windows: handles).", metric_type::gauge, p.open_fds);
+    one("process_max_fds", "Maximum number of open file descriptors (on Windows: handles).", metric_type::gauge,
+        p.max_fds);
+    one("process_resident_memory_bytes", "Resident memory size in bytes (on Windows: the working set).",
+        metric_type::gauge, p.resident_bytes);
+    one("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", metric_type::gauge,
+        p.start_time_unix);
+}
+
+void broker_families(prometheus_text& out, const broker_view& view, std::uint64_t now) {
+    out.family("tlsbroker_build_info", "Always 1; the version label names the build.", metric_type::gauge);
+    out.sample("tlsbroker_build_info", metric_labels().add("version", view.version), std::uint64_t{1});
+
+    out.family("tlsbroker_uptime_seconds", "Seconds since the broker started.", metric_type::gauge);
     const double up = now > view.started_unix_ms ? static_cast<double>(now - view.started_unix_ms) / 1000.0 : 0.0;
-    sample(out, "tlsbroker_uptime_seconds", "", format_double(up));
+    out.sample("tlsbroker_uptime_seconds", {}, up);
 
-    family_header(out, "tlsbroker_listener_max_connections", "Configured connection limit of the listener.", "gauge");
+    out.family("tlsbroker_listener_max_connections", "Configured connection limit of the listener.",
+               metric_type::gauge);
     for (const auto& l : view.listeners)
-        sample(out, "tlsbroker_listener_max_connections", listener_label(l), std::to_string(l.max_connections));
+        out.sample("tlsbroker_listener_max_connections", listener_label(l), l.max_connections);
 
-    family_header(out, "tlsbroker_listener_state", "1 for the state the listener is in now, 0 for the others.",
-                  "gauge");
+    out.family("tlsbroker_listener_state", "1 for the state the listener is in now, 0 for the others.",
+               metric_type::gauge);
     for (const auto& l : view.listeners) {
-        const auto base = listener_label(l);
         bool known = false;
         for (const auto s : all_states) {
             const bool now_in = l.state == to_string(s);
             known = known || now_in;
-            sample(out, "tlsbroker_listener_state", base + ",state=\"" + to_string(s) + "\"", now_in ? "1" : "0");
+            out.sample("tlsbroker_listener_state", listener_label(l).add("state", to_string(s)),
+                       std::uint64_t{now_in ? 1u : 0u});
         }
-        if (!known)
-            sample(out, "tlsbroker_listener_state", base + ",state=\"" + escape_label_value(l.state) + "\"", "1");
+        if (!known) out.sample("tlsbroker_listener_state", listener_label(l).add("state", l.state), std::uint64_t{1});
     }
 }
 
 }  // namespace
-
-std::string escape_label_value(std::string_view value) {
-    std::string out;
-    out.reserve(value.size());
-    for (const char ch : value) {
-        switch (ch) {
-            case '\\':
-                out += "\\\\";
-                break;
-            case '"':
-                out += "\\\"";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            default:
-                out += ch;
-        }
-    }
-    return out;
-}
 
 double age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms) {
     if (stamp_unix_ms == 0) return -1.0;
@@ -211,6 +196,7 @@ nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms)
         j["max_connections"] = l.max_connections;
         j["counters"] = l.counters ? counters_object(*l.counters, now_unix_ms, false) : nlohmann::json::object();
         if (l.watchdog_on) j["watchdog"] = watchdog_object(l);
+        if (l.histograms) j["latency"] = latency_object(*l.histograms, now_unix_ms);
         merge_extra(j, l.extra);
         listeners.push_back(std::move(j));
     }
@@ -221,33 +207,30 @@ nlohmann::json render_status(const broker_view& view, std::uint64_t now_unix_ms)
 }
 
 std::string render_prometheus(const broker_view& view, std::uint64_t now_unix_ms) {
-    std::string out;
-    out.reserve(8192 + 4096 * view.listeners.size());
+    prometheus_text out;
     broker_families(out, view, now_unix_ms);
     counter_families(out, view, now_unix_ms);
-    return out;
+    histogram_families(out, view);
+    if (view.process) process_families(out, *view.process);
+    return out.take();
 }
 
 std::string render_backend_prometheus(const std::vector<backend_view>& backends) {
-    std::string up =
-        "# HELP tlsbroker_backend_up 1 when the backend is taking connections, 0 while marked down.\n"
-        "# TYPE tlsbroker_backend_up gauge\n";
-    std::string cx =
-        "# HELP tlsbroker_backend_connects_total Backend connects, by result.\n"
-        "# TYPE tlsbroker_backend_connects_total counter\n";
-    std::string down =
-        "# HELP tlsbroker_backend_marked_down_total Times the backend was marked down.\n"
-        "# TYPE tlsbroker_backend_marked_down_total counter\n";
+    prometheus_text out;
+    const auto labels = [](const backend_view& b) {
+        return metric_labels().add("listener", b.listener).add("backend", b.address);
+    };
+    out.family("tlsbroker_backend_up", "1 when the backend is taking connections, 0 while marked down.",
+               metric_type::gauge);
+    for (const auto& b : backends) out.sample("tlsbroker_backend_up", labels(b), std::uint64_t{b.up ? 1u : 0u});
+    out.family("tlsbroker_backend_connects_total", "Backend connects, by result.", metric_type::counter);
     for (const auto& b : backends) {
-        const auto labels =
-            "listener=\"" + escape_label_value(b.listener) + "\",backend=\"" + escape_label_value(b.address) + "\"";
-        up += "tlsbroker_backend_up{" + labels + "} " + (b.up ? "1" : "0") + "\n";
-        cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"ok\"} " + std::to_string(b.connects_ok) + "\n";
-        cx += "tlsbroker_backend_connects_total{" + labels + ",result=\"failed\"} " +
-              std::to_string(b.connects_failed) + "\n";
-        down += "tlsbroker_backend_marked_down_total{" + labels + "} " + std::to_string(b.marked_down) + "\n";
+        out.sample("tlsbroker_backend_connects_total", labels(b).raw("result=\"ok\""), b.connects_ok);
+        out.sample("tlsbroker_backend_connects_total", labels(b).raw("result=\"failed\""), b.connects_failed);
     }
-    return up + cx + down;
+    out.family("tlsbroker_backend_marked_down_total", "Times the backend was marked down.", metric_type::counter);
+    for (const auto& b : backends) out.sample("tlsbroker_backend_marked_down_total", labels(b), b.marked_down);
+    return out.take();
 }
 
 }  // namespace tlsbroker::core

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "support/prometheus_parser.hpp"
+
 using namespace tlsbroker::core;
 
 namespace {
@@ -251,4 +253,67 @@ TEST(metrics_prometheus, backends_render_up_connects_and_times_marked_down) {
         EXPECT_NE(at, std::string::npos) << family;
         EXPECT_EQ(text.find(std::string("# TYPE ") + family, at + 1), std::string::npos) << family;
     }
+}
+
+TEST(metrics_prometheus, the_whole_exposition_parses_strictly) {
+    fixture f;
+    histogram_block h;
+    h.observe(histogram::handshake_full, 1'500);
+    h.observe(histogram::handshake_resumed, 400);
+    h.observe(histogram::session_bytes, 70'000);
+    auto v = f.view();
+    v.listeners[0].histograms = &h;
+    const auto text = render_prometheus(v, now_ms) + render_backend_prometheus({{"site", "10.0.0.1:9000"}});
+    const auto doc = tlsbroker::test::parse_prometheus(text);
+    std::string errors;
+    for (const auto& e : doc.errors) errors += e + "\n";
+    ASSERT_TRUE(doc.ok()) << errors << text;
+    EXPECT_EQ(doc.families.at("tlsbroker_handshake_duration_seconds").type, "histogram");
+    EXPECT_EQ(doc.value("tlsbroker_handshake_duration_seconds_count", {{"listener", "site"}, {"kind", "full"}}), 1);
+    EXPECT_EQ(doc.value("tlsbroker_handshake_duration_seconds_bucket",
+                        {{"listener", "site"}, {"kind", "full"}, {"le", "0.0025"}}),
+              1);
+    EXPECT_EQ(doc.value("tlsbroker_handshake_duration_seconds_bucket",
+                        {{"listener", "site"}, {"kind", "resumed"}, {"le", "0.001"}}),
+              1);
+    EXPECT_EQ(doc.value("tlsbroker_session_bytes_bucket", {{"listener", "site"}, {"le", "65536"}}), 0);
+    EXPECT_EQ(doc.value("tlsbroker_session_bytes_bucket", {{"listener", "site"}, {"le", "262144"}}), 1);
+    EXPECT_DOUBLE_EQ(doc.value("tlsbroker_session_bytes_sum", {{"listener", "site"}}), 70'000);
+}
+
+TEST(metrics_status, latency_gives_count_and_quantiles_over_the_window) {
+    fixture f;
+    histogram_block h(now_ms - 30'000);
+    for (int i = 0; i < 10; ++i) h.observe(histogram::handshake_full, 1'500);  // all in (1 ms, 2.5 ms]
+    auto v = f.view();
+    v.listeners[0].histograms = &h;
+    const auto j = render_status(v, now_ms);
+    const auto& lat = j["listeners"][0]["latency"];
+    EXPECT_DOUBLE_EQ(lat["window_s"].get<double>(), 30.0);
+    EXPECT_EQ(lat["handshake_full_seconds"]["count"], 10);
+    EXPECT_DOUBLE_EQ(lat["handshake_full_seconds"]["p50"].get<double>(), 0.00175);
+    EXPECT_DOUBLE_EQ(lat["handshake_full_seconds"]["p99"].get<double>(), 0.002485);
+    EXPECT_TRUE(lat["handshake_resumed_seconds"]["p50"].is_null());
+    EXPECT_FALSE(j["listeners"][1].contains("latency"));
+}
+
+TEST(metrics_prometheus, process_families_follow_client_conventions_and_skip_unknown_values) {
+    fixture f;
+    auto v = f.view();
+    v.process = process_stats{12, 1024, 5'000'000, 1.5, 1'800'000'000.25};
+    auto text = render_prometheus(v, now_ms);
+    auto doc = tlsbroker::test::parse_prometheus(text);
+    ASSERT_TRUE(doc.ok()) << text;
+    EXPECT_EQ(doc.families.at("process_cpu_seconds_total").type, "counter");
+    EXPECT_EQ(doc.value("process_cpu_seconds_total"), 1.5);
+    EXPECT_EQ(doc.value("process_open_fds"), 12);
+    EXPECT_EQ(doc.value("process_max_fds"), 1024);
+    EXPECT_EQ(doc.value("process_resident_memory_bytes"), 5'000'000);
+    EXPECT_EQ(doc.value("process_start_time_seconds"), 1'800'000'000.25);
+    v.process = process_stats{};
+    v.process->open_fds = 3;
+    text = render_prometheus(v, now_ms);
+    EXPECT_TRUE(has_line(text, "process_open_fds 3"));
+    EXPECT_EQ(text.find("process_max_fds"), std::string::npos);
+    EXPECT_EQ(render_prometheus(f.view(), now_ms).find("process_"), std::string::npos);
 }
