@@ -16,19 +16,7 @@ void read_cert_pair(json_object& o, std::filesystem::path& cert, std::filesystem
                     const std::filesystem::path& base) {
     o.file("certificate", cert, base, true);
     o.file("private_key", key, base, true);
-    bool usable = !cert.empty() && !key.empty();
-    if (!cert.empty())
-        if (auto p = check_certificate(cert); !p.empty()) {
-            o.error("certificate", p);
-            usable = false;
-        }
-    if (!key.empty())
-        if (auto p = check_private_key(key); !p.empty()) {
-            o.error("private_key", p);
-            usable = false;
-        }
-    if (usable)
-        if (auto p = check_key_matches(cert, key); !p.empty()) o.error("private_key", p);
+    for (const auto& p : check_certificate_pair(cert, key)) o.error(p.field, p.message);
 }
 
 void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {

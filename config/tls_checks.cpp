@@ -159,6 +159,37 @@ std::string check_key_matches(const std::filesystem::path& cert, const std::file
     return {};
 }
 
+std::vector<field_problem> check_certificate_pair(const std::filesystem::path& cert, const std::filesystem::path& key) {
+    std::vector<field_problem> out;
+    if (!cert.empty())
+        if (auto p = check_certificate(cert); !p.empty()) out.push_back({"certificate", std::move(p)});
+    if (!key.empty())
+        if (auto p = check_private_key(key); !p.empty()) out.push_back({"private_key", std::move(p)});
+    if (out.empty() && !cert.empty() && !key.empty())
+        if (auto p = check_key_matches(cert, key); !p.empty()) out.push_back({"private_key", std::move(p)});
+    return out;
+}
+
+std::vector<config_error> check_tls_files(const broker_config& cfg) {
+    std::vector<config_error> problems;
+    const auto pair = [&](const std::string& at, const std::filesystem::path& cert, const std::filesystem::path& key) {
+        for (auto& p : check_certificate_pair(cert, key))
+            problems.push_back({at + "/" + p.field, std::move(p.message)});
+    };
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& t = cfg.listeners[i].tls;
+        const auto at = "/listeners/" + std::to_string(i) + "/tls";
+        pair(at, t.certificate, t.private_key);
+        for (std::size_t k = 0; k < t.sni.size(); ++k)
+            pair(at + "/sni/" + std::to_string(k), t.sni[k].certificate, t.sni[k].private_key);
+        if (!t.client_ca.empty())
+            if (auto p = check_ca_file(t.client_ca); !p.empty()) problems.push_back({at + "/client_ca", std::move(p)});
+        if (!t.crl.empty())
+            if (auto p = check_crl_file(t.crl); !p.empty()) problems.push_back({at + "/crl", std::move(p)});
+    }
+    return problems;
+}
+
 std::string check_ca_file(const std::filesystem::path& file) {
     std::string problem;
     read_chain(file, problem);

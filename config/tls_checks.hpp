@@ -6,8 +6,25 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/loader.hpp"
 
 namespace tlsbroker::config {
+
+// One problem with a certificate or key, on the key of its JSON object it is about
+// ("certificate", "private_key").
+struct field_problem {
+    std::string field;
+    std::string message;
+};
+// A certificate and its key: each readable and well formed, then matched against each other.
+// The config loader and the certificate watch both judge the files with this.
+std::vector<field_problem> check_certificate_pair(const std::filesystem::path& cert, const std::filesystem::path& key);
+// Every certificate, key, CA and CRL file of `cfg`, checked as a config load checks them; each
+// problem at its JSON pointer ("/listeners/0/tls/private_key").
+std::vector<config_error> check_tls_files(const broker_config& cfg);
 
 // Each returns "" when fine, else the problem (naming the file and OpenSSL's reason).
 // A PEM chain: the leaf first, then its intermediates; every block must parse, and the

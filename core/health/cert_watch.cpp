@@ -1,6 +1,7 @@
 #include "core/health/cert_watch.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <set>
 
 #include "config/json_reader.hpp"
@@ -13,8 +14,6 @@ namespace tlsbroker::core {
 namespace {
 
 constexpr std::int64_t idle_check_s = 3600;  // with reload_check_s 0: expiry and CRL nextUpdate checks only
-
-std::string listener_pointer(std::size_t i) { return "/listeners/" + std::to_string(i) + "/tls"; }
 
 std::string join(const std::vector<std::filesystem::path>& files) {
     std::string out;
@@ -61,71 +60,51 @@ std::vector<std::filesystem::path> watched_files(const config::broker_config& cf
     return out;
 }
 
-std::vector<std::string> validate_tls_files(const config::broker_config& cfg) {
-    std::vector<std::string> problems;
-    const auto pair = [&](const std::string& at, const std::filesystem::path& cert, const std::filesystem::path& key) {
-        const auto c = config::check_certificate(cert);
-        const auto k = config::check_private_key(key);
-        if (!c.empty()) problems.push_back(at + "/certificate: " + c);
-        if (!k.empty()) problems.push_back(at + "/private_key: " + k);
-        if (c.empty() && k.empty())
-            if (const auto m = config::check_key_matches(cert, key); !m.empty())
-                problems.push_back(at + "/private_key: " + m);
-    };
-    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
-        const auto& t = cfg.listeners[i].tls;
-        const auto at = listener_pointer(i);
-        pair(at, t.certificate, t.private_key);
-        for (std::size_t k = 0; k < t.sni.size(); ++k)
-            pair(at + "/sni/" + std::to_string(k), t.sni[k].certificate, t.sni[k].private_key);
-        if (!t.client_ca.empty())
-            if (const auto p = config::check_ca_file(t.client_ca); !p.empty())
-                problems.push_back(at + "/client_ca: " + p);
-        if (!t.crl.empty())
-            if (const auto p = config::check_crl_file(t.crl); !p.empty()) problems.push_back(at + "/crl: " + p);
-    }
-    return problems;
-}
-
-cert_watch::cert_watch(cert_watch_hooks hooks, counter_block& total) : hooks_(std::move(hooks)), total_(total) {}
+cert_watch::cert_watch(boost::asio::io_context& ioc, cert_watch_hooks hooks, counter_block& total)
+    : hooks_(std::move(hooks)), total_(total), ioc_(ioc), timer_(ioc) {}
 
 cert_watch::~cert_watch() { stop(); }
 
 void cert_watch::start() {
-    pass();
-    thread_ = std::thread([this] { run(); });
+    std::lock_guard lock(life_->mu);
+    if (!life_->alive) return;
+    run_pass();
+    arm();
 }
 
 void cert_watch::request_stop() {
-    std::lock_guard lock(wake_mu_);
-    stop_ = true;
-    wake_.notify_all();
+    std::lock_guard lock(life_->mu);
+    life_->alive = false;
+    timer_.cancel();
 }
 
-void cert_watch::stop() {
-    request_stop();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
+void cert_watch::stop() { request_stop(); }
 
 void cert_watch::config_changed() {
-    std::lock_guard lock(wake_mu_);
-    kicked_ = true;
-    wake_.notify_all();
+    boost::asio::post(ioc_, [this, l = life_] {
+        std::lock_guard lock(l->mu);
+        if (!l->alive) return;
+        run_pass();
+        arm();
+    });
 }
 
-void cert_watch::run() {
-    for (;;) {
-        {
-            std::unique_lock lock(wake_mu_);
-            wake_.wait_for(lock, next_wait(), [this] { return stop_ || kicked_; });
-            if (stop_) return;
-            kicked_ = false;
-        }
-        try {
-            pass();
-        } catch (const std::exception& e) {
-            log::limited(log::level::error, "cert-watch:exception", log::str("certificate watch: ", e.what()));
-        }
+void cert_watch::arm() {
+    const auto mine = ++armed_;
+    timer_.expires_after(next_wait());  // a wait still pending ends with operation_aborted
+    timer_.async_wait([this, l = life_, mine](const boost::system::error_code&) {
+        std::lock_guard lock(l->mu);
+        if (!l->alive || mine != armed_) return;  // stopped, or re-armed by config_changed()
+        run_pass();
+        arm();
+    });
+}
+
+void cert_watch::run_pass() {
+    try {
+        pass();
+    } catch (const std::exception& e) {
+        log::limited(log::level::error, "cert-watch:exception", log::str("certificate watch: ", e.what()));
     }
 }
 
@@ -220,7 +199,8 @@ void cert_watch::look_for_changes(const config::config_ptr& cfg) {
     bool crl_changed = false;
     for (const auto& l : cfg->listeners)
         if (!l.tls.crl.empty() && attempt.count(l.tls.crl)) crl_changed = true;
-    auto problems = validate_tls_files(*cfg);
+    std::vector<std::string> problems;
+    for (const auto& e : config::check_tls_files(*cfg)) problems.push_back(e.to_string());
     if (problems.empty() && hooks_.apply)
         if (const auto why = hooks_.apply(cfg); !why.empty()) problems.push_back(why);
     if (!problems.empty()) {

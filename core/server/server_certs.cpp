@@ -26,7 +26,7 @@ void server::impl::start_cert_watch(server& owner) {
         }
         total.set(counter::certificate_expiry_days, days.empty() ? 0 : soonest);
     };
-    certs = std::make_unique<cert_watch>(std::move(h), total);
+    certs = std::make_unique<cert_watch>(ioc, std::move(h), total);
     certs->start();
 }
 
