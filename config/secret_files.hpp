@@ -21,7 +21,8 @@ std::string secret_exposure(const std::filesystem::path& file);
 // its owner may read. Returns "" and sets `token`, or the problem naming the file.
 std::string read_token_file(const std::filesystem::path& file, std::string& token);
 
-// A warning for every private key of `c` that group or others may read, at its JSON pointer.
+// A warning for every file holding a private key (or its password) of `c` that group or
+// others may read, at its JSON pointer.
 void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings);
 
 }  // namespace tlsbroker::config

@@ -50,9 +50,11 @@ std::vector<std::filesystem::path> watched_files(const config::broker_config& cf
     for (const auto& l : cfg.listeners) {
         add(l.tls.certificate);
         add(l.tls.private_key);
+        add(l.tls.certificate_password_file);
         for (const auto& s : l.tls.sni) {
             add(s.certificate);
             add(s.private_key);
+            add(s.certificate_password_file);
         }
         add(l.tls.client_ca);
         add(l.tls.crl);
@@ -147,11 +149,11 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
     certs_.clear();
     std::vector<crl_entry> crls;
     for (const auto& l : cfg->listeners) {
-        certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.certificate)});
+        certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.source())});
         for (const auto& s : l.tls.sni)
             certs_.push_back({l.name,
                               s.server_names.empty() ? s.certificate.filename().string() : s.server_names.front(),
-                              s.certificate, read_leaf(s.certificate)});
+                              s.certificate, read_leaf(s.source())});
         if (l.tls.crl.empty() ||
             std::any_of(crls.begin(), crls.end(), [&](const auto& c) { return c.file == l.tls.crl; }))
             continue;

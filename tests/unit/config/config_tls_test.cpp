@@ -205,9 +205,16 @@ TEST(config_tls, client_ca_and_crl) {
 TEST(config_tls, required_and_empty_paths) {
     fixture f;
     auto r = f.load(json{{"certificate", ""}});
-    EXPECT_EQ(r.errors.size(), 2u) << all(r);
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: must not be empty");
-    EXPECT_EQ(r.errors.at(1).to_string(), "/listeners/0/tls/private_key: is required");
+    // private_key may be left out (a PFX, or a PEM file holding the key), but not given empty.
+    r = f.load(json{{"certificate", "server.crt"}, {"private_key", ""}});
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
+    EXPECT_EQ(r.errors.at(0).to_string(),
+              "/listeners/0/tls/private_key: must not be empty (leave the key out instead)");
+    r = f.load(json::object());
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
+    EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: is required");
 }
 
 TEST(config_tls, groups_are_checked_name_by_name) {
