@@ -94,24 +94,45 @@ ctx_ptr scratch_ctx() { return {SSL_CTX_new(TLS_server_method()), &SSL_CTX_free}
 
 }  // namespace
 
-std::string check_not_expired(const X509* leaf, const std::filesystem::path& file) {
-    const ASN1_TIME* not_after = X509_get0_notAfter(leaf);
-    if (X509_cmp_current_time(not_after) > 0) return {};
+namespace {
+
+std::string printed(const ASN1_TIME* t) {
     std::string when = "an unreadable date";
-    if (bio_ptr out(BIO_new(BIO_s_mem()), &BIO_free); out && ASN1_TIME_print(out.get(), not_after) == 1) {
+    if (bio_ptr out(BIO_new(BIO_s_mem()), &BIO_free); out && ASN1_TIME_print(out.get(), t) == 1) {
         char* data = nullptr;
         const long n = BIO_get_mem_data(out.get(), &data);
         when.assign(data, static_cast<std::size_t>(n));
     }
-    return "certificate " + file.string() + " expired on " + when;
+    return when;
+}
+
+}  // namespace
+
+std::string validity_problem(const X509* leaf, const std::filesystem::path& file) {
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0)
+        return "certificate " + file.string() + " expired on " + printed(X509_get0_notAfter(leaf));
+    if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0)
+        return "certificate " + file.string() + " is not valid before " + printed(X509_get0_notBefore(leaf));
+    return {};
+}
+
+void warn_certificate_validity(const broker_config& cfg, std::vector<config_error>& warnings) {
+    const auto check = [&](const std::string& at, const certificate_source& source) {
+        const auto c = read_credentials(source);
+        if (!c.leaf) return;
+        if (auto p = validity_problem(c.leaf.get(), source.certificate); !p.empty())
+            warnings.push_back({at + "/certificate", p + "; the listener starts and serves it, marked degraded"});
+    };
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& t = cfg.listeners[i].tls;
+        const auto at = "/listeners/" + std::to_string(i) + "/tls";
+        check(at, t.source());
+        for (std::size_t k = 0; k < t.sni.size(); ++k) check(at + "/sni/" + std::to_string(k), t.sni[k].source());
+    }
 }
 
 std::vector<field_problem> check_certificate_pair(const certificate_source& source) {
-    auto c = read_credentials(source);
-    if (c.leaf)
-        if (auto p = check_not_expired(c.leaf.get(), source.certificate); !p.empty())
-            c.problems.insert(c.problems.begin(), {"certificate", std::move(p)});
-    return std::move(c.problems);
+    return read_credentials(source).problems;
 }
 
 std::vector<config_error> check_tls_files(const broker_config& cfg) {

@@ -164,6 +164,10 @@ constexpr std::array<counter_info, counter_count> table{{
      "Seconds since a socket (accepted or to a backend) could not be opened for lack of file descriptors, buffers "
      "or memory; -1 before the first.",
      k::timestamp, s::listener, u::milliseconds},
+    {counter::listener_degraded, "listener_degraded", "tlsbroker_listener_degraded", "",
+     "1 while the listener serves a certificate that has expired or is not yet valid (it keeps serving it); the "
+     "total is the number of such listeners.",
+     k::gauge, s::listener},
 }};
 
 constexpr bool table_in_order() {

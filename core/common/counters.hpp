@@ -87,6 +87,8 @@ enum class counter : std::size_t {
     descriptors_needed,
     descriptors_limit,
     resources_exhausted_unix_ms,
+    // 1 while the listener serves a certificate outside its validity period (#28).
+    listener_degraded,
     count_
 };
 

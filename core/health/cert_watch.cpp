@@ -116,6 +116,12 @@ std::chrono::seconds cert_watch::next_wait() const {
     // A CRL is re-read right after its nextUpdate, whatever the check interval.
     const auto now = unix_now();
     // A stale one is looked for at least once a minute until a fresh file is there.
+    // A certificate that expires or becomes valid is reported at that second, not at the next check.
+    for (const auto& c : certs_) {
+        if (!c.leaf.ok) continue;
+        if (c.leaf.not_after > now) wait = std::min(wait, c.leaf.not_after - now + 1);
+        if (c.leaf.not_before > now) wait = std::min(wait, c.leaf.not_before - now + 1);
+    }
     for (const auto& c : crls_) {
         if (c.facts.next_update > now)
             wait = std::min(wait, c.facts.next_update - now + 1);
@@ -146,6 +152,7 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
     settling_.clear();
     for (const auto& f : watched_files(*cfg)) loaded_[f] = fingerprint(f);
     last_seen_ = loaded_;
+    const auto before = std::move(certs_);
     certs_.clear();
     std::vector<crl_entry> crls;
     for (const auto& l : cfg->listeners) {
@@ -164,6 +171,7 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
         crls.push_back(std::move(c));
     }
     crls_ = std::move(crls);
+    log_switches(before);
     std::map<std::string, std::int64_t> in_use;
     for (const auto& c : certs_)
         if (c.leaf.ok) in_use[c.file.string()] = c.leaf.not_after;
@@ -230,7 +238,37 @@ void cert_watch::refused(const std::vector<std::filesystem::path>& files, const 
     publish();
 }
 
+void cert_watch::log_switches(const std::vector<cert_entry>& before) const {
+    for (const auto& now : certs_)
+        for (const auto& was : before)
+            if (was.listener == now.listener && was.name == now.name && was.leaf.ok && now.leaf.ok &&
+                was.leaf.sha256 != now.leaf.sha256)
+                TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name,
+                            ") switched certificate from ", was.leaf.sha256, " (not after ",
+                            format_utc(was.leaf.not_after), ") to ", now.leaf.sha256, " (", now.leaf.subject,
+                            ", not after ", format_utc(now.leaf.not_after), ")");
+}
+
+void cert_watch::report_degraded(std::int64_t now) {
+    std::map<std::string, std::string> degraded;
+    for (const auto& c : certs_) {
+        if (!c.leaf.ok || (now < c.leaf.not_after && now >= c.leaf.not_before)) continue;
+        auto why = log::str("certificate ", c.file.string(), " (", c.name, ", ", c.leaf.subject, ") ",
+                            now >= c.leaf.not_after ? "expired at " + format_utc(c.leaf.not_after)
+                                                    : "is not valid before " + format_utc(c.leaf.not_before));
+        auto& all = degraded[c.listener];
+        all += (all.empty() ? "" : "; ") + why;
+    }
+    for (const auto& [listener, why] : degraded)
+        log::limited(log::level::error, "cert-watch:degraded:" + listener,
+                     log::str("listener '", listener, "' is degraded: ", why,
+                              "; it goes on serving it, and clients that check dates refuse it: replace the file "
+                              "(picked up without a restart)"));
+    if (hooks_.degraded) hooks_.degraded(degraded);
+}
+
 void cert_watch::check_expiry(std::int64_t now) {
+    report_degraded(now);
     std::map<std::string, std::uint64_t> days;
     for (const auto& c : certs_) {
         if (!c.leaf.ok) continue;

@@ -11,6 +11,10 @@
 //   counted (certificate_reloads_failed) once per content, not at every check;
 // - applying goes through the server's reload: new handshakes get the new contexts, live
 //   connections keep theirs.
+// A certificate that has expired or is not yet valid is no error: its listener serves it and
+// is reported degraded (hooks.degraded, logged at error once per check, rate-limited) until a
+// renewed file is picked up or the date passes. A switch of certificate is logged with the old
+// and new SHA-256 fingerprints.
 // It also keeps what is loaded for operators: each certificate's expiry (/status, /metrics,
 // the per-listener days-left counter), the expiry warnings (expiry_warnings in
 // cert_expiry.hpp), and each CRL's nextUpdate: a CRL is re-read at its nextUpdate, and one
@@ -40,6 +44,10 @@ struct cert_watch_hooks {
     std::function<std::string(config::config_ptr)> apply;  // reload with it: "" when applied, else why not
     // Whole days left, by listener name (for the listener's counter block).
     std::function<void(const std::map<std::string, std::uint64_t>&)> expiry_days;
+    // After every check: the listeners serving a certificate outside its validity period, by
+    // name, with why ("certificate FILE (default, CN=…) expired at 2026-…Z"); a listener not
+    // named is not degraded. Such a listener keeps serving that certificate (config/README.md).
+    std::function<void(const std::map<std::string, std::string>&)> degraded;
 };
 
 // The fingerprint of one file as last read.
@@ -108,6 +116,8 @@ private:
     void take_stock(const config::config_ptr& cfg);  // what is loaded now
     void look_for_changes(const config::config_ptr& cfg);
     void check_expiry(std::int64_t now);
+    void report_degraded(std::int64_t now);                          // listeners outside validity
+    void log_switches(const std::vector<cert_entry>& before) const;  // old and new fingerprints
     bool crl_due(std::int64_t now) const;
     void check_crls(std::int64_t now);
     void refused(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& problems,

@@ -168,6 +168,16 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
     if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
+void make_not_yet_valid(const cert_files& f, std::chrono::seconds in) {
+    X509* x = read_pem<X509>(f.cert, &PEM_read_X509);
+    EVP_PKEY* key = read_pem<EVP_PKEY>(f.key, &PEM_read_PrivateKey);
+    X509_gmtime_adj(X509_getm_notBefore(x), static_cast<long>(in.count()));
+    sign(x, key);
+    save(x, key, f.cert, f.key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
 void make_pfx(const cert_files& leaf, const std::filesystem::path& out, std::string_view password,
               const std::vector<std::filesystem::path>& chain, bool with_key) {
     X509* cert = read_pem<X509>(leaf.cert, &PEM_read_X509);

@@ -28,6 +28,8 @@ inline constexpr std::chrono::seconds default_validity{std::chrono::hours(24 * 3
 cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name = "server",
                             std::string_view cn = "localhost", key_type kt = key_type::ecdsa_p256,
                             std::chrono::seconds valid_for = default_validity);
+// Re-signs the self-signed certificate of `f` (with its key) to become valid only `in` from now.
+void make_not_yet_valid(const cert_files& f, std::chrono::seconds in);
 // The certificate's serial number in upper-case hex, as the client sees it.
 std::string serial_hex(X509* cert);
 std::string serial_hex(const std::filesystem::path& cert_file);
