@@ -40,16 +40,28 @@ struct status_config {
     std::uint32_t idle_timeout_ms = 5000;  // a connection waiting this long for a request is closed
 };
 
+// Where a certificate and its key come from (config/credentials.hpp reads them): a PEM chain
+// and a PEM key, one PEM file holding both, or a PKCS#12 (PFX) file (private_key empty).
+struct certificate_source {
+    std::filesystem::path certificate;
+    std::filesystem::path private_key;    // empty: the key is in `certificate`
+    std::filesystem::path password_file;  // a PFX's or an encrypted PEM key's password; empty: none
+};
+
 // A certificate chosen by the server name the client asks for (SNI).
 struct sni_certificate {
     std::vector<std::string> server_names;  // exact ("a.example") or wildcard ("*.b.example")
     std::filesystem::path certificate;
-    std::filesystem::path private_key;
+    std::filesystem::path private_key;  // empty: in `certificate`
+    std::filesystem::path certificate_password_file;
+    certificate_source source() const { return {certificate, private_key, certificate_password_file}; }
 };
 
 struct tls_config {
     std::filesystem::path certificate;  // absolute (resolved against the config folder); the default
-    std::filesystem::path private_key;
+    std::filesystem::path private_key;  // empty: in `certificate` (a PFX, or PEM with the key)
+    std::filesystem::path certificate_password_file;
+    certificate_source source() const { return {certificate, private_key, certificate_password_file}; }
     std::vector<sni_certificate> sni;  // more certificates, chosen by server name
     bool refuse_unknown_sni = false;   // a name matching no entry fails the handshake
     bool refuse_missing_sni = false;   // a client that sends no name fails the handshake

@@ -10,25 +10,20 @@ namespace tlsbroker::config {
 
 namespace {
 
-// "certificate" and "private_key" of one object: each readable and well formed, then
-// matched against each other. Problems land on the key they are about.
+// "certificate", "private_key" (omitted when the certificate file holds the key) and
+// "certificate_password_file" of one object, read together (config/credentials.hpp). Problems
+// land on the key they are about.
 void read_cert_pair(json_object& o, std::filesystem::path& cert, std::filesystem::path& key,
-                    const std::filesystem::path& base) {
+                    std::filesystem::path& password, const std::filesystem::path& base) {
     o.file("certificate", cert, base, true);
-    o.file("private_key", key, base, true);
-    bool usable = !cert.empty() && !key.empty();
-    if (!cert.empty())
-        if (auto p = check_certificate(cert); !p.empty()) {
-            o.error("certificate", p);
-            usable = false;
-        }
-    if (!key.empty())
-        if (auto p = check_private_key(key); !p.empty()) {
-            o.error("private_key", p);
-            usable = false;
-        }
-    if (usable)
-        if (auto p = check_key_matches(cert, key); !p.empty()) o.error("private_key", p);
+    o.file("private_key", key, base, false);
+    o.file("certificate_password_file", password, base, false);
+    // A file named but unreadable is reported already; judging the rest without it would
+    // only add a second, misleading error.
+    if (cert.empty() || (o.has("private_key") && key.empty()) ||
+        (o.has("certificate_password_file") && password.empty()))
+        return;
+    for (const auto& p : check_certificate_pair({cert, key, password})) o.error(p.field, p.message);
 }
 
 void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
@@ -59,14 +54,14 @@ void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, 
                 s.server_names.push_back(name);
             }
         }
-        read_cert_pair(e, s.certificate, s.private_key, base);
+        read_cert_pair(e, s.certificate, s.private_key, s.certificate_password_file, base);
         e.finish();
         t.sni.push_back(std::move(s));
     }
 }
 
 void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
-    read_cert_pair(o, t.certificate, t.private_key, base);
+    read_cert_pair(o, t.certificate, t.private_key, t.certificate_password_file, base);
     o.choice("min_version", t.min_version);
     o.text("ciphers", t.ciphers);
     if (!t.ciphers.empty())

@@ -11,6 +11,7 @@
 #include "config/json_reader.hpp"
 #include "config/listener_reader.hpp"
 #include "config/secret_files.hpp"
+#include "config/tls_checks.hpp"
 
 namespace tlsbroker::config {
 
@@ -163,6 +164,7 @@ load_result load_text(std::string_view json_text, const std::filesystem::path& b
         sort_in_document_order(*doc, r.errors);
         if (r.errors.empty()) {
             warn_exposed_keys(*c, r.warnings);
+            warn_certificate_validity(*c, r.warnings);
             r.config = std::move(c);
         }
     } catch (const std::exception& e) {

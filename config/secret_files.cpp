@@ -89,19 +89,27 @@ std::string read_token_file(const std::filesystem::path& file, std::string& toke
 }
 
 void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings) {
-    const auto check = [&](const std::string& pointer, const std::filesystem::path& key) {
-        if (key.empty()) return;
-        const auto exposed = secret_exposure(key);
-        if (exposed.empty() || (exposed.starts_with("readable by group ") && readable_through_own_group(key))) return;
-        warnings.push_back({pointer, "private key " + key.string() + " is " + exposed +
+    const auto check = [&](const std::string& pointer, const std::filesystem::path& file, const char* what) {
+        if (file.empty()) return;
+        const auto exposed = secret_exposure(file);
+        if (exposed.empty() || (exposed.starts_with("readable by group ") && readable_through_own_group(file))) return;
+        warnings.push_back({pointer, what + file.string() + " is " + exposed +
                                          "; only its owner (or a group the broker is in) should read it"});
+    };
+    // The key's file: private_key, or the certificate file that holds the key (PFX, PEM with
+    // the key); and the password's file.
+    const auto source = [&](const std::string& at, const certificate_source& s) {
+        if (!s.private_key.empty())
+            check(at + "/private_key", s.private_key, "private key ");
+        else
+            check(at + "/certificate", s.certificate, "certificate file (holding the private key) ");
+        check(at + "/certificate_password_file", s.password_file, "password file ");
     };
     for (std::size_t i = 0; i < c.listeners.size(); ++i) {
         const auto& t = c.listeners[i].tls;
         const auto at = "/listeners/" + std::to_string(i) + "/tls";
-        check(at + "/private_key", t.private_key);
-        for (std::size_t k = 0; k < t.sni.size(); ++k)
-            check(at + "/sni/" + std::to_string(k) + "/private_key", t.sni[k].private_key);
+        source(at, t.source());
+        for (std::size_t k = 0; k < t.sni.size(); ++k) source(at + "/sni/" + std::to_string(k), t.sni[k].source());
     }
 }
 

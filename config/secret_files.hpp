@@ -23,10 +23,11 @@ bool readable_through_own_group(const std::filesystem::path& file);
 // its owner may read. Returns "" and sets `token`, or the problem naming the file.
 std::string read_token_file(const std::filesystem::path& file, std::string& token);
 
-// A warning for every private key of `c` that others, or a group this process is not in, may
-// read, at its JSON pointer. A key its group may read, where the broker is in that group, is
-// shared on purpose: Debian hands keys to services that way (root:ssl-cert 0640, the snakeoil
-// key among them), and the packaged service's user is in ssl-cert.
+// A warning for every file holding a private key (or its password) of `c` that others, or a
+// group this process is not in, may read, at its JSON pointer. A file its group may read,
+// where the broker is in that group, is shared on purpose: Debian hands keys to services that
+// way (root:ssl-cert 0640, the snakeoil key among them), and the packaged service's user is in
+// ssl-cert.
 void warn_exposed_keys(const broker_config& c, std::vector<config_error>& warnings);
 
 }  // namespace tlsbroker::config

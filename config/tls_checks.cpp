@@ -17,8 +17,6 @@ namespace tlsbroker::config {
 namespace {
 
 using bio_ptr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-using x509_ptr = std::unique_ptr<X509, decltype(&X509_free)>;
-using pkey_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using ctx_ptr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
 
 // OpenSSL's most specific reason for the last failure, then a clean error queue.
@@ -71,25 +69,9 @@ std::vector<x509_ptr> read_chain(const std::filesystem::path& file, std::string&
             chain.clear();
             break;
         }
-        chain.emplace_back(x, &X509_free);
+        chain.emplace_back(x);
     }
     return chain;
-}
-
-pkey_ptr read_key(const std::filesystem::path& file, std::string& problem) {
-    std::string content;
-    ERR_clear_error();
-    auto bio = open_pem(file, content, problem);
-    if (!bio) return {nullptr, &EVP_PKEY_free};
-    bool asked = false;
-    pkey_ptr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, &refuse_password, &asked), &EVP_PKEY_free);
-    if (!key && asked) {
-        ERR_clear_error();
-        problem = "private key " + file.string() + " is encrypted; a key with a passphrase is not supported";
-    } else if (!key) {
-        problem = "malformed private key " + file.string() + ": " + reason("PRIVATE KEY");
-    }
-    return key;
 }
 
 // The list split at OpenSSL's separators (':', ',' and spaces).
@@ -112,51 +94,63 @@ ctx_ptr scratch_ctx() { return {SSL_CTX_new(TLS_server_method()), &SSL_CTX_free}
 
 }  // namespace
 
-std::string check_certificate(const std::filesystem::path& cert) {
-    std::string problem;
-    const auto chain = read_chain(cert, problem);
-    if (!chain.empty()) problem = check_not_expired(chain.front().get(), cert);
-    return problem;
-}
+namespace {
 
-std::string check_not_expired(const X509* leaf, const std::filesystem::path& file) {
-    const ASN1_TIME* not_after = X509_get0_notAfter(leaf);
-    if (X509_cmp_current_time(not_after) > 0) return {};
+std::string printed(const ASN1_TIME* t) {
     std::string when = "an unreadable date";
-    if (bio_ptr out(BIO_new(BIO_s_mem()), &BIO_free); out && ASN1_TIME_print(out.get(), not_after) == 1) {
+    if (bio_ptr out(BIO_new(BIO_s_mem()), &BIO_free); out && ASN1_TIME_print(out.get(), t) == 1) {
         char* data = nullptr;
         const long n = BIO_get_mem_data(out.get(), &data);
         when.assign(data, static_cast<std::size_t>(n));
     }
-    return "certificate " + file.string() + " expired on " + when;
+    return when;
 }
 
-std::string check_private_key(const std::filesystem::path& key) {
-    std::string problem;
-    read_key(key, problem);
-    return problem;
-}
+}  // namespace
 
-std::string check_key_matches(const std::filesystem::path& cert, const std::filesystem::path& key_file) {
-    std::string problem;
-    auto chain = read_chain(cert, problem);
-    auto key = read_key(key_file, problem);
-    if (chain.empty() || !key) return problem;
-    if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
-        ERR_clear_error();
-        return "private key " + key_file.string() + " does not match certificate " + cert.string();
-    }
-    auto ctx = scratch_ctx();
-    if (!ctx) return "cannot create a TLS context: " + reason("");
-    if (SSL_CTX_use_certificate(ctx.get(), chain.front().get()) != 1)
-        return "certificate " + cert.string() + " is refused: " + reason("CERTIFICATE");
-    for (std::size_t i = 1; i < chain.size(); ++i)
-        if (SSL_CTX_add1_chain_cert(ctx.get(), chain[i].get()) != 1)
-            return "chain certificate " + std::to_string(i + 1) + " in " + cert.string() +
-                   " is refused: " + reason("CERTIFICATE");
-    if (SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1)
-        return "private key " + key_file.string() + " is refused: " + reason("PRIVATE KEY");
+std::string validity_problem(const X509* leaf, const std::filesystem::path& file) {
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0)
+        return "certificate " + file.string() + " expired on " + printed(X509_get0_notAfter(leaf));
+    if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0)
+        return "certificate " + file.string() + " is not valid before " + printed(X509_get0_notBefore(leaf));
     return {};
+}
+
+void warn_certificate_validity(const broker_config& cfg, std::vector<config_error>& warnings) {
+    const auto check = [&](const std::string& at, const certificate_source& source) {
+        const auto c = read_credentials(source);
+        if (!c.leaf) return;
+        if (auto p = validity_problem(c.leaf.get(), source.certificate); !p.empty())
+            warnings.push_back({at + "/certificate", p + "; the listener starts and serves it, marked degraded"});
+    };
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& t = cfg.listeners[i].tls;
+        const auto at = "/listeners/" + std::to_string(i) + "/tls";
+        check(at, t.source());
+        for (std::size_t k = 0; k < t.sni.size(); ++k) check(at + "/sni/" + std::to_string(k), t.sni[k].source());
+    }
+}
+
+std::vector<field_problem> check_certificate_pair(const certificate_source& source) {
+    return read_credentials(source).problems;
+}
+
+std::vector<config_error> check_tls_files(const broker_config& cfg) {
+    std::vector<config_error> problems;
+    const auto pair = [&](const std::string& at, const certificate_source& source) {
+        for (auto& p : check_certificate_pair(source)) problems.push_back({at + "/" + p.field, std::move(p.message)});
+    };
+    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
+        const auto& t = cfg.listeners[i].tls;
+        const auto at = "/listeners/" + std::to_string(i) + "/tls";
+        pair(at, t.source());
+        for (std::size_t k = 0; k < t.sni.size(); ++k) pair(at + "/sni/" + std::to_string(k), t.sni[k].source());
+        if (!t.client_ca.empty())
+            if (auto p = check_ca_file(t.client_ca); !p.empty()) problems.push_back({at + "/client_ca", std::move(p)});
+        if (!t.crl.empty())
+            if (auto p = check_crl_file(t.crl); !p.empty()) problems.push_back({at + "/crl", std::move(p)});
+    }
+    return problems;
 }
 
 std::string check_ca_file(const std::filesystem::path& file) {

@@ -6,20 +6,28 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/credentials.hpp"
+#include "config/loader.hpp"
 
 namespace tlsbroker::config {
 
+// A certificate and its key (read_credentials() in credentials.hpp); expiry is no error.
+// The config loader and the certificate watch both judge the files with this.
+std::vector<field_problem> check_certificate_pair(const certificate_source& source);
+// Every certificate, key, CA and CRL file of `cfg`, checked as a config load checks them; each
+// problem at its JSON pointer ("/listeners/0/tls/private_key").
+std::vector<config_error> check_tls_files(const broker_config& cfg);
+
 // Each returns "" when fine, else the problem (naming the file and OpenSSL's reason).
-// A PEM chain: the leaf first, then its intermediates; every block must parse, and the
-// leaf must not have expired ("certificate FILE expired on Mon DD HH:MM:SS YYYY GMT").
-std::string check_certificate(const std::filesystem::path& cert);
-// "" while `leaf` (read from `file`) is valid, else the expiry message above.
-std::string check_not_expired(const X509* leaf, const std::filesystem::path& file);
-// A PEM private key without a passphrase (nothing could type one in at start-up).
-std::string check_private_key(const std::filesystem::path& key);
-// The key belongs to the chain's leaf, and OpenSSL accepts both for a server
-// (key size and signature digests meet the security level).
-std::string check_key_matches(const std::filesystem::path& cert, const std::filesystem::path& key);
+// "" while `leaf` (read from `file`) is within its validity period, else "certificate FILE
+// expired on Mon DD HH:MM:SS YYYY GMT" or "... is not valid before ...". Not an error: a
+// listener with such a certificate starts and serves it, degraded (core/health/cert_watch).
+std::string validity_problem(const X509* leaf, const std::filesystem::path& file);
+// A warning for every certificate of `cfg` outside its validity period, at its JSON pointer.
+void warn_certificate_validity(const broker_config& cfg, std::vector<config_error>& warnings);
 std::string check_ca_file(const std::filesystem::path& file);
 std::string check_crl_file(const std::filesystem::path& file);
 // Every name or group in the list must match a cipher, and only AEAD suites may result.

@@ -171,6 +171,10 @@ constexpr std::array<counter_info, counter_count> table{{
      "Service manager watchdog heartbeats (WATCHDOG=1) withheld because an accept path was given up as "
      "unrecoverable.",
      k::total, s::broker},
+    {counter::listener_degraded, "listener_degraded", "tlsbroker_listener_degraded", "",
+     "1 while the listener serves a certificate that has expired or is not yet valid (it keeps serving it); the "
+     "total is the number of such listeners.",
+     k::gauge, s::listener},
 }};
 
 constexpr bool table_in_order() {

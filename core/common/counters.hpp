@@ -91,6 +91,8 @@ enum class counter : std::size_t {
     // and watchdog heartbeats withheld because an accept path was given up as unrecoverable.
     service_notify_failures,
     service_heartbeats_withheld,
+    // 1 while the listener serves a certificate outside its validity period (#28).
+    listener_degraded,
     count_
 };
 

@@ -1,6 +1,7 @@
 #include "core/health/cert_watch.hpp"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <set>
 
 #include "config/json_reader.hpp"
@@ -13,8 +14,6 @@ namespace tlsbroker::core {
 namespace {
 
 constexpr std::int64_t idle_check_s = 3600;  // with reload_check_s 0: expiry and CRL nextUpdate checks only
-
-std::string listener_pointer(std::size_t i) { return "/listeners/" + std::to_string(i) + "/tls"; }
 
 std::string join(const std::vector<std::filesystem::path>& files) {
     std::string out;
@@ -51,9 +50,11 @@ std::vector<std::filesystem::path> watched_files(const config::broker_config& cf
     for (const auto& l : cfg.listeners) {
         add(l.tls.certificate);
         add(l.tls.private_key);
+        add(l.tls.certificate_password_file);
         for (const auto& s : l.tls.sni) {
             add(s.certificate);
             add(s.private_key);
+            add(s.certificate_password_file);
         }
         add(l.tls.client_ca);
         add(l.tls.crl);
@@ -61,71 +62,51 @@ std::vector<std::filesystem::path> watched_files(const config::broker_config& cf
     return out;
 }
 
-std::vector<std::string> validate_tls_files(const config::broker_config& cfg) {
-    std::vector<std::string> problems;
-    const auto pair = [&](const std::string& at, const std::filesystem::path& cert, const std::filesystem::path& key) {
-        const auto c = config::check_certificate(cert);
-        const auto k = config::check_private_key(key);
-        if (!c.empty()) problems.push_back(at + "/certificate: " + c);
-        if (!k.empty()) problems.push_back(at + "/private_key: " + k);
-        if (c.empty() && k.empty())
-            if (const auto m = config::check_key_matches(cert, key); !m.empty())
-                problems.push_back(at + "/private_key: " + m);
-    };
-    for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
-        const auto& t = cfg.listeners[i].tls;
-        const auto at = listener_pointer(i);
-        pair(at, t.certificate, t.private_key);
-        for (std::size_t k = 0; k < t.sni.size(); ++k)
-            pair(at + "/sni/" + std::to_string(k), t.sni[k].certificate, t.sni[k].private_key);
-        if (!t.client_ca.empty())
-            if (const auto p = config::check_ca_file(t.client_ca); !p.empty())
-                problems.push_back(at + "/client_ca: " + p);
-        if (!t.crl.empty())
-            if (const auto p = config::check_crl_file(t.crl); !p.empty()) problems.push_back(at + "/crl: " + p);
-    }
-    return problems;
-}
-
-cert_watch::cert_watch(cert_watch_hooks hooks, counter_block& total) : hooks_(std::move(hooks)), total_(total) {}
+cert_watch::cert_watch(boost::asio::io_context& ioc, cert_watch_hooks hooks, counter_block& total)
+    : hooks_(std::move(hooks)), total_(total), ioc_(ioc), timer_(ioc) {}
 
 cert_watch::~cert_watch() { stop(); }
 
 void cert_watch::start() {
-    pass();
-    thread_ = std::thread([this] { run(); });
+    std::lock_guard lock(life_->mu);
+    if (!life_->alive) return;
+    run_pass();
+    arm();
 }
 
 void cert_watch::request_stop() {
-    std::lock_guard lock(wake_mu_);
-    stop_ = true;
-    wake_.notify_all();
+    std::lock_guard lock(life_->mu);
+    life_->alive = false;
+    timer_.cancel();
 }
 
-void cert_watch::stop() {
-    request_stop();
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-}
+void cert_watch::stop() { request_stop(); }
 
 void cert_watch::config_changed() {
-    std::lock_guard lock(wake_mu_);
-    kicked_ = true;
-    wake_.notify_all();
+    boost::asio::post(ioc_, [this, l = life_] {
+        std::lock_guard lock(l->mu);
+        if (!l->alive) return;
+        run_pass();
+        arm();
+    });
 }
 
-void cert_watch::run() {
-    for (;;) {
-        {
-            std::unique_lock lock(wake_mu_);
-            wake_.wait_for(lock, next_wait(), [this] { return stop_ || kicked_; });
-            if (stop_) return;
-            kicked_ = false;
-        }
-        try {
-            pass();
-        } catch (const std::exception& e) {
-            log::limited(log::level::error, "cert-watch:exception", log::str("certificate watch: ", e.what()));
-        }
+void cert_watch::arm() {
+    const auto mine = ++armed_;
+    timer_.expires_after(next_wait());  // a wait still pending ends with operation_aborted
+    timer_.async_wait([this, l = life_, mine](const boost::system::error_code&) {
+        std::lock_guard lock(l->mu);
+        if (!l->alive || mine != armed_) return;  // stopped, or re-armed by config_changed()
+        run_pass();
+        arm();
+    });
+}
+
+void cert_watch::run_pass() {
+    try {
+        pass();
+    } catch (const std::exception& e) {
+        log::limited(log::level::error, "cert-watch:exception", log::str("certificate watch: ", e.what()));
     }
 }
 
@@ -135,6 +116,12 @@ std::chrono::seconds cert_watch::next_wait() const {
     // A CRL is re-read right after its nextUpdate, whatever the check interval.
     const auto now = unix_now();
     // A stale one is looked for at least once a minute until a fresh file is there.
+    // A certificate that expires or becomes valid is reported at that second, not at the next check.
+    for (const auto& c : certs_) {
+        if (!c.leaf.ok) continue;
+        if (c.leaf.not_after > now) wait = std::min(wait, c.leaf.not_after - now + 1);
+        if (c.leaf.not_before > now) wait = std::min(wait, c.leaf.not_before - now + 1);
+    }
     for (const auto& c : crls_) {
         if (c.facts.next_update > now)
             wait = std::min(wait, c.facts.next_update - now + 1);
@@ -165,14 +152,15 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
     settling_.clear();
     for (const auto& f : watched_files(*cfg)) loaded_[f] = fingerprint(f);
     last_seen_ = loaded_;
+    const auto before = std::move(certs_);
     certs_.clear();
     std::vector<crl_entry> crls;
     for (const auto& l : cfg->listeners) {
-        certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.certificate)});
+        certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.source())});
         for (const auto& s : l.tls.sni)
             certs_.push_back({l.name,
                               s.server_names.empty() ? s.certificate.filename().string() : s.server_names.front(),
-                              s.certificate, read_leaf(s.certificate)});
+                              s.certificate, read_leaf(s.source())});
         if (l.tls.crl.empty() ||
             std::any_of(crls.begin(), crls.end(), [&](const auto& c) { return c.file == l.tls.crl; }))
             continue;
@@ -183,6 +171,7 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
         crls.push_back(std::move(c));
     }
     crls_ = std::move(crls);
+    log_switches(before);
     std::map<std::string, std::int64_t> in_use;
     for (const auto& c : certs_)
         if (c.leaf.ok) in_use[c.file.string()] = c.leaf.not_after;
@@ -220,7 +209,8 @@ void cert_watch::look_for_changes(const config::config_ptr& cfg) {
     bool crl_changed = false;
     for (const auto& l : cfg->listeners)
         if (!l.tls.crl.empty() && attempt.count(l.tls.crl)) crl_changed = true;
-    auto problems = validate_tls_files(*cfg);
+    std::vector<std::string> problems;
+    for (const auto& e : config::check_tls_files(*cfg)) problems.push_back(e.to_string());
     if (problems.empty() && hooks_.apply)
         if (const auto why = hooks_.apply(cfg); !why.empty()) problems.push_back(why);
     if (!problems.empty()) {
@@ -248,7 +238,37 @@ void cert_watch::refused(const std::vector<std::filesystem::path>& files, const 
     publish();
 }
 
+void cert_watch::log_switches(const std::vector<cert_entry>& before) const {
+    for (const auto& now : certs_)
+        for (const auto& was : before)
+            if (was.listener == now.listener && was.name == now.name && was.leaf.ok && now.leaf.ok &&
+                was.leaf.sha256 != now.leaf.sha256)
+                TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name,
+                            ") switched certificate from ", was.leaf.sha256, " (not after ",
+                            format_utc(was.leaf.not_after), ") to ", now.leaf.sha256, " (", now.leaf.subject,
+                            ", not after ", format_utc(now.leaf.not_after), ")");
+}
+
+void cert_watch::report_degraded(std::int64_t now) {
+    std::map<std::string, std::string> degraded;
+    for (const auto& c : certs_) {
+        if (!c.leaf.ok || (now < c.leaf.not_after && now >= c.leaf.not_before)) continue;
+        auto why = log::str("certificate ", c.file.string(), " (", c.name, ", ", c.leaf.subject, ") ",
+                            now >= c.leaf.not_after ? "expired at " + format_utc(c.leaf.not_after)
+                                                    : "is not valid before " + format_utc(c.leaf.not_before));
+        auto& all = degraded[c.listener];
+        all += (all.empty() ? "" : "; ") + why;
+    }
+    for (const auto& [listener, why] : degraded)
+        log::limited(log::level::error, "cert-watch:degraded:" + listener,
+                     log::str("listener '", listener, "' is degraded: ", why,
+                              "; it goes on serving it, and clients that check dates refuse it: replace the file "
+                              "(picked up without a restart)"));
+    if (hooks_.degraded) hooks_.degraded(degraded);
+}
+
 void cert_watch::check_expiry(std::int64_t now) {
+    report_degraded(now);
     std::map<std::string, std::uint64_t> days;
     for (const auto& c : certs_) {
         if (!c.leaf.ok) continue;

@@ -148,6 +148,9 @@ broker_view server::impl::view() const {
         lv.extra["backend_policy"] = std::string(config::to_string(l->cfg().backend_policy));
         lv.extra["live_sessions"] = l->live_sessions();
         if (certs) lv.extra["certificates"] = certs->certificates(lv.name);
+        const auto why = degraded.find(lv.name);
+        lv.extra["degraded"] = why != degraded.end();
+        lv.extra["degraded_reason"] = why != degraded.end() ? nlohmann::json(why->second) : nlohmann::json();
         lv.extra["slots"] = {{"held", l->admission().active()},
                              {"max_connections", l->admission().max_connections()},
                              {"held_without_sessions", l->orphaned_slots()}};
@@ -193,8 +196,15 @@ void server::impl::start_status(server& owner) {
     h.page = [] { return http_reply{200, status_page_content_type, std::string(status_page_html())}; };
     h.healthz = [this] {
         const auto v = view();
-        return http_reply{v.healthy ? 200u : 503u, "text/plain; charset=utf-8",
-                          v.healthy ? "ok\n" : "unhealthy: " + v.health_reason + "\n"};
+        if (!v.healthy) return http_reply{503u, "text/plain; charset=utf-8", "unhealthy: " + v.health_reason + "\n"};
+        // A degraded listener (certificate outside its validity period) serves, but says so here;
+        // the watchdog's verdict (tlsbroker_healthy, systemd's heartbeat) does not count it.
+        std::string why;
+        for (const auto& l : v.listeners)
+            if (l.extra.value("degraded", false))
+                why += "degraded: listener '" + l.name + "': " + l.extra["degraded_reason"].get<std::string>() + "\n";
+        return why.empty() ? http_reply{200u, "text/plain; charset=utf-8", "ok\n"}
+                           : http_reply{503u, "text/plain; charset=utf-8", why};
     };
     h.status = [this] {
         return http_reply{

@@ -1,5 +1,6 @@
 // The server's side of the certificate watch: a changed file is applied through reload(),
-// and the days left land in each listener's counter block (the total: the soonest).
+// the days left land in each listener's counter block (the total: the soonest), and the
+// listeners serving a certificate outside its validity period are marked degraded.
 #include <algorithm>
 #include <limits>
 
@@ -26,7 +27,13 @@ void server::impl::start_cert_watch(server& owner) {
         }
         total.set(counter::certificate_expiry_days, days.empty() ? 0 : soonest);
     };
-    certs = std::make_unique<cert_watch>(std::move(h), total);
+    h.degraded = [this](const std::map<std::string, std::string>& why) {
+        std::lock_guard lock(mu);
+        degraded = why;
+        for (const auto& [name, block] : blocks) block->set(counter::listener_degraded, why.count(name));
+        total.set(counter::listener_degraded, why.size());
+    };
+    certs = std::make_unique<cert_watch>(ioc, std::move(h), total);
     certs->start();
 }
 

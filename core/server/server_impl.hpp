@@ -55,6 +55,8 @@ struct server::impl {
 
     std::unique_ptr<status_server> status;
     std::unique_ptr<cert_watch> certs;  // changed TLS files, expiry (server_certs.cpp)
+    // Listeners serving a certificate outside its validity period: name → why (from certs).
+    std::map<std::string, std::string> degraded;
     boost::asio::steady_timer drain_timer{ioc};
     boost::asio::steady_timer retired_timer{ioc};
     boost::asio::steady_timer window_timer{ioc};  // the histograms' last-minute ring

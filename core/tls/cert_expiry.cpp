@@ -10,6 +10,7 @@
 #include <ctime>
 #include <memory>
 
+#include "config/credentials.hpp"
 #include "config/json_reader.hpp"
 
 namespace tlsbroker::core {
@@ -54,18 +55,36 @@ leaf_facts read_leaf(const std::filesystem::path& cert) {
     if (!bio) return f;
     std::unique_ptr<X509, decltype(&X509_free)> x(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free);
     ERR_clear_error();
-    if (!x || !to_unix(X509_get0_notAfter(x.get()), f.not_after)) {
+    if (!x) {
         f.error = "malformed certificate " + cert.string();
         return f;
     }
-    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x.get()), nullptr);
+    return leaf_of(x.get(), cert);
+}
+
+leaf_facts read_leaf(const config::certificate_source& source) {
+    const auto c = config::read_credentials(source);
+    if (c.leaf) return leaf_of(c.leaf.get(), source.certificate);
+    leaf_facts f;
+    f.error = c.problems.empty() ? "no certificate in " + source.certificate.string() : c.problems.front().message;
+    return f;
+}
+
+leaf_facts leaf_of(const X509* x, const std::filesystem::path& file) {
+    leaf_facts f;
+    if (!to_unix(X509_get0_notAfter(x), f.not_after) || !to_unix(X509_get0_notBefore(x), f.not_before)) {
+        f.error = "malformed certificate " + file.string() + " (unreadable validity dates)";
+        return f;
+    }
+    f.sha256 = config::sha256_fingerprint(x);
+    BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
     if (char* hex = bn != nullptr ? BN_bn2hex(bn) : nullptr) {
         f.serial = hex;
         OPENSSL_free(hex);
     }
     BN_free(bn);
     char subject[512] = {0};
-    X509_NAME_oneline(X509_get_subject_name(x.get()), subject, sizeof subject);
+    X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof subject);
     f.subject = subject;
     f.ok = true;
     return f;

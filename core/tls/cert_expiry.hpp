@@ -4,25 +4,33 @@
 // more below 1 day). Pure apart from reading files, so it is unit-tested without a server.
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 
+#include "config/config.hpp"
+
 namespace tlsbroker::core {
 
 inline constexpr std::array<std::int64_t, 4> expiry_warning_days{30, 14, 7, 1};
 
-// The leaf (first certificate) of a PEM file.
+// The leaf (first certificate) of a PEM file, or of any certificate source.
 struct leaf_facts {
     bool ok = false;
-    std::string error;           // why it could not be read, naming the file
-    std::int64_t not_after = 0;  // unix seconds
-    std::string serial;          // upper-case hex
-    std::string subject;         // one-line subject ("CN=site.example")
+    std::string error;            // why it could not be read, naming the file
+    std::int64_t not_before = 0;  // unix seconds
+    std::int64_t not_after = 0;   // unix seconds
+    std::string sha256;           // "SHA256:AB:…"
+    std::string serial;           // upper-case hex
+    std::string subject;          // one-line subject ("CN=site.example")
 };
 leaf_facts read_leaf(const std::filesystem::path& cert);
+leaf_facts read_leaf(const config::certificate_source& source);  // PEM, PEM with key, or PKCS#12
+leaf_facts leaf_of(const X509* leaf, const std::filesystem::path& file);
 
 // A PEM CRL.
 struct crl_facts {

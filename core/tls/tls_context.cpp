@@ -8,6 +8,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "config/credentials.hpp"
 #include "core/tls/ticket_keys.hpp"
 
 namespace tlsbroker::core {
@@ -75,8 +76,7 @@ bool server_name_matches(const std::string& pattern_in, const std::string& name_
     return dot != std::string::npos && dot > 0 && name.substr(dot) == pattern.substr(1);
 }
 
-ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
-                                  const std::filesystem::path& key) const {
+ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const config::certificate_source& source) const {
     ssl_ctx_ptr ctx(SSL_CTX_new(TLS_server_method()));
     SSL_CTX* c = ctx.get();
     if (c == nullptr) fail("cannot create TLS context");
@@ -106,11 +106,21 @@ ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const std::file
     const auto& groups = cfg.groups.empty() ? std::string(default_tls_groups()) : cfg.groups;
     if (SSL_CTX_set1_groups_list(c, groups.c_str()) != 1) fail("invalid groups '" + groups + "'");
 
-    if (SSL_CTX_use_certificate_chain_file(c, cert.string().c_str()) != 1)
-        fail("cannot load certificate " + cert.string());
-    if (SSL_CTX_use_PrivateKey_file(c, key.string().c_str(), SSL_FILETYPE_PEM) != 1)
-        fail("cannot load private key " + key.string());
-    if (SSL_CTX_check_private_key(c) != 1) fail("private key " + key.string() + " does not match the certificate");
+    // The reader the config check uses: PEM chain and key, PEM with the key in it, or PKCS#12.
+    const auto cred = config::read_credentials(source);
+    if (!cred.ok()) {
+        ERR_clear_error();
+        throw std::runtime_error(cred.problems.empty() ? "cannot load certificate " + source.certificate.string()
+                                                       : cred.problems.front().message);
+    }
+    if (SSL_CTX_use_certificate(c, cred.leaf.get()) != 1)
+        fail("cannot load certificate " + source.certificate.string());
+    for (const auto& x : cred.chain)
+        if (SSL_CTX_add1_chain_cert(c, x.get()) != 1) fail("cannot load the chain of " + source.certificate.string());
+    if (SSL_CTX_use_PrivateKey(c, cred.key.get()) != 1)
+        fail("cannot load the private key of " + source.certificate.string());
+    if (SSL_CTX_check_private_key(c) != 1)
+        fail("the private key does not match certificate " + source.certificate.string());
 
     // Sessions (cached or in tickets) resume only in this scope: OpenSSL compares it.
     if (SSL_CTX_set_session_id_context(c, scope_.data(), scope_.size()) != 1) fail("cannot set session context");
@@ -124,13 +134,13 @@ ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const std::file
 tls_context::tls_context(std::string_view listener, const config::tls_config& cfg)
     : scope_(scope_for(listener, cfg)),
       tickets_(cfg.session_tickets ? ticket_keys::for_scope(scope_) : nullptr),
-      default_(make_ctx(cfg, cfg.certificate, cfg.private_key)),
+      default_(make_ctx(cfg, cfg.source())),
       refuse_unknown_(cfg.refuse_unknown_sni),
       refuse_missing_(cfg.refuse_missing_sni) {
     for (const auto& s : cfg.sni) {
         named n;
         for (const auto& name : s.server_names) n.names.push_back(lower(name));
-        n.ctx = make_ctx(cfg, s.certificate, s.private_key);
+        n.ctx = make_ctx(cfg, s.source());
         sni_.push_back(std::move(n));
     }
     if (!sni_.empty() || refuse_unknown_ || refuse_missing_) {

@@ -64,8 +64,7 @@ public:
 
 private:
     static int on_server_name(SSL* ssl, int* alert, void* arg);
-    ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const std::filesystem::path& cert,
-                         const std::filesystem::path& key) const;
+    ssl_ctx_ptr make_ctx(const config::tls_config& cfg, const config::certificate_source& source) const;
 
     resumption_scope scope_;
     std::shared_ptr<ticket_keys> tickets_;  // null when session tickets are off

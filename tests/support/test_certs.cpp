@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
 namespace tlsbroker::test {
@@ -164,6 +166,45 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     f << text;
     if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+void make_not_yet_valid(const cert_files& f, std::chrono::seconds in) {
+    X509* x = read_pem<X509>(f.cert, &PEM_read_X509);
+    EVP_PKEY* key = read_pem<EVP_PKEY>(f.key, &PEM_read_PrivateKey);
+    X509_gmtime_adj(X509_getm_notBefore(x), static_cast<long>(in.count()));
+    sign(x, key);
+    save(x, key, f.cert, f.key);
+    X509_free(x);
+    EVP_PKEY_free(key);
+}
+
+void make_pfx(const cert_files& leaf, const std::filesystem::path& out, std::string_view password,
+              const std::vector<std::filesystem::path>& chain, bool with_key) {
+    X509* cert = read_pem<X509>(leaf.cert, &PEM_read_X509);
+    EVP_PKEY* key = with_key ? read_pem<EVP_PKEY>(leaf.key, &PEM_read_PrivateKey) : nullptr;
+    STACK_OF(X509)* ca = sk_X509_new_null();
+    for (const auto& c : chain) sk_X509_push(ca, read_pem<X509>(c, &PEM_read_X509));
+    const std::string pass(password);
+    PKCS12* p12 = PKCS12_create(pass.empty() ? nullptr : pass.c_str(), "test", key, cert, ca, 0, 0, 0, 0, 0);
+    sk_X509_pop_free(ca, X509_free);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    if (p12 == nullptr) throw std::runtime_error("PKCS12_create failed");
+    FILE* f = std::fopen(out.c_str(), "wb");
+    const bool ok = f != nullptr && i2d_PKCS12_fp(f, p12) == 1;
+    if (f != nullptr) std::fclose(f);
+    PKCS12_free(p12);
+    if (!ok) throw std::runtime_error("cannot write " + out.string());
+    std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+void make_combined_pem(const cert_files& leaf, const std::filesystem::path& out,
+                       const std::vector<std::filesystem::path>& chain) {
+    std::ostringstream all;
+    for (const auto& p : std::vector<std::filesystem::path>{leaf.key, leaf.cert}) all << std::ifstream(p).rdbuf();
+    for (const auto& p : chain) all << std::ifstream(p).rdbuf();
+    write_file(out, all.str());
+    std::filesystem::permissions(out, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace tlsbroker::test

@@ -28,6 +28,8 @@ inline constexpr std::chrono::seconds default_validity{std::chrono::hours(24 * 3
 cert_files make_self_signed(const std::filesystem::path& dir, std::string_view name = "server",
                             std::string_view cn = "localhost", key_type kt = key_type::ecdsa_p256,
                             std::chrono::seconds valid_for = default_validity);
+// Re-signs the self-signed certificate of `f` (with its key) to become valid only `in` from now.
+void make_not_yet_valid(const cert_files& f, std::chrono::seconds in);
 // The certificate's serial number in upper-case hex, as the client sees it.
 std::string serial_hex(X509* cert);
 std::string serial_hex(const std::filesystem::path& cert_file);
@@ -39,6 +41,15 @@ ca_files make_ca(const std::filesystem::path& dir, std::string_view name = "ca")
 // A leaf signed by `ca`: a server certificate, or a client one when `client` is true.
 cert_files make_leaf(const ca_files& ca, const std::filesystem::path& dir, std::string_view name, std::string_view cn,
                      bool client = false, std::vector<std::string> dns_sans = {});
+
+// A PKCS#12 (PFX) file at `out` with `leaf`'s certificate, its key (unless `with_key` is
+// false) and the certificates of `chain`, protected by `password` ("" for none); mode 0600.
+// Made with OpenSSL's API at test time (PKCS12_create's defaults: AES-256, PBKDF2, SHA-256 MAC).
+void make_pfx(const cert_files& leaf, const std::filesystem::path& out, std::string_view password = "",
+              const std::vector<std::filesystem::path>& chain = {}, bool with_key = true);
+// One PEM file at `out`: `leaf`'s key, its certificate, then the files of `chain`; mode 0600.
+void make_combined_pem(const cert_files& leaf, const std::filesystem::path& out,
+                       const std::vector<std::filesystem::path>& chain = {});
 
 void write_file(const std::filesystem::path& p, std::string_view text);
 

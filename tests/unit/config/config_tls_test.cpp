@@ -121,14 +121,20 @@ TEST(config_tls, a_key_that_does_not_match_is_an_error) {
     EXPECT_NE(e.message.find("does not match certificate " + f.certs.cert.string()), std::string::npos) << e.message;
 }
 
-TEST(config_tls, an_expired_certificate_is_an_error_naming_the_file) {
+// An expired certificate never takes the site down: the config loads, with a warning that
+// names the file and the date (the listener serves it, degraded).
+TEST(config_tls, an_expired_certificate_loads_with_a_warning_naming_the_file_and_date) {
     fixture f;
     const auto old =
         test::make_self_signed(f.dir, "old", "old.example", test::key_type::ecdsa_p256, std::chrono::seconds(-60));
-    const auto e = only_error(f.load(f.pair("old.crt", "old.key")));
-    EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
-    EXPECT_NE(e.message.find("certificate " + old.cert.string() + " expired on "), std::string::npos) << e.message;
-    EXPECT_NE(e.message.find("GMT"), std::string::npos) << e.message;
+    const auto r = f.load(f.pair("old.crt", "old.key"));
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.warnings.size(), 1u);
+    const auto& w = r.warnings[0];
+    EXPECT_EQ(w.pointer, "/listeners/0/tls/certificate");
+    EXPECT_NE(w.message.find("certificate " + old.cert.string() + " expired on "), std::string::npos) << w.message;
+    EXPECT_NE(w.message.find("GMT"), std::string::npos) << w.message;
+    EXPECT_NE(w.message.find("degraded"), std::string::npos) << w.message;
 }
 
 TEST(config_tls, an_encrypted_key_is_refused_without_asking_for_a_passphrase) {
@@ -205,9 +211,16 @@ TEST(config_tls, client_ca_and_crl) {
 TEST(config_tls, required_and_empty_paths) {
     fixture f;
     auto r = f.load(json{{"certificate", ""}});
-    EXPECT_EQ(r.errors.size(), 2u) << all(r);
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: must not be empty");
-    EXPECT_EQ(r.errors.at(1).to_string(), "/listeners/0/tls/private_key: is required");
+    // private_key may be left out (a PFX, or a PEM file holding the key), but not given empty.
+    r = f.load(json{{"certificate", "server.crt"}, {"private_key", ""}});
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
+    EXPECT_EQ(r.errors.at(0).to_string(),
+              "/listeners/0/tls/private_key: must not be empty (leave the key out instead)");
+    r = f.load(json::object());
+    EXPECT_EQ(r.errors.size(), 1u) << all(r);
+    EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: is required");
 }
 
 TEST(config_tls, groups_are_checked_name_by_name) {

@@ -1,16 +1,21 @@
-// The certificate watch without a server: a file that keeps changing is never loaded
-// (debounce), a settled change is applied once, and a refused content is counted once.
+// The certificate watch without a server: it runs on the io_context it is given, a file that
+// keeps changing is never loaded (debounce), a settled change is applied once, and a refused
+// content is counted once.
 #include "core/health/cert_watch.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "config/loader.hpp"
+#include "config/tls_checks.hpp"
 #include "support/test_certs.hpp"
 #include "support/wait.hpp"
 
@@ -19,7 +24,20 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// An event loop on a thread of the test, standing in for the broker's control loop.
+struct loop {
+    boost::asio::io_context ioc;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
+    std::thread thread{[this] { ioc.run(); }};
+    ~loop() {
+        work.reset();
+        ioc.stop();
+        thread.join();
+    }
+};
+
 struct fixture {
+    loop events;  // outlives the watch, which each test declares after the fixture
     std::filesystem::path dir = test::make_temp_dir("cert-watch");
     test::cert_files certs = test::make_self_signed(dir);
     std::mutex mu;
@@ -27,6 +45,8 @@ struct fixture {
     std::atomic<int> applied{0};
     std::string refuse_with;  // apply answers this when set
     core::counter_block total;
+    std::mutex threads_mu;
+    std::set<std::thread::id> threads;  // where current() was called from
 
     fixture() {
         const nlohmann::json j = {
@@ -42,6 +62,10 @@ struct fixture {
     core::cert_watch_hooks hooks() {
         core::cert_watch_hooks h;
         h.current = [this] {
+            {
+                std::lock_guard lock(threads_mu);
+                threads.insert(std::this_thread::get_id());
+            }
             std::lock_guard lock(mu);
             return cfg;
         };
@@ -72,7 +96,7 @@ int checks(const core::cert_watch& w) { return w.status()["checks"].get<int>(); 
 
 TEST(cert_watch, a_file_that_keeps_changing_is_loaded_only_once_it_settles) {
     fixture f;
-    core::cert_watch w(f.hooks(), f.total);
+    core::cert_watch w(f.events.ioc, f.hooks(), f.total);
     w.start();
     const auto text = f.cert_text();
     // Rewritten every 300 ms (new mtime each time) across several 1 s checks: never settled.
@@ -95,7 +119,7 @@ TEST(cert_watch, a_file_that_keeps_changing_is_loaded_only_once_it_settles) {
 TEST(cert_watch, refused_content_is_counted_once_and_the_next_change_is_tried_again) {
     fixture f;
     f.refuse(true);
-    core::cert_watch w(f.hooks(), f.total);
+    core::cert_watch w(f.events.ioc, f.hooks(), f.total);
     w.start();
     test::write_file(f.certs.cert, f.cert_text());
     ASSERT_TRUE(test::wait_until([&] { return f.total.get(core::counter::certificate_reloads_failed) == 1; }, 5s));
@@ -113,17 +137,39 @@ TEST(cert_watch, refused_content_is_counted_once_and_the_next_change_is_tried_ag
     EXPECT_EQ(w.status()["last_pickup"]["ok"], true);
 }
 
+TEST(cert_watch, checks_run_on_the_loop_it_is_given_and_stop_ends_them) {
+    fixture f;
+    core::cert_watch w(f.events.ioc, f.hooks(), f.total);
+    w.start();  // the first check runs on the caller's thread, as the server starts it
+    const auto after = checks(w);
+    ASSERT_TRUE(test::wait_until([&] { return checks(w) >= after + 2; }, 5s));
+    {
+        std::lock_guard lock(f.threads_mu);
+        EXPECT_EQ(f.threads, (std::set<std::thread::id>{std::this_thread::get_id(), f.events.thread.get_id()}))
+            << "a check ran on a thread other than the loop's";
+    }
+    // A changed config is taken stock of at once, on the loop.
+    const auto before_kick = checks(w);
+    w.config_changed();
+    ASSERT_TRUE(test::wait_until([&] { return checks(w) > before_kick; }, 500ms));
+    w.request_stop();
+    const auto stopped_at = checks(w);
+    w.config_changed();
+    test::wait_until([] { return false; }, 1500ms);  // longer than reload_check_s
+    EXPECT_EQ(checks(w), stopped_at);
+}
+
 TEST(cert_watch, watched_files_and_validation_name_the_pointer) {
     fixture f;
     const auto files = core::watched_files(*f.cfg);
     ASSERT_EQ(files.size(), 2u);
     EXPECT_EQ(files[0], f.certs.cert);
     EXPECT_EQ(files[1], f.certs.key);
-    EXPECT_TRUE(core::validate_tls_files(*f.cfg).empty());
+    EXPECT_TRUE(config::check_tls_files(*f.cfg).empty());
     const auto other = test::make_self_signed(f.dir, "other");
     std::filesystem::copy_file(other.key, f.certs.key, std::filesystem::copy_options::overwrite_existing);
-    const auto problems = core::validate_tls_files(*f.cfg);
+    const auto problems = config::check_tls_files(*f.cfg);
     ASSERT_EQ(problems.size(), 1u);
-    EXPECT_EQ(problems[0].rfind("/listeners/0/tls/private_key: ", 0), 0u) << problems[0];
-    EXPECT_NE(problems[0].find("does not match"), std::string::npos) << problems[0];
+    EXPECT_EQ(problems[0].pointer, "/listeners/0/tls/private_key");
+    EXPECT_NE(problems[0].message.find("does not match"), std::string::npos) << problems[0].message;
 }
