@@ -3,22 +3,20 @@
 # source packages (OpenSSL from Debian 13's, with Debian's patches; Boost from Debian 12's),
 # into a versioned cache outside the checkout, and reuses it when present. Also puts
 # nlohmann/json (header-only, from the Debian package) and its CMake package files into the
-# prefix, so the cross build finds every dependency there and nothing of Linux, and a native
-# `openssl` command line built from the same OpenSSL source (host/bin/openssl) for the tests.
+# prefix, so the cross build finds every dependency there and nothing of Linux.
 # Prints the prefix as its last line; everything else goes to stderr.
 #
 # Usage: scripts/build-windows-deps.sh [--openssl 3.5|3.0]
 #   --openssl 3.0  the baseline for scripts/bench.sh: the same recipe with Debian 12's OpenSSL
-#                  3.0 (no host client: Debian 12's own `openssl` is that). Never picked up
-#                  by the toolchain on its own.
+#                  3.0. Never picked up by the toolchain on its own.
 # Environment:
 #   TLSBROKER_WIN_DEPS  cache root (default ~/.cache/tlsbroker/mingw-deps)
 #   JOBS                parallel jobs (default: nproc)
 #
 # Layout: $TLSBROKER_WIN_DEPS/openssl-<deb version>-boost-<deb version>-v<recipe>/
 #   include/{openssl,boost,nlohmann}  lib/lib{ssl,crypto,boost_*}.a  lib/cmake/Boost-1.81.0/...
-#   share/cmake/nlohmann_json/  host/bin/openssl  .complete (stamp: written last, lists what
-#   was built and how long it took)
+#   share/cmake/nlohmann_json/  .complete (stamp: written last, lists what was built and how
+#   long it took)
 set -euo pipefail
 
 # Bump when the build recipe below changes, so no cache built the old way is reused.
@@ -26,7 +24,11 @@ set -euo pipefail
 # machine's cache path, which Windows reads as \root\... on the current drive); no-dso.
 # v3: OpenSSL 3.5 from Debian 13 (trixie), Debian's patches applied (its security fixes live
 # there, not in the upstream tarball); a native host/bin/openssl from the same source.
-recipe=v3
+# v4: no native host/bin/openssl (the posture check's client is tests/windows/tls_probe.cpp,
+# linked with this OpenSSL); OpenSSL without what the broker never uses (QUIC, DTLS, CMP, CMS,
+# OCSP, CT, SRP, national and legacy block ciphers other than DES and RC2, which old PFX files
+# need; binary curves; post-quantum signatures): less to build, less to patch.
+recipe=v4
 # Boost's own recipe: unchanged since v2, so a v2 or v3 prefix's Boost of the same Debian
 # version is copied instead of built again (bump to force a Boost rebuild).
 boost_recipe=b1
@@ -177,6 +179,11 @@ lap() { timings+=("seconds-$1 $((SECONDS - lap_start))"); lap_start=$SECONDS; }
 lap_start=$SECONDS
 
 # --- OpenSSL ------------------------------------------------------------------------------
+# Left out: what no part of the broker (or its PFX loading) uses. `ssl_unused` is shared by the
+# 3.0 baseline, which has neither QUIC nor the post-quantum signatures.
+ssl_unused=(no-dtls no-srp no-gost no-idea no-seed no-camellia no-aria no-sm2 no-sm3 no-sm4 no-whirlpool
+  no-mdc2 no-rc5 no-cast no-ts no-cms no-ct no-cmp no-ocsp no-srtp no-ec2m no-siphash)
+[[ $ssl_line == 3.0 ]] || ssl_unused+=(no-quic no-ml-dsa no-slh-dsa)
 # Debian's source package as Debian builds it: the upstream tarball plus debian/patches.
 dpkg-source -x --no-check "openssl_${ssl_ver#*:}.dsc" ossl >"$work/dpkg-source.log" 2>&1 ||
   { tail -30 "$work/dpkg-source.log" >&2; die "dpkg-source could not unpack openssl $ssl_ver"; }
@@ -185,7 +192,8 @@ mkdir ossl-win
 (
   cd ossl-win
   ../ossl/Configure mingw64 --cross-compile-prefix=x86_64-w64-mingw32- --prefix="$prefix" --libdir=lib \
-    no-tests no-shared no-module no-dso no-engine no-autoload-config >"$work/openssl-configure.log" 2>&1 ||
+    no-tests no-shared no-module no-dso no-engine no-autoload-config "${ssl_unused[@]}" \
+    >"$work/openssl-configure.log" 2>&1 ||
     { tail -30 "$work/openssl-configure.log" >&2; exit 1; }
   # The unix Makefile treats 'C:/...' as relative and would prefix it with the build
   # machine's install path: set the three baked-in folders on make's command line instead.
@@ -202,27 +210,6 @@ fi
 grep -q "OPENSSL_VERSION_TEXT.*\"OpenSSL ${ssl_ver%%-*} " "$prefix/include/openssl/opensslv.h" ||
   die "the installed headers are not OpenSSL ${ssl_ver%%-*}"
 lap openssl
-
-# The test client: a native `openssl` command from the same source (static, nothing loaded
-# from disk), so the tests can offer what only this line of OpenSSL knows (X25519MLKEM768);
-# with its headers and static libraries in host/, so the Linux build can be compiled and
-# tested against this OpenSSL too (-DOPENSSL_ROOT_DIR=<prefix>/host -DOPENSSL_USE_STATIC_LIBS=ON).
-if [[ $ssl_line != 3.0 ]]; then
-  say "building the native openssl command from the same source (tests only) - about 3 min"
-  mkdir ossl-host
-  (
-    cd ossl-host
-    ../ossl/Configure linux-x86_64 --prefix="$prefix/host" --libdir=lib no-tests no-shared no-module no-dso \
-      no-engine no-autoload-config no-docs >"$work/host-configure.log" 2>&1 ||
-      { tail -30 "$work/host-configure.log" >&2; exit 1; }
-    make -j"$jobs" build_programs >"$work/host-build.log" 2>&1 || { tail -30 "$work/host-build.log" >&2; exit 1; }
-    make install_dev >"$work/host-install.log" 2>&1 || { tail -30 "$work/host-install.log" >&2; exit 1; }
-  )
-  install -D -m 755 ossl-host/apps/openssl "$prefix/host/bin/openssl"
-  "$prefix/host/bin/openssl" version | grep -q "^OpenSSL ${ssl_ver%%-*} " ||
-    die "host/bin/openssl is not OpenSSL ${ssl_ver%%-*}"
-  lap host-openssl
-fi
 
 # --- Boost --------------------------------------------------------------------------------
 # Copied from a complete prefix that holds the same Boost built by the same Boost recipe (hard

@@ -2,9 +2,9 @@
 # TLS posture of the Windows build, from outside: tlsbroker.exe runs under Wine (console mode)
 # in front of a Linux echo backend, and two Linux clients talk to it on 127.0.0.1:
 #   - Debian 12's `openssl` (3.0): TLS 1.2 and 1.3 succeed, 1.1 and 1.0 fail; it gets X25519;
-#   - the native `openssl` built from the same OpenSSL 3.5 source as the exe (host/bin/openssl
-#     of the dependency prefix): offering X25519MLKEM768 it gets X25519MLKEM768, and echoes
-#     bytes through it;
+#   - tls-probe.exe (tests/windows/tls_probe.cpp), a client linked with the exe's own OpenSSL
+#     3.5, under Wine: offering X25519MLKEM768 it gets X25519MLKEM768, and echoes bytes
+#     through it;
 # and the exe names the OpenSSL it runs with in --version and /status.
 # Usage: tests/windows/tls-posture.sh [EXE]   (default build/windows/service/tlsbroker.exe)
 # Uses $WINEPREFIX when the caller has one (run-wine-tests.sh), else makes its own.
@@ -18,11 +18,9 @@ source scripts/packages.sh
 ensure_packages wine wine64 socat openssl
 [[ -f $exe ]] || { echo "FAIL: no $exe (scripts/build-windows.sh builds it)"; exit 1; }
 
-# The dependency prefix the exe was built with, and the test client built beside it.
-prefix=${TLSBROKER_WIN_DEPS_PREFIX:-}
-[[ -n $prefix ]] || prefix=$(sed -n 's/^TLSBROKER_WIN_DEPS_PREFIX:PATH=//p' "$root/build/windows/CMakeCache.txt" 2>/dev/null || true)
-client35="$prefix/host/bin/openssl"
-[[ -x $client35 ]] || { echo "FAIL: no OpenSSL 3.5 test client at '$client35' (scripts/build-windows-deps.sh builds it)"; exit 1; }
+# The OpenSSL 3.5 client: built beside the exe, with the same OpenSSL.
+probe="$(dirname "$exe")/../tests/windows/tls-probe.exe"
+[[ -f $probe ]] || { echo "FAIL: no $probe (scripts/build-windows.sh builds it beside the exe)"; exit 1; }
 client30=/usr/bin/openssl
 
 work="$root/build/wine-posture"
@@ -103,9 +101,17 @@ s_client() {
   echo Q | timeout 20 "$client" s_client -connect "127.0.0.1:$listen_port" -servername localhost "$@" \
     >"$work/$what.out" 2>&1
 }
-# The key exchange group a handshake used, from s_client's summary.
+# probe WHAT ARGS...: one handshake by tls-probe.exe (OpenSSL 3.5) into $work/WHAT.out; its exit status.
+probe() {
+  local what=$1
+  shift
+  timeout 60 wine "$(winepath -w "$probe")" "$listen_port" "$@" 2>&1 | tr -d '\r' >"$work/$what.out"
+  return "${PIPESTATUS[0]}"
+}
+# The key exchange group a handshake used, from s_client's summary or the probe's.
 group_of() {
-  sed -n -e 's/^Negotiated TLS1.3 group: \(.*\)$/\1/p' -e 's/^Server Temp Key: \([^,]*\),.*/\1/p' "$work/$1.out" | head -1
+  sed -n -e 's/^Negotiated TLS1.3 group: \(.*\)$/\1/p' -e 's/^Server Temp Key: \([^,]*\),.*/\1/p' \
+    -e 's/^group: \(.*\)$/\1/p' "$work/$1.out" | head -1
 }
 
 # 1. Protocol versions: TLS 1.2 and 1.3 only (the client lowers its own floor to offer the old ones).
@@ -113,13 +119,13 @@ check "TLS 1.3 accepted" s_client "$client30" tls13 -tls1_3
 check "TLS 1.2 accepted" s_client "$client30" tls12 -tls1_2
 check "TLS 1.1 refused" eval '! s_client "$client30" tls11 -tls1_1 -cipher DEFAULT@SECLEVEL=0'
 check "TLS 1.0 refused" eval '! s_client "$client30" tls10 -tls1 -cipher DEFAULT@SECLEVEL=0'
-check "TLS 1.1 refused (3.5 client)" eval '! s_client "$client35" tls11b -tls1_1 -cipher DEFAULT@SECLEVEL=0'
+check "TLS 1.1 refused (3.5 client: the server's protocol_version alert)" eval '! probe tls11b --max-version 1.1 && grep -q "alert protocol version" "$work/tls11b.out"'
 
 # 2. Key exchange: the hybrid post-quantum group for a client that offers it, X25519 for 3.0.
-s_client "$client35" mlkem -groups X25519MLKEM768:X25519 || true
+probe mlkem --groups X25519MLKEM768:X25519 || true
 g=$(group_of mlkem)
 check "OpenSSL 3.5 client offering X25519MLKEM768 gets it (got '${g:-no handshake}')" test "$g" = X25519MLKEM768
-s_client "$client35" default35 || true
+probe default35 || true
 g=$(group_of default35)
 check "OpenSSL 3.5 client with its defaults gets X25519MLKEM768 (got '${g:-no handshake}')" test "$g" = X25519MLKEM768
 s_client "$client30" default30 || true
@@ -127,14 +133,10 @@ g=$(group_of default30)
 check "OpenSSL 3.0 client with its defaults gets X25519 (got '${g:-no handshake}')" test "$g" = X25519
 check "a client with only P-384 is refused" eval '! s_client "$client30" p384 -groups P-384'
 
-# 3. Bytes through the hybrid key exchange, byte-exact.
-head -c 65536 /dev/urandom >"$work/payload"
-timeout 20 "$client35" s_client -connect "127.0.0.1:$listen_port" -groups X25519MLKEM768 -quiet \
-  <"$work/payload" >"$work/payload.echo" 2>/dev/null &
-end=$((SECONDS + 20))
-while (($(stat -c %s "$work/payload.echo" 2>/dev/null || echo 0) < 65536)) && ((SECONDS < end)); do sleep 0.2; done
-kill $! 2>/dev/null || true
-check "64 KiB echoed byte-exact over X25519MLKEM768" cmp -s "$work/payload" "$work/payload.echo"
+# 3. Bytes through the hybrid key exchange, byte-exact (the probe compares what came back).
+probe echo --groups X25519MLKEM768 --echo 65536 || true
+check "64 KiB echoed byte-exact over X25519MLKEM768 (got '$(group_of echo)')" \
+  eval 'grep -qx "echo: ok" "$work/echo.out" && test "$(group_of echo)" = X25519MLKEM768'
 
 # 4. /status names the OpenSSL the exe runs with.
 status=$({ timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"; printf "GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3; cat <&3' "$status_port" 2>/dev/null || true; })
