@@ -9,27 +9,11 @@
 #include <optional>
 
 #include "config/json_reader.hpp"
+#include "config/openssl_errors.hpp"
 
 namespace tlsbroker::config {
 
 namespace {
-
-using bio_ptr = std::unique_ptr<BIO, decltype(&BIO_free)>;
-
-// OpenSSL's most specific reason for the last failure, then a clean error queue.
-std::string reason(const char* what_was_expected) {
-    const unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
-        return std::string("no PEM ") + what_was_expected + " found";
-    const char* r = ERR_reason_error_string(e);
-    return r != nullptr ? r : "OpenSSL error " + std::to_string(e);
-}
-
-bool no_start_line() {
-    const unsigned long e = ERR_peek_last_error();
-    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-}
 
 bio_ptr memory_bio(const std::string& content) {
     return {BIO_new_mem_buf(content.data(), static_cast<int>(content.size())), &BIO_free};
@@ -57,12 +41,13 @@ void read_pem_chain(const certificate_source& s, const std::string& content, cre
     while (true) {
         X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
         if (x == nullptr) {
-            if (!all.empty() && no_start_line()) {
+            if (!all.empty() && pem_no_start_line()) {
                 ERR_clear_error();
                 break;
             }
             c.problems.push_back({"certificate", "malformed certificate " + s.certificate.string() + " (block " +
-                                                     std::to_string(all.size() + 1) + "): " + reason("CERTIFICATE")});
+                                                     std::to_string(all.size() + 1) +
+                                                     "): " + openssl_reason("CERTIFICATE")});
             return;
         }
         all.emplace_back(x);
@@ -101,7 +86,8 @@ void read_pem_key(const certificate_source& s, const std::string& cert_content,
                                                  " holds no private key: name the key's file in private_key, or use "
                                                  "a file that holds both (PEM or PKCS#12)"});
     } else {
-        c.problems.push_back({key_field(s), "malformed private key " + file.string() + ": " + reason("PRIVATE KEY")});
+        c.problems.push_back(
+            {key_field(s), "malformed private key " + file.string() + ": " + openssl_reason("PRIVATE KEY")});
     }
 }
 
@@ -133,7 +119,7 @@ void read_pkcs12(const certificate_source& s, PKCS12* p12, const std::optional<s
     X509* leaf = nullptr;
     STACK_OF(X509)* ca = nullptr;
     if (PKCS12_parse(p12, pass, &key, &leaf, &ca) != 1) {
-        const auto why = reason("");
+        const auto why = openssl_reason("");
         c.problems.push_back({"certificate", "cannot read PKCS#12 file " + file + ": " + why +
                                                  (why.find("unsupported") != std::string::npos
                                                       ? " (a legacy algorithm such as RC2: export it again with AES)"
@@ -166,20 +152,20 @@ void check_together(const certificate_source& s, credentials& c) {
     }
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
     if (!ctx) {
-        c.problems.push_back({"certificate", "cannot create a TLS context: " + reason("")});
+        c.problems.push_back({"certificate", "cannot create a TLS context: " + openssl_reason("")});
         return;
     }
     if (SSL_CTX_use_certificate(ctx.get(), c.leaf.get()) != 1)
         return c.problems.push_back(
-            {"certificate", "certificate " + s.certificate.string() + " is refused: " + reason("CERTIFICATE")});
+            {"certificate", "certificate " + s.certificate.string() + " is refused: " + openssl_reason("CERTIFICATE")});
     for (std::size_t i = 0; i < c.chain.size(); ++i)
         if (SSL_CTX_add1_chain_cert(ctx.get(), c.chain[i].get()) != 1)
             return c.problems.push_back({"certificate", "chain certificate " + std::to_string(i + 2) + " in " +
                                                             s.certificate.string() +
-                                                            " is refused: " + reason("CERTIFICATE")});
+                                                            " is refused: " + openssl_reason("CERTIFICATE")});
     if (SSL_CTX_use_PrivateKey(ctx.get(), c.key.get()) != 1)
         c.problems.push_back(
-            {key_field(s), "private key " + key_file.string() + " is refused: " + reason("PRIVATE KEY")});
+            {key_field(s), "private key " + key_file.string() + " is refused: " + openssl_reason("PRIVATE KEY")});
 }
 
 }  // namespace

@@ -11,28 +11,13 @@
 #include <vector>
 
 #include "config/json_reader.hpp"
+#include "config/openssl_errors.hpp"
 
 namespace tlsbroker::config {
 
 namespace {
 
-using bio_ptr = std::unique_ptr<BIO, decltype(&BIO_free)>;
 using ctx_ptr = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
-
-// OpenSSL's most specific reason for the last failure, then a clean error queue.
-std::string reason(const char* what_was_expected) {
-    const unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    if (e == 0 || (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE))
-        return std::string("no PEM ") + what_was_expected + " found";
-    const char* r = ERR_reason_error_string(e);
-    return r != nullptr ? r : "OpenSSL error " + std::to_string(e);
-}
-
-bool no_start_line() {
-    const unsigned long e = ERR_peek_last_error();
-    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-}
 
 // Never prompts: an encrypted key fails instead of waiting on a terminal.
 int refuse_password(char*, int, int, void* asked) {
@@ -60,12 +45,12 @@ std::vector<x509_ptr> read_chain(const std::filesystem::path& file, std::string&
         bool asked = false;
         X509* x = PEM_read_bio_X509(bio.get(), nullptr, &refuse_password, &asked);
         if (x == nullptr) {
-            if (!chain.empty() && no_start_line()) {
+            if (!chain.empty() && pem_no_start_line()) {
                 ERR_clear_error();
                 break;
             }
             problem = "malformed certificate " + file.string() + " (block " + std::to_string(chain.size() + 1) +
-                      "): " + reason("CERTIFICATE");
+                      "): " + openssl_reason("CERTIFICATE");
             chain.clear();
             break;
         }
@@ -165,14 +150,14 @@ std::string check_crl_file(const std::filesystem::path& file) {
     auto bio = open_pem(file, content, problem);
     if (!bio) return problem;
     X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr);
-    if (crl == nullptr) return "malformed CRL " + file.string() + ": " + reason("X509 CRL");
+    if (crl == nullptr) return "malformed CRL " + file.string() + ": " + openssl_reason("X509 CRL");
     X509_CRL_free(crl);
     return {};
 }
 
 std::string check_ciphers(const std::string& list) {
     auto ctx = scratch_ctx();
-    if (!ctx) return "cannot create a TLS context: " + reason("");
+    if (!ctx) return "cannot create a TLS context: " + openssl_reason("");
     for (const auto& t : tokens(list)) {
         // '!', '-', '+' and '@' remove, reorder or tune; only names and groups must match.
         if (t[0] == '!' || t[0] == '-' || t[0] == '+' || t[0] == '@') continue;
@@ -199,7 +184,7 @@ std::string check_ciphers(const std::string& list) {
 
 std::string check_ciphersuites(const std::string& list) {
     auto ctx = scratch_ctx();
-    if (!ctx) return "cannot create a TLS context: " + reason("");
+    if (!ctx) return "cannot create a TLS context: " + openssl_reason("");
     for (const auto& t : tokens(list)) {
         if (SSL_CTX_set_ciphersuites(ctx.get(), t.c_str()) != 1) {
             ERR_clear_error();
@@ -215,7 +200,7 @@ std::string check_ciphersuites(const std::string& list) {
 
 std::string check_groups(const std::string& list) {
     auto ctx = scratch_ctx();
-    if (!ctx) return "cannot create a TLS context: " + reason("");
+    if (!ctx) return "cannot create a TLS context: " + openssl_reason("");
     // OpenSSL 3.5 also takes '/' between preference tuples and '*' (send a key share) or '?'
     // (skip when unknown) before a name; each element alone must still be accepted.
     std::string names = list;
