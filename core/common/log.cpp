@@ -361,10 +361,13 @@ capture::~capture() {
 
 std::vector<std::string> capture::lines() const { return impl_->sink->locked_backend()->lines(); }
 
-bool capture::contains(std::string_view needle) const {
+bool capture::contains(std::string_view needle) const { return count(needle) != 0; }
+
+std::size_t capture::count(std::string_view needle) const {
+    std::size_t n = 0;
     for (const auto& line : lines())
-        if (line.find(needle) != std::string::npos) return true;
-    return false;
+        if (line.find(needle) != std::string::npos) ++n;
+    return n;
 }
 
 }  // namespace tlsbroker::log

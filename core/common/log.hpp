@@ -87,6 +87,7 @@ public:
     capture& operator=(const capture&) = delete;
     std::vector<std::string> lines() const;
     bool contains(std::string_view needle) const;
+    std::size_t count(std::string_view needle) const;  // lines that contain it
 
 private:
     struct impl;

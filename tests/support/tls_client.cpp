@@ -311,4 +311,14 @@ bool round_trip(std::uint16_t port, const std::string& msg, const char* sni) {
     return c.connect(port) && c.handshake(sni) && c.write_all(msg) && c.read_exact(msg.size(), got) && got == msg;
 }
 
+std::string served_serial(std::uint16_t port) {
+    tls_client c;
+    if (!c.open(port)) return {};
+    X509* x = SSL_get1_peer_certificate(c.ssl());
+    if (x == nullptr) return {};
+    auto s = serial_hex(x);
+    X509_free(x);
+    return s;
+}
+
 }  // namespace tlsbroker::test

@@ -81,6 +81,10 @@ struct cert_files;
 resumption_attempt connect_and_resume(std::uint16_t port, int max_version, SSL_SESSION* resume,
                                       const cert_files* client_cert = nullptr);
 
+// The serial (hex) of the certificate a fresh handshake with 127.0.0.1:port gets; "" when the
+// handshake failed.
+std::string served_serial(std::uint16_t port);
+
 // One TLS connection to 127.0.0.1:port that sends `msg` and reads it back (5 s per step).
 bool round_trip(std::uint16_t port, const std::string& msg, const char* sni = "localhost");
 

@@ -21,16 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string served_serial(std::uint16_t port) {
-    test::tls_client c;
-    if (!c.open(port)) return {};
-    X509* x = SSL_get1_peer_certificate(c.ssl());
-    if (x == nullptr) return {};
-    auto s = test::serial_hex(x);
-    X509_free(x);
-    return s;
-}
-
 std::string read_all(const std::filesystem::path& p) {
     std::ifstream f(p, std::ios::binary);
     std::ostringstream s;
@@ -42,13 +32,6 @@ void replace_file(const std::filesystem::path& target, const std::string& conten
     const auto tmp = target.string() + ".tmp";
     test::write_file(tmp, content);
     std::filesystem::rename(tmp, target);
-}
-
-std::size_t count_lines(const log::capture& lines, const std::string& needle) {
-    std::size_t n = 0;
-    for (const auto& l : lines.lines())
-        if (l.find(needle) != std::string::npos) ++n;
-    return n;
 }
 
 }  // namespace
@@ -68,8 +51,8 @@ TEST(cert_expired_listener, the_broker_starts_the_other_listener_serves_and_heal
                                     {"backend", {{"address", "127.0.0.1:" + std::to_string(backend.port())}}}}}}});
 
     // Both serve; the degraded one its expired certificate (clients that check dates refuse it).
-    EXPECT_EQ(served_serial(broker.port(0)), test::serial_hex(broker.dir() / "server.crt"));
-    EXPECT_EQ(served_serial(broker.port(1)), test::serial_hex(old.cert));
+    EXPECT_EQ(test::served_serial(broker.port(0)), test::serial_hex(broker.dir() / "server.crt"));
+    EXPECT_EQ(test::served_serial(broker.port(1)), test::serial_hex(old.cert));
     test::tls_client fine;
     ASSERT_TRUE(fine.open(broker.port(0)));
     std::string got;
@@ -96,7 +79,7 @@ TEST(cert_expired_listener, the_broker_starts_the_other_listener_serves_and_heal
     EXPECT_EQ(broker.counter(core::counter::listener_degraded, 1), 1u);
     EXPECT_EQ(broker.counter(core::counter::listener_degraded, 0), 0u);
     EXPECT_EQ(broker.total(core::counter::listener_degraded), 1u);
-    EXPECT_GE(count_lines(lines, "listener 'expired' is degraded: certificate"), 1u);
+    EXPECT_GE(lines.count("listener 'expired' is degraded: certificate"), 1u);
 
     // The renewal lands (certificate, then key): the degradation clears, the switch is logged
     // with both fingerprints, and the renewed certificate serves.
@@ -110,11 +93,11 @@ TEST(cert_expired_listener, the_broker_starts_the_other_listener_serves_and_heal
             return c == 200;
         },
         15s));
-    EXPECT_EQ(served_serial(broker.port(1)), test::serial_hex(renewed.cert));
+    EXPECT_EQ(test::served_serial(broker.port(1)), test::serial_hex(renewed.cert));
     EXPECT_EQ(broker.counter(core::counter::listener_degraded, 1), 0u);
     EXPECT_EQ(broker.total(core::counter::listener_degraded), 0u);
     EXPECT_EQ(broker.total(core::counter::certificate_reloads_ok), 1u);
-    EXPECT_EQ(count_lines(lines, "listener 'expired' (default) switched certificate from SHA256:"), 1u);
+    EXPECT_EQ(lines.count("listener 'expired' (default) switched certificate from SHA256:"), 1u);
 }
 
 TEST(cert_expired_listener, a_certificate_not_yet_valid_degrades_its_listener_too) {
@@ -130,5 +113,5 @@ TEST(cert_expired_listener, a_certificate_not_yet_valid_degrades_its_listener_to
     const auto health = test::http_get(broker.status_port(), "/healthz", code);
     EXPECT_EQ(code, 503);
     EXPECT_NE(health.find("is not valid before "), std::string::npos) << health;
-    EXPECT_EQ(served_serial(broker.port()), test::serial_hex(early.cert));
+    EXPECT_EQ(test::served_serial(broker.port()), test::serial_hex(early.cert));
 }

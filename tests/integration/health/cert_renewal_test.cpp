@@ -26,17 +26,6 @@ std::string read_all(const std::filesystem::path& p) {
     return s.str();
 }
 
-// The serial of the certificate a fresh handshake gets ("" when the handshake failed).
-std::string served_serial(std::uint16_t port) {
-    test::tls_client c;
-    if (!c.open(port)) return {};
-    X509* x = SSL_get1_peer_certificate(c.ssl());
-    if (x == nullptr) return {};
-    auto s = test::serial_hex(x);
-    X509_free(x);
-    return s;
-}
-
 bool echo(test::tls_client& c, const std::string& msg) {
     std::string got;
     return c.write_all(msg) && c.read_exact(msg.size(), got) && got == msg;
@@ -59,7 +48,7 @@ TEST(cert_renewal, half_written_file_is_refused_and_renewed_pair_serves_new_hand
     const auto cert = broker.dir() / "server.crt";
     const auto key = broker.dir() / "server.key";
     const auto old_serial = test::serial_hex(cert);
-    ASSERT_EQ(served_serial(port), old_serial);
+    ASSERT_EQ(test::served_serial(port), old_serial);
 
     test::tls_client live;
     live.set_timeout(10s);
@@ -77,7 +66,7 @@ TEST(cert_renewal, half_written_file_is_refused_and_renewed_pair_serves_new_hand
     test::write_file(cert, cert_text.substr(0, cert_text.size() / 2));
     ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::certificate_reloads_failed) >= 1; }, 15s));
     EXPECT_EQ(broker.total(core::counter::certificate_reloads_ok), 0u);
-    EXPECT_EQ(served_serial(port), old_serial) << "the old certificate must keep serving";
+    EXPECT_EQ(test::served_serial(port), old_serial) << "the old certificate must keep serving";
     EXPECT_TRUE(echo(live, "during"));
     int code = 0;
     const auto st = nlohmann::json::parse(test::http_get(broker.status_port(), "/status", code));
@@ -90,7 +79,7 @@ TEST(cert_renewal, half_written_file_is_refused_and_renewed_pair_serves_new_hand
     replace_file(cert, cert_text);
     replace_file(key, key_text);
     ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::certificate_reloads_ok) >= 1; }, 15s));
-    EXPECT_EQ(served_serial(port), new_serial);
+    EXPECT_EQ(test::served_serial(port), new_serial);
 
     // The connection opened before the renewal still relays.
     EXPECT_TRUE(echo(live, "after the renewal"));
@@ -112,7 +101,7 @@ TEST(cert_renewal, reload_check_s_zero_leaves_changed_files_alone) {
     replace_file(broker.dir() / "server.key", read_all(renewed.key));
     // Nothing to wait for but time: three handshakes over more than two 1 s periods.
     for (int i = 0; i < 3; ++i) {
-        EXPECT_EQ(served_serial(port), old_serial);
+        EXPECT_EQ(test::served_serial(port), old_serial);
         test::wait_until([] { return false; }, 1100ms);
     }
     EXPECT_EQ(broker.total(core::counter::certificate_reloads_ok), 0u);
