@@ -8,6 +8,7 @@
 #include "config/tls_checks.hpp"
 #include "core/common/log.hpp"
 #include "core/status/metrics.hpp"
+#include "core/status/prometheus_text.hpp"
 
 namespace tlsbroker::core {
 
@@ -363,17 +364,19 @@ nlohmann::json cert_watch::certificates(const std::string& listener) const {
 
 std::string cert_watch::metrics() const {
     const auto now = unix_now();
-    std::string out =
-        "# HELP tlsbroker_certificate_expiry_seconds Seconds until the certificate expires (negative once expired); "
-        "name is \"default\" or the SNI entry's first server name.\n"
-        "# TYPE tlsbroker_certificate_expiry_seconds gauge\n";
+    constexpr std::string_view family = "tlsbroker_certificate_expiry_seconds";
+    prometheus_text out;
+    out.family(family,
+               "Seconds until the certificate expires (negative once expired); name is \"default\" or the SNI "
+               "entry's first server name.",
+               metric_type::gauge);
     std::lock_guard lock(pub_mu_);
     for (const auto& c : pub_certs_) {
         if (!c.leaf.ok) continue;
-        out += "tlsbroker_certificate_expiry_seconds{listener=\"" + escape_label_value(c.listener) + "\",name=\"" +
-               escape_label_value(c.name) + "\"} " + std::to_string(c.leaf.not_after - now) + "\n";
+        out.sample(family, metric_labels().add("listener", c.listener).add("name", c.name),
+                   static_cast<double>(c.leaf.not_after - now));
     }
-    return out;
+    return out.take();
 }
 
 }  // namespace tlsbroker::core
