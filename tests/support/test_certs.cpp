@@ -168,6 +168,19 @@ void write_file(const std::filesystem::path& p, std::string_view text) {
     if (!f) throw std::runtime_error("cannot write " + p.string());
 }
 
+std::string read_file_text(const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+void replace_file(const std::filesystem::path& target, std::string_view content) {
+    const auto tmp = target.string() + ".tmp";
+    write_file(tmp, content);
+    std::filesystem::rename(tmp, target);
+}
+
 void make_not_yet_valid(const cert_files& f, std::chrono::seconds in) {
     X509* x = read_pem<X509>(f.cert, &PEM_read_X509);
     EVP_PKEY* key = read_pem<EVP_PKEY>(f.key, &PEM_read_PrivateKey);

@@ -52,5 +52,9 @@ void make_combined_pem(const cert_files& leaf, const std::filesystem::path& out,
                        const std::vector<std::filesystem::path>& chain = {});
 
 void write_file(const std::filesystem::path& p, std::string_view text);
+// The whole file ("" when it cannot be read).
+std::string read_file_text(const std::filesystem::path& p);
+// Like an ACME client: writes a temporary file beside `target`, then renames it over.
+void replace_file(const std::filesystem::path& target, std::string_view content);
 
 }  // namespace tlsbroker::test

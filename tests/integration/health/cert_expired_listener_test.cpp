@@ -19,23 +19,6 @@
 using namespace tlsbroker;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::string read_all(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void replace_file(const std::filesystem::path& target, const std::string& content) {
-    const auto tmp = target.string() + ".tmp";
-    test::write_file(tmp, content);
-    std::filesystem::rename(tmp, target);
-}
-
-}  // namespace
-
 TEST(cert_expired_listener, the_broker_starts_the_other_listener_serves_and_healthz_names_the_degraded_one) {
     log::capture lines;
     const auto dir = test::make_temp_dir("expired");
@@ -84,8 +67,8 @@ TEST(cert_expired_listener, the_broker_starts_the_other_listener_serves_and_heal
     // The renewal lands (certificate, then key): the degradation clears, the switch is logged
     // with both fingerprints, and the renewed certificate serves.
     const auto renewed = test::make_self_signed(test::make_temp_dir("renewed"), "renewed", "old.example");
-    replace_file(old.cert, read_all(renewed.cert));
-    replace_file(old.key, read_all(renewed.key));
+    test::replace_file(old.cert, test::read_file_text(renewed.cert));
+    test::replace_file(old.key, test::read_file_text(renewed.key));
     ASSERT_TRUE(test::wait_until(
         [&] {
             int c = 0;

@@ -19,23 +19,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string read_all(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 bool echo(test::tls_client& c, const std::string& msg) {
     std::string got;
     return c.write_all(msg) && c.read_exact(msg.size(), got) && got == msg;
-}
-
-// Like an ACME client: write a temporary file beside the target, then rename it over.
-void replace_file(const std::filesystem::path& target, const std::string& content) {
-    const auto tmp = target.string() + ".tmp";
-    test::write_file(tmp, content);
-    std::filesystem::rename(tmp, target);
 }
 
 }  // namespace
@@ -59,8 +45,8 @@ TEST(cert_renewal, half_written_file_is_refused_and_renewed_pair_serves_new_hand
     const auto renewed = test::make_self_signed(renewed_dir, "renewed");
     const auto new_serial = test::serial_hex(renewed.cert);
     ASSERT_NE(new_serial, old_serial);
-    const auto cert_text = read_all(renewed.cert);
-    const auto key_text = read_all(renewed.key);
+    const auto cert_text = test::read_file_text(renewed.cert);
+    const auto key_text = test::read_file_text(renewed.key);
 
     // 1. Half a certificate, written in place (a writer that was interrupted).
     test::write_file(cert, cert_text.substr(0, cert_text.size() / 2));
@@ -76,8 +62,8 @@ TEST(cert_renewal, half_written_file_is_refused_and_renewed_pair_serves_new_hand
         << st["certificate_watch"].dump();
 
     // 2. The renewal lands: certificate first, then the key (as certbot and win-acme may).
-    replace_file(cert, cert_text);
-    replace_file(key, key_text);
+    test::replace_file(cert, cert_text);
+    test::replace_file(key, key_text);
     ASSERT_TRUE(test::wait_until([&] { return broker.total(core::counter::certificate_reloads_ok) >= 1; }, 15s));
     EXPECT_EQ(test::served_serial(port), new_serial);
 
@@ -97,8 +83,8 @@ TEST(cert_renewal, reload_check_s_zero_leaves_changed_files_alone) {
                                                  {"listeners", {{{"listen", "127.0.0.1:" + std::to_string(port)}}}}});
     const auto old_serial = test::serial_hex(broker.dir() / "server.crt");
     const auto renewed = test::make_self_signed(test::make_temp_dir("renewed0"), "renewed");
-    replace_file(broker.dir() / "server.crt", read_all(renewed.cert));
-    replace_file(broker.dir() / "server.key", read_all(renewed.key));
+    test::replace_file(broker.dir() / "server.crt", test::read_file_text(renewed.cert));
+    test::replace_file(broker.dir() / "server.key", test::read_file_text(renewed.key));
     // Nothing to wait for but time: three handshakes over more than two 1 s periods.
     for (int i = 0; i < 3; ++i) {
         EXPECT_EQ(test::served_serial(port), old_serial);
