@@ -6,8 +6,7 @@
 namespace tlsbroker::config {
 
 std::string parse_cidr(const std::string& text, cidr& out) {
-    const auto usage =
-        "must be an address or a network in CIDR form (\"10.0.0.0/8\", \"fd00::/8\"; got \"" + text + "\")";
+    auto usage = "must be an address or a network in CIDR form (\"10.0.0.0/8\", \"fd00::/8\"; got \"" + text + "\")";
     const auto slash = text.find('/');
     const auto host = text.substr(0, slash);
     boost::system::error_code ec;

@@ -24,11 +24,12 @@ struct password_request {
     const std::optional<std::string>* password;
     bool asked = false;
 };
-int give_password(char* buf, int size, int, void* arg) {
+int give_password(char* buf, int size, int /*rwflag*/, void* arg) {
     auto* r = static_cast<password_request*>(arg);
     r->asked = true;
     if (!r->password->has_value() || (*r->password)->size() > static_cast<std::size_t>(size)) return -1;
-    std::memcpy(buf, (*r->password)->data(), (*r->password)->size());
+    // OpenSSL takes the length returned, so no terminating NUL.
+    std::copy_n((*r->password)->data(), (*r->password)->size(), buf);
     return static_cast<int>((*r->password)->size());
 }
 

@@ -208,7 +208,7 @@ const json* json_object::array(const char* key, bool required) {
 void json_object::finish() {
     if (j_ == nullptr) return;
     for (auto it = j_->begin(); it != j_->end(); ++it) {
-        if (known_.count(it.key()) != 0) continue;
+        if (known_.contains(it.key())) continue;
         std::string best;
         std::size_t best_d = 3;
         for (const auto& k : known_)

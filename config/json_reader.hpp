@@ -42,6 +42,7 @@ public:
     void choice(const char* key, E& out) {
         std::string v(to_string(out));
         std::vector<std::string_view> names;
+        names.reserve(std::size(choice_names<E>::table));
         for (const auto& [e, n] : choice_names<E>::table) names.push_back(n);
         if (choose(key, v, names)) from_string(v, out);
     }

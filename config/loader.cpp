@@ -44,7 +44,7 @@ void read_watchdog(json_object o, watchdog_config& w) {
 std::string allowed_host(const std::string& entry, std::string& out) {
     std::string folded = entry;
     for (auto& ch : folded) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    const auto ip = "is an IP address, which is always allowed; list host names only (got \"" + entry + "\")";
+    auto ip = "is an IP address, which is always allowed; list host names only (got \"" + entry + "\")";
     if (folded.front() == '[' || std::count(folded.begin(), folded.end(), ':') > 1) return ip;  // IPv6
     std::string name = folded;
     if (const auto colon = folded.rfind(':'); colon != std::string::npos) {

@@ -24,13 +24,23 @@ rm -rf "$logs"
 mkdir -p "$logs"
 suite_start=$SECONDS
 times=()
-timed() { # timed NAME COMMAND...: runs it in the foreground and notes how long it took
-  local name=$1 t=$SECONDS
+cpu_ticks() { # busy and all CPU ticks of the machine so far (/proc/stat; Linux)
+  local _cpu user nice system idle iowait irq softirq steal _rest
+  read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
+  echo "$((user + nice + system + irq + softirq + steal)) $((user + nice + system + idle + iowait + irq + softirq + steal))"
+}
+timed() { # timed NAME COMMAND...: runs it in the foreground and notes how long it took and
+  # how busy the machine's CPUs were meanwhile (near 100%: CPU-bound, a build; low: waiting)
+  local name=$1 t=$SECONDS busy0 all0 busy1 all1
   shift
   echo "=== $name" >&2
+  read -r busy0 all0 < <(cpu_ticks)
   "$@"
-  times+=("$(printf '%-34s %6d s' "$name" $((SECONDS - t)))")
+  read -r busy1 all1 < <(cpu_ticks)
+  times+=("$(printf '%-34s %6d s  CPU %3d%%' "$name" $((SECONDS - t)) \
+    $((100 * (busy1 - busy0) / (all1 - all0 > 0 ? all1 - all0 : 1))))")
 }
+read -r suite_busy suite_all < <(cpu_ticks)
 # Background work runs at the lowest priority: it takes the CPU the tests leave idle (they
 # mostly wait on sockets and timers) and yields it to the builds and to timing-sensitive tests.
 declare -A bg_pid bg_start
@@ -73,6 +83,9 @@ skipped TLSBROKER_SKIP_WINDOWS || background "windows-deps" scripts/build-window
 # browser test, the package. Its unit and integration tiers are not built or run here: they run
 # under both sanitizers below, which between them leave none out (tests/README.md, "Tiers").
 cmake --preset linux >/dev/null
+# clang-tidy's curated checks over core/, config/ and service/ (about 13 CPU-minutes, so in
+# the background beside the tests, which mostly wait); a finding fails the suite.
+background "clang-tidy" scripts/clang-tidy.sh
 timed "linux build" cmake --build --preset linux-suite
 timed "linux tests" ctest --preset linux-suite -j2 --output-junit "$logs/linux.xml"
 # The Debian package: contents, conffile, the unit (systemd-analyze verify), lintian.
@@ -92,6 +105,7 @@ fi
 
 # The Windows edition: cross-built, unit-tested, packaged, installed and driven under Wine
 # (ctest label wine: the Windows unit tests, the Wine suite, a short site mix).
+finish "clang-tidy"
 if ! skipped TLSBROKER_SKIP_WINDOWS; then
   finish "windows-deps"
   timed "windows build and wine tests" ctest --preset wine --output-junit "$logs/wine.xml"
@@ -100,7 +114,9 @@ fi
 echo
 echo "phases:"
 printf '  %s\n' "${times[@]}"
-printf '  %-34s %6d s\n' "total" $((SECONDS - suite_start))
+read -r busy all < <(cpu_ticks)
+printf '  %-34s %6d s  CPU %3d%%\n' "total" $((SECONDS - suite_start)) \
+  $((100 * (busy - suite_busy) / (all - suite_all > 0 ? all - suite_all : 1)))
 echo "the ten slowest tests:"
 python3 - "$logs"/*.xml <<'PY'
 import sys, xml.etree.ElementTree as ET

@@ -5,7 +5,7 @@
 namespace tlsbroker::core {
 
 connection_slot::connection_slot(connection_slot&& o) noexcept
-    : admission_(std::move(o.admission_)), source_(o.source_), per_source_(o.per_source_), gauge_(std::move(o.gauge_)) {
+    : admission_(std::move(o.admission_)), source_(std::move(o.source_)), per_source_(o.per_source_), gauge_(o.gauge_) {
     o.gauge_.reset();
 }
 
@@ -13,9 +13,9 @@ connection_slot& connection_slot::operator=(connection_slot&& o) noexcept {
     if (this != &o) {
         release();
         admission_ = std::move(o.admission_);
-        source_ = o.source_;
+        source_ = std::move(o.source_);
         per_source_ = o.per_source_;
-        gauge_ = std::move(o.gauge_);
+        gauge_ = o.gauge_;
         o.gauge_.reset();
     }
     return *this;

@@ -47,7 +47,7 @@ public:
 private:
     friend class endpoint_admission;
     connection_slot(std::shared_ptr<endpoint_admission> a, boost::asio::ip::address source, bool per_source)
-        : admission_(std::move(a)), source_(source), per_source_(per_source) {}
+        : admission_(std::move(a)), source_(std::move(source)), per_source_(per_source) {}
 
     std::shared_ptr<endpoint_admission> admission_;
     boost::asio::ip::address source_;

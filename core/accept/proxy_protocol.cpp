@@ -225,7 +225,7 @@ std::optional<parsed_proxy> parse_v2(std::string_view data, std::string& error) 
 std::optional<parsed_proxy> parse_proxy_header(std::string_view data, std::string& error) {
     error.clear();
     const auto sig = std::string_view(reinterpret_cast<const char*>(v2_signature.data()), v2_signature.size());
-    if (data.size() >= 1 && data[0] == '\r') {
+    if (!data.empty() && data[0] == '\r') {
         if (data.size() < sig.size()) return std::nullopt;
         if (data.substr(0, sig.size()) != sig) {
             error = "not a PROXY header";

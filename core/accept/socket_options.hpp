@@ -28,7 +28,7 @@ boost::system::error_code apply_socket_options(boost::asio::ip::tcp::socket& s, 
 // The keepalive idle time, interval and (where the platform has it) probe count on a socket
 // or listening socket: the platform half, in socket_options_posix.cpp and
 // socket_options_windows.cpp.
-boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::native_handle_type s,
+boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::native_handle_type fd,
                                                const config::keepalive_config& ka);
 
 // The same options (without non-blocking mode) on a listening socket, before it listens,

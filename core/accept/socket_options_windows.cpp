@@ -8,14 +8,14 @@
 
 namespace tlsbroker::core {
 
-boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::native_handle_type s,
+boost::system::error_code set_keepalive_timing(boost::asio::ip::tcp::socket::native_handle_type fd,
                                                const config::keepalive_config& ka) {
     tcp_keepalive v{};
     v.onoff = 1;
     v.keepalivetime = ka.idle_s * 1000;
     v.keepaliveinterval = ka.interval_s * 1000;
     DWORD returned = 0;
-    if (WSAIoctl(s, SIO_KEEPALIVE_VALS, &v, sizeof v, nullptr, 0, &returned, nullptr, nullptr) != 0)
+    if (WSAIoctl(fd, SIO_KEEPALIVE_VALS, &v, sizeof v, nullptr, 0, &returned, nullptr, nullptr) != 0)
         return {WSAGetLastError(), boost::system::system_category()};
     return {};
 }

@@ -1,5 +1,6 @@
 #include "counters.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string_view>
 
@@ -191,9 +192,8 @@ constexpr bool ends_with(std::string_view text, std::string_view tail) {
 // A "_seconds" family must say which unit its source is in (or be a timestamp, which is
 // rendered as an age), so no raw microseconds are published as seconds.
 constexpr bool seconds_have_units() {
-    for (const auto& c : table)
-        if (ends_with(c.metric, "_seconds") && c.unit == counter_unit::none) return false;
-    return true;
+    return std::ranges::none_of(
+        table, [](const auto& c) { return ends_with(c.metric, "_seconds") && c.unit == counter_unit::none; });
 }
 static_assert(seconds_have_units(), "every _seconds metric needs a unit in counter_table");
 

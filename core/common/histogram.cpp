@@ -96,7 +96,7 @@ std::optional<double> quantile(const histogram_counts& counts, std::span<const s
         if (in > 0 && below + in >= rank) {
             if (i == bounds.size()) return static_cast<double>(bounds.back());
             const double lower = i == 0 ? 0.0 : static_cast<double>(bounds[i - 1]);
-            const double upper = static_cast<double>(bounds[i]);
+            const auto upper = static_cast<double>(bounds[i]);
             return lower + (upper - lower) * std::max(0.0, rank - below) / in;
         }
         below += in;

@@ -93,7 +93,7 @@ struct state {
         apply_filter();
     }
 
-    void apply_filter() {
+    void apply_filter() const {
         bl::core::get()->set_filter(expr::attr<level>(severity_attribute) >= min.load(std::memory_order_relaxed));
     }
 };
@@ -331,7 +331,7 @@ void set_rate_limit(std::chrono::milliseconds window) {
     s.folder.set_window(window);
 }
 
-void add_sink(boost::shared_ptr<bl::sinks::sink> sink) {
+void add_sink(const boost::shared_ptr<bl::sinks::sink>& sink) {
     if (sink) bl::core::get()->add_sink(sink);
 }
 

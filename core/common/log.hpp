@@ -62,7 +62,7 @@ void set_rate_limit(std::chrono::milliseconds window);
 //   sink->set_filter(boost::log::expressions::attr<log::level>(log::severity_attribute)
 //                    >= log::level::warning);
 inline constexpr const char* severity_attribute = "Severity";
-void add_sink(boost::shared_ptr<boost::log::sinks::sink> sink);
+void add_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 void remove_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 
 // The text of one line as the console and file sinks write it (without the trailing

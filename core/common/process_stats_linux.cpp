@@ -47,7 +47,7 @@ process_stats read_process_stats() {
     if (rlimit r{}; getrlimit(RLIMIT_NOFILE, &r) == 0) s.max_fds = static_cast<double>(r.rlim_cur);
 
     const auto f = stat_fields();
-    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     // Fields 14 utime, 15 stime, 22 starttime, 24 rss: indices 11, 12, 19, 21.
     if (f.size() > 21 && ticks > 0) {
         try {

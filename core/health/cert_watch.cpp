@@ -209,7 +209,7 @@ void cert_watch::look_for_changes(const config::config_ptr& cfg) {
 
     bool crl_changed = false;
     for (const auto& l : cfg->listeners)
-        if (!l.tls.crl.empty() && attempt.count(l.tls.crl)) crl_changed = true;
+        if (!l.tls.crl.empty() && attempt.contains(l.tls.crl)) crl_changed = true;
     std::vector<std::string> problems;
     for (const auto& e : config::check_tls_files(*cfg)) problems.push_back(e.to_string());
     if (problems.empty() && hooks_.apply)

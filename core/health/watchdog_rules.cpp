@@ -220,13 +220,12 @@ void remember_check(const obs& o, const mem& m, const watchdog_rule& r, watchdog
         d.orphans_held = n.orphaned_reported;
     }
     if (!o.queue_depth) return;
-    if (!queue_waiting(o)) {
-        n.queue_since_ms.reset();
-    } else if (!m.queue_since_ms || o.progress.accepts != m.queue_accepts) {
-        n.queue_since_ms = o.now_ms;  // first sight, or progress since: watch afresh
+    const bool first_sight_or_progress = !m.queue_since_ms || o.progress.accepts != m.queue_accepts;
+    if (queue_waiting(o) && first_sight_or_progress) {
+        n.queue_since_ms = o.now_ms;  // watch afresh
         n.queue_accepts = o.progress.accepts;
-    } else if (queue_stuck(o, m)) {
-        n.queue_since_ms.reset();
+    } else if (!queue_waiting(o) || queue_stuck(o, m)) {
+        n.queue_since_ms.reset();  // nothing waits, or this stall has been acted on
     }
 }
 

@@ -40,7 +40,7 @@ public:
     listener(event_loops& loops, config::config_ptr root, std::size_t index, counter_block& own, counter_block& total,
              buffer_pool& pool, std::shared_ptr<endpoint_admission> admission,
              std::shared_ptr<connection_registry> registry, histogram_block* histograms = nullptr);
-    ~listener();
+    ~listener() override;
 
     // Builds the TLS context, binds, listens and arms the first accept. Throws
     // std::runtime_error naming the listener and the reason.

@@ -11,7 +11,7 @@ namespace tlsbroker::core {
 void server::impl::start_cert_watch(server& owner) {
     cert_watch_hooks h;
     h.current = [&owner] { return owner.current_config(); };
-    h.apply = [&owner](config::config_ptr cfg) {
+    h.apply = [&owner](const config::config_ptr& cfg) {
         // A copy, so the server sees a new config and rebuilds every TLS context from the files.
         const auto r = owner.reload(std::make_shared<const config::broker_config>(*cfg));
         std::string why;

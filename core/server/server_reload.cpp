@@ -17,7 +17,7 @@ reload_result server::reload(const std::filesystem::path& file) {
     const auto path = file.empty() ? current_config()->source : file;
     reload_result r;
     if (path.empty()) {
-        r.errors.push_back("the running configuration was not read from a file; nothing to reload");
+        r.errors.emplace_back("the running configuration was not read from a file; nothing to reload");
     } else {
         const auto loaded = config::load_file(path);
         for (const auto& w : loaded.warnings) TB_LOG_WARN("config: ", w.to_string());

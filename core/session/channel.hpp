@@ -54,7 +54,7 @@ public:
     socket_type& socket() { return socket_; }
 
     // The object that owns this channel; a write still in flight keeps it alive.
-    void set_owner(std::weak_ptr<void> owner) { platform_.set_owner(std::move(owner)); }
+    void set_owner(const std::weak_ptr<void>& owner) { platform_.set_owner(owner); }
 
     // Non-blocking. read: ok (bytes > 0), want_read, eof or error. write: ok (bytes taken,
     // possibly fewer than offered), want_write or error. After want_read or want_write the

@@ -26,7 +26,7 @@ public:
     bool flushed() const { return true; }
     void begin_batch() {}
     io_result end_batch(socket_type&, boost::system::error_code&) { return {}; }
-    void set_owner(std::weak_ptr<void>) {}
+    void set_owner(const std::weak_ptr<void>& /*owner*/) {}
 
     template <class Handler>
     void wait(socket_type& s, io_status want, Handler&& h) {

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace tlsbroker::core {
@@ -10,12 +11,10 @@ namespace tlsbroker::core {
 namespace {
 
 bool bare(std::string_view v) {
-    if (v.empty()) return false;
-    for (const char ch : v) {
+    return !v.empty() && std::ranges::none_of(v, [](char ch) {
         const auto c = static_cast<unsigned char>(ch);
-        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '=') return false;
-    }
-    return true;
+        return c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '=';
+    });
 }
 
 }  // namespace

@@ -20,6 +20,6 @@ std::string tls_version_text(int version);
 // ("no_shared_cipher", "unsupported_protocol"), except where the TLS alert says it better
 // (SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE: "certificate_required"); "system_error" for a
 // system error packed by OpenSSL; "unknown" when there is no reason string.
-std::string short_tls_reason(unsigned long openssl_error);
+std::string short_tls_reason(unsigned long e);
 
 }  // namespace tlsbroker::core

@@ -84,7 +84,7 @@ void session::note_truncated(const std::string& how) {
         log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (", how, ")"));
 }
 
-void session::notify(session_event e) {
+void session::notify(session_event e) const {
     if (ctx_.observe) ctx_.observe(e);
 }
 

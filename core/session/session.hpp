@@ -81,14 +81,14 @@ private:
     void on_connected();
     void queue_proxy_header();
     void log_connection(close_reason why, clock::time_point ended, std::string_view reason) const;
-    void observe(histogram h, std::uint64_t value) {
+    void observe(histogram h, std::uint64_t value) const {
         if (ctx_.histograms) ctx_.histograms->observe(h, value);
     }
     static std::uint64_t micros(clock::duration d) {
         return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count());
     }
     // Bytes one pump moves before it lets other handlers run (it continues from a post).
-    static constexpr std::size_t step_budget = 256 * 1024;
+    static constexpr std::size_t step_budget = std::size_t{256} * 1024;
     void step(pump& p);
     bool pass_end(pump& p);  // false: must wait
     void wait(side s, io_status want, pump* p);
@@ -114,7 +114,7 @@ private:
     }
     void abandon() noexcept;
     void close_out() noexcept;  // leaves the registry, gives the slot back
-    void notify(session_event e);
+    void notify(session_event e) const;
     void note_truncated(const std::string& how);
     const config::listener_config& cfg() const { return *ctx_.cfg; }
 

@@ -160,7 +160,7 @@ std::string sha256_hex(X509* cert) {
     if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return {};
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
-    out.reserve(2 * n);
+    out.reserve(std::size_t{2} * n);
     for (unsigned int i = 0; i < n; ++i) {
         out += digits[md[i] >> 4];
         out += digits[md[i] & 0x0f];

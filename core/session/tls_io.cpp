@@ -144,7 +144,7 @@ io_result tls_write(SSL* ssl, const char* data, std::size_t size) {
     auto& io = io_of(SSL_get_wbio(ssl));
     io.begin_batch();
     const int ret = SSL_write_ex(ssl, data, size, &n);
-    const auto sent = io.end_batch();
+    auto sent = io.end_batch();
     if (sent.status == io_status::error) return sent;
     if (ret == 1) return {io_status::ok, n, {}};
     return classify(ssl, ret);

@@ -163,7 +163,7 @@ void status_connection::do_linger() {
                             [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                                 if (ec) return self->finish({});
                                 self->drained_ += n;
-                                if (self->drained_ > 64 * 1024) return self->finish({});
+                                if (self->drained_ > std::size_t{64} * 1024) return self->finish({});
                                 self->do_linger();
                             });
 }

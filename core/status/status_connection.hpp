@@ -71,9 +71,9 @@ private:
     void do_linger();
     void finish(boost::system::error_code ec);
 
-    static constexpr std::size_t body_limit = 8 * 1024;
-    static constexpr std::size_t header_limit = 8 * 1024;
-    static constexpr std::size_t first_read = 4 * 1024;  // what is read while waiting for a request
+    static constexpr std::size_t body_limit = std::size_t{8} * 1024;
+    static constexpr std::size_t header_limit = std::size_t{8} * 1024;
+    static constexpr std::size_t first_read = std::size_t{4} * 1024;  // what is read while waiting for a request
 
     boost::beast::tcp_stream stream_;
     std::shared_ptr<status_connection_owner> owner_;

@@ -25,9 +25,9 @@ bool equals_folded(std::string_view h, std::string_view name) {
 }
 
 bool is_allowed(std::string_view host, std::string_view name, std::span<const std::string> allowed) {
-    for (const auto& a : allowed)
-        if (equals_folded(a.find(':') == std::string::npos ? name : host, a)) return true;
-    return false;
+    return std::ranges::any_of(allowed, [&](const std::string& a) {
+        return equals_folded(a.find(':') == std::string::npos ? name : host, a);
+    });
 }
 
 }  // namespace

@@ -54,8 +54,8 @@ struct endpoint_core : status_connection_owner, accept_loop_owner, std::enable_s
     void on_event(accept_event e) override;
 
     // Sessions register themselves; stop() closes whatever is registered.
-    bool add(status_connection* c, const std::weak_ptr<status_connection>& w, const std::string& source) override;
-    void remove(status_connection* c) override;
+    bool add(status_connection* s, const std::weak_ptr<status_connection>& w, const std::string& source) override;
+    void remove(status_connection* s) override;
 
     http_reply call(const std::function<http_reply()>& fn, std::string_view what);
     std::shared_ptr<const status_access> access() const override {

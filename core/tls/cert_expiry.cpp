@@ -34,7 +34,7 @@ bool to_unix(const ASN1_TIME* t, std::int64_t& out) {
     if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return false;
     out = days_from_civil(tm.tm_year + 1900, static_cast<unsigned>(tm.tm_mon + 1), static_cast<unsigned>(tm.tm_mday)) *
               86400 +
-          tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+          std::int64_t{tm.tm_hour} * 3600 + std::int64_t{tm.tm_min} * 60 + tm.tm_sec;
     return true;
 }
 

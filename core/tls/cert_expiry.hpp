@@ -30,7 +30,7 @@ struct leaf_facts {
 };
 leaf_facts read_leaf(const std::filesystem::path& cert);
 leaf_facts read_leaf(const config::certificate_source& source);  // PEM, PEM with key, or PKCS#12
-leaf_facts leaf_of(const X509* leaf, const std::filesystem::path& file);
+leaf_facts leaf_of(const X509* x, const std::filesystem::path& file);
 
 // A PEM CRL.
 struct crl_facts {
@@ -61,7 +61,7 @@ private:
 // Whole days until `not_after`, floored at 0 (what the perf counter shows).
 std::uint64_t days_left(std::int64_t not_after, std::int64_t now);
 // "2026-12-08T14:00:00Z".
-std::string format_utc(std::int64_t unix_seconds);
+std::string format_utc(std::int64_t t);  // t: Unix seconds
 std::int64_t unix_now();
 
 }  // namespace tlsbroker::core

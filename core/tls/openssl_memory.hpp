@@ -20,10 +20,10 @@ namespace tlsbroker::core {
 
 class openssl_buffer_cache {
 public:
-    static constexpr std::size_t min_bytes = 16 * 1024;   // smaller requests: malloc
-    static constexpr std::size_t max_bytes = 128 * 1024;  // larger requests: malloc
-    static constexpr std::size_t class_bytes = 4096;      // the size classes' step
-    static constexpr std::size_t kept_per_class = 16;     // freed blocks kept for reuse, per class
+    static constexpr std::size_t min_bytes = std::size_t{16} * 1024;   // smaller requests: malloc
+    static constexpr std::size_t max_bytes = std::size_t{128} * 1024;  // larger requests: malloc
+    static constexpr std::size_t class_bytes = 4096;                   // the size classes' step
+    static constexpr std::size_t kept_per_class = 16;                  // freed blocks kept for reuse, per class
 
     static openssl_buffer_cache& global();
 

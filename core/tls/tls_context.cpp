@@ -96,7 +96,7 @@ ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const config::c
     // The relay reads until OpenSSL wants more from the socket, so nothing waits in its buffer.
     SSL_CTX_set_read_ahead(c, 1);
     // Up to four records per socket read (OpenSSL's buffer is released while idle).
-    SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
+    SSL_CTX_set_default_read_buffer_len(c, std::size_t{64} * 1024);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 
     const auto& ciphers = cfg.ciphers.empty() ? std::string(default_tls12_ciphers) : cfg.ciphers;

@@ -6,11 +6,11 @@
 // are bound, RELOADING=1 / READY=1 around a SIGHUP reload, STOPPING=1 when it drains, and
 // WATCHDOG=1 from its heartbeat when WatchdogSec= is set (systemd_heartbeat.hpp). Its log
 // then goes to the journal with priorities (journal.hpp).
-#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <memory>
 #include <thread>

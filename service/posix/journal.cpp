@@ -28,7 +28,7 @@ class journal_backend : public bl::sinks::basic_sink_backend<bl::sinks::synchron
 public:
     explicit journal_backend(int fd) : fd_(fd) {}
 
-    void consume(const bl::record_view& rec) {
+    void consume(const bl::record_view& rec) const {
         const auto sev = bl::extract<log::level>(log::severity_attribute, rec);
         const auto msg = bl::extract<std::string>("Message", rec);
         auto line = journal_line(sev ? *sev : log::level::info, msg ? std::string_view(*msg) : std::string_view());

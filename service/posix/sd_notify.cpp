@@ -17,7 +17,7 @@ namespace {
 template <class T>
 bool parse_number(const char* text, T& out) {
     if (text == nullptr || *text == '\0') return false;
-    const auto end = text + std::strlen(text);
+    const auto* const end = text + std::strlen(text);
     const auto r = std::from_chars(text, end, out);
     return r.ec == std::errc() && r.ptr == end;
 }

@@ -67,7 +67,7 @@ std::optional<std::uint32_t> parse_rights(std::string_view s) {
     std::uint32_t v = 0;
     for (std::size_t i = 0; i < s.size(); i += 2) {
         const auto code = s.substr(i, 2);
-        const auto it =
+        const auto* const it =
             std::find_if(right_aliases.begin(), right_aliases.end(), [&](const auto& r) { return r.first == code; });
         if (it == right_aliases.end()) return std::nullopt;
         v |= it->second;
