@@ -34,8 +34,10 @@ wine_bench() {
   TARGET=windows wine_setup "$out"  # a fresh prefix, kept up, taken down on any exit
   declare -gA wine_pid
   for b in "${wine_builds[@]}"; do
+    # Only the plain listener: the PROXY v2 one (port_proxy, which is wine30's port) would make
+    # both exes bind the same port.
     bench_tlsbroker_config "$out/$b.json" listeners.0.listen="127.0.0.1:${wine_port[$b]}" \
-      'status={"enabled": false}' log.file="$b.log"
+      'status={"enabled": false}' log.file="$b.log" listeners.1=null
     wine "${WINE_EXE[$b]}" --version 2>/dev/null | tr -d '\r' | sed -n 2p >"$out/$b.openssl" || true
     # The exe's own process (not the wine launcher): its CPU time is the exe's.
     TARGET=windows WIN_EXE=${WINE_EXE[$b]} start_broker "$out/$b.out" "$out/$b.json"
