@@ -48,33 +48,21 @@ trap 'exit 130' INT TERM
 for p in "$port_echo" "$port_status" "$port_proxy" "${port[@]}"; do require_free_port "$p"; done
 
 # --- the servers -------------------------------------------------------------------------
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": $threads,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true },
-  "listeners": [{
-    "name": "bench",
-    "listen": "127.0.0.1:${port[tlsbroker]}",
-    "backlog": 4096,
-    "max_connections": 10000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }, {
-    "name": "bench-proxy",
-    "listen": "127.0.0.1:$port_proxy",
-    "backlog": 4096,
-    "max_connections": 10000,
-    "connection_log": false,
-    "accept_proxy": "v2",
-    "trusted_proxies": ["127.0.0.1"],
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }]
+# tlsbroker's config; bench/wine-bench.sh writes its Windows builds' from it, with OVERRIDEs
+# (scripts/bench/config.sh): bench_tlsbroker_config FILE [OVERRIDE...].
+bench_tlsbroker_config() {
+  local file=$1
+  shift
+  broker_config "$file" --name bench --listen "${port[tlsbroker]}" --status "$port_status" --backend "$port_echo" \
+    threads=$threads watchdog.enabled=true \
+    listeners.0.backlog=4096 listeners.0.max_connections=10000 listeners.0.connection_log=false \
+    listeners.1.name=bench-proxy listeners.1.listen=127.0.0.1:$port_proxy \
+    listeners.1.backlog=4096 listeners.1.max_connections=10000 listeners.1.connection_log=false \
+    listeners.1.accept_proxy=v2 'listeners.1.trusted_proxies=["127.0.0.1"]' \
+    'listeners.1.tls={"certificate": "server.crt", "private_key": "server.key"}' \
+    listeners.1.backend.address=127.0.0.1:$port_echo "$@"
 }
-JSON
+bench_tlsbroker_config "$out/tlsbroker.json"
 bench_haproxy_config "$out/haproxy.cfg" "${port[haproxy]}" "$port_echo" 9990 "$PWD/$out/server.pem" "$threads" "$(ulimit -n)"
 cat >"$out/stunnel.conf" <<CFG
 foreground = yes

@@ -23,23 +23,9 @@ done
 out=build/measure-recreate
 mkdir -p "$out"
 make_cert "$out"
-cat >"$out/config.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning" },
-  "status": { "enabled": false },
-  "watchdog": { "enabled": false },
-  "listeners": [{
-    "name": "measure",
-    "listen": "127.0.0.1:0",
-    "backlog": 1024,
-    "max_connections": 2,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:9" },
-    "timeouts": { "handshake_ms": 60000 }
-  }]
-}
-JSON
+broker_config "$out/config.json" --name measure --listen 0 --backend 9 log.file=null \
+  'status={"enabled": false}' 'watchdog={"enabled": false}' \
+  listeners.0.backlog=1024 listeners.0.max_connections=2 listeners.0.timeouts.handshake_ms=60000
 export WINEPREFIX=$PWD/$out/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 wineserver -k >/dev/null 2>&1 || true
 rm -rf "$WINEPREFIX"

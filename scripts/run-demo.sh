@@ -5,6 +5,7 @@
 # owner only (0600). Ctrl-C stops it (graceful drain). Options: --port N (default 8443), --no-build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench/config.sh
 
 port=8443
 build=1
@@ -34,19 +35,8 @@ if [[ ! -f "$demo/reload.token" ]]; then
   (umask 077 && openssl rand -hex 32 >"$demo/reload.token")
 fi
 chmod 600 "$demo/server.key" "$demo/reload.token"  # also when an older run left them readable
-cat >"$demo/tlsbroker.json" <<JSON
-{
-  "threads": 0,
-  "log": { "level": "info", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:8417", "reload_token_file": "reload.token" },
-  "listeners": [{
-    "name": "demo",
-    "listen": "127.0.0.1:${port}",
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:9000" }
-  }]
-}
-JSON
+broker_config "$demo/tlsbroker.json" --name demo --listen "$port" --status 8417 --backend 9000 \
+  threads=0 log.level=info status.reload_token_file=reload.token
 
 build/linux/tests/loadgen/tlsbroker-echo --listen 127.0.0.1:9000 >"$demo/echo.log" 2>&1 &
 echo_pid=$!

@@ -25,23 +25,9 @@ steady_clients=40 steady_s=45
 
 soak_setup $build "$out" $port_echo $port_tls $port_status
 
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true, "probe_interval_ms": 1000, "probe_timeout_ms": 800, "on_unrecoverable": "report" },
-  "listeners": [{
-    "name": "exhaust",
-    "listen": "127.0.0.1:$port_tls",
-    "backlog": 1024,
-    "max_connections": 1000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }]
-}
-JSON
+broker_config "$out/tlsbroker.json" --name exhaust --listen $port_tls --status $port_status --backend $port_echo \
+  'watchdog={"enabled": true, "probe_interval_ms": 1000, "probe_timeout_ms": 800, "on_unrecoverable": "report"}' \
+  listeners.0.backlog=1024 listeners.0.max_connections=1000 listeners.0.connection_log=false
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"

@@ -32,23 +32,10 @@ soak_setup $build "$out" $port_echo $port_tls $port_status
 ((build)) && build_windows
 wine_setup "$out"
 
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true, "interval_ms": 200, "probe_interval_ms": 1000, "probe_timeout_ms": 800,
-                "on_unrecoverable": "report" },
-  "listeners": [{
-    "name": "iocp",
-    "listen": "127.0.0.1:$port_tls",
-    "backlog": 1024,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" }
-  }]
-}
-JSON
+broker_config "$out/tlsbroker.json" --name iocp --listen $port_tls --status $port_status --backend $port_echo \
+  'watchdog={"enabled": true, "interval_ms": 200, "probe_interval_ms": 1000, "probe_timeout_ms": 800,
+             "on_unrecoverable": "report"}' \
+  listeners.0.backlog=1024 listeners.0.connection_log=false
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"

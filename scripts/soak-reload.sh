@@ -25,18 +25,7 @@ done
 port=21400 status_port=21401 echo_port=21402
 dir=build/soak-reload
 soak_setup "$build" "$dir" "$port" "$status_port" "$echo_port"
-cat >"$dir/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$status_port" },
-  "listeners": [{
-    "name": "reload", "listen": "127.0.0.1:$port",
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$echo_port" }
-  }]
-}
-JSON
+broker_config "$dir/tlsbroker.json" --name reload --listen "$port" --status "$status_port" --backend "$echo_port"
 
 start_bg "$dir/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$echo_port"
 wait_port "$echo_port" || die "echo backend did not start"

@@ -19,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
 source scripts/bench/wine.sh
+source scripts/bench/site-mix.sh
 
 clients=2025 seconds=300 targets="linux windows" idle=2000 build=1
 stalled=0.10 slowloris=5 resets=5  # fraction of clients that stop reading; new slowloris and resets per second
@@ -39,8 +40,7 @@ done
 ((seconds >= 40)) || { echo "$0: a run needs at least 40 s" >&2; exit 2; }
 out=build/soak-site-mix
 stall_ms=10000
-# Reconnects: a client keeps a connection for lifetime x (0.5..1.5): ~clients/lifetime per second.
-lifetime=$(awk -v n="$clients" -v s="$seconds" 'BEGIN { l = n / 10; if (l > s / 2) l = s / 2; printf "%d", l }')
+lifetime=$(site_mix_lifetime "$clients" "$seconds")
 ramp=$(awk -v n="$clients" -v s="$seconds" 'BEGIN { r = 50; if (n / r > s / 3) r = n / (s / 3); printf "%.0f", r }')
 
 soak_setup $build "$out" 19031 19431 19131 19032 19432 19132
@@ -54,24 +54,9 @@ run_target() {
   mkdir -p "$dir"
   make_cert "$dir"
   wine_setup "$dir"
-  cat >"$dir/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true, "on_unrecoverable": "report" },
-  "listeners": [{
-    "name": "site",
-    "listen": "127.0.0.1:$port_tls",
-    "backlog": 500,
-    "max_connections": 10000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" },
-    "timeouts": { "handshake_ms": 10000, "idle_ms": 60000, "write_stall_ms": $stall_ms, "half_close_ms": 10000 }
-  }]
-}
-JSON
+  site_mix_broker_config "$dir/tlsbroker.json" "$port_tls" "$port_status" "$port_echo" \
+    'watchdog={"enabled": true, "on_unrecoverable": "report"}' listeners.0.timeouts.handshake_ms=10000 \
+    listeners.0.timeouts.idle_ms=60000 listeners.0.timeouts.write_stall_ms=$stall_ms
   start_bg "$dir/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 1
   wait_port "$port_echo" || die "echo backend did not start"
   start_broker "$dir/tlsbroker.out" "$dir/tlsbroker.json"
@@ -97,9 +82,8 @@ JSON
 
   # The mix.
   log "$name: $clients clients at $ramp/s for $seconds s (lifetime ~${lifetime} s), stalled $stalled, slowloris $slowloris/s, resets $resets/s"
-  start_bg "$dir/site.log" "$LOADGEN" site --target "127.0.0.1:$port_tls" --clients "$clients" --rate "$ramp" \
-    --duration "$seconds" --interval 2 --message 16 --message-max 4000 --lifetime "$lifetime" \
-    --stop-reading-fraction "$stalled" --vanish-fraction 0 --timeout 15 --progress 10 --threads 2 --json
+  site_mix_command "$port_tls" "$clients" "$ramp" "$seconds" "$stalled"
+  start_bg "$dir/site.log" "${site_mix_cmd[@]}" --progress 10
   local site=$last_pid
   local others=()
   if ((slowloris > 0)); then

@@ -36,25 +36,12 @@ out=build/soak-site
 
 soak_setup $build "$out" $port_echo $port_tls $port_status
 
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true, "probe_interval_ms": 2000, "probe_timeout_ms": 1000, "on_unrecoverable": "report" },
-  "listeners": [{
-    "name": "site",
-    "listen": "127.0.0.1:$port_tls",
-    "backlog": 1024,
-    "max_connections": 10000,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" },
-    "timeouts": { "handshake_ms": 10000, "idle_ms": $((idle_s * 1000)), "write_stall_ms": $((stall_s * 1000)), "half_close_ms": 10000 },
-    "keepalive": { "idle_s": 30, "interval_s": 5, "count": 3 }
-  }]
-}
-JSON
+broker_config "$out/tlsbroker.json" --name site --listen $port_tls --status $port_status --backend $port_echo \
+  'watchdog={"enabled": true, "probe_interval_ms": 2000, "probe_timeout_ms": 1000, "on_unrecoverable": "report"}' \
+  listeners.0.backlog=1024 listeners.0.max_connections=10000 listeners.0.connection_log=false \
+  listeners.0.timeouts.handshake_ms=10000 listeners.0.timeouts.idle_ms=$((idle_s * 1000)) \
+  listeners.0.timeouts.write_stall_ms=$((stall_s * 1000)) listeners.0.timeouts.half_close_ms=10000 \
+  'listeners.0.keepalive={"idle_s": 30, "interval_s": 5, "count": 3}'
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"

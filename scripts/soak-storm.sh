@@ -44,23 +44,10 @@ fi
 chmod 600 "$out/rsa4096.key"
 rm -f "$out/tlsbroker.log"
 
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 1,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "watchdog": { "enabled": true, "probe_interval_ms": 1000, "probe_timeout_ms": 500, "on_unrecoverable": "exit" },
-  "listeners": [{
-    "name": "storm",
-    "listen": "127.0.0.1:$port_tls",
-    "max_connections": 10000,
-    "connection_log": false,
-    "tls": { "certificate": "rsa4096.crt", "private_key": "rsa4096.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" },
-    "timeouts": { "handshake_ms": 60000 }
-  }]
-}
-JSON
+broker_config "$out/tlsbroker.json" --name storm --listen $port_tls --status $port_status --backend $port_echo \
+  --cert rsa4096.crt --key rsa4096.key threads=1 \
+  'watchdog={"enabled": true, "probe_interval_ms": 1000, "probe_timeout_ms": 500, "on_unrecoverable": "exit"}' \
+  listeners.0.max_connections=10000 listeners.0.connection_log=false listeners.0.timeouts.handshake_ms=60000
 
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 2
 wait_port $port_echo || die "echo backend did not start"

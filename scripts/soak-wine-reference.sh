@@ -14,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
 source scripts/bench/wine.sh
+source scripts/bench/site-mix.sh
 
 clients=1000 seconds=60 stalled=0.10 build=1 buffer_bytes="" only=""
 while (($#)); do
@@ -38,23 +39,10 @@ fi
 reference=$WIN_BUILD_DIR/tests/windows/reference-relay.exe
 [[ -x $WIN_EXE && -x $reference ]] || die "build the Windows targets first (scripts/build-windows.sh)"
 wine_setup "$out"
-buffer_line=""
-[[ -z $buffer_bytes ]] || buffer_line=" \"socket_buffer_bytes\": $buffer_bytes,"
-cat >"$out/tlsbroker.json" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "tlsbroker.log" },
-  "status": { "listen": "127.0.0.1:$port_status" },
-  "listeners": [{
-    "name": "site", "listen": "127.0.0.1:$port_tls", "backlog": 500, "max_connections": 10000,
-    "connection_log": false,$buffer_line
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$port_echo" },
-    "timeouts": { "handshake_ms": 600000, "idle_ms": 600000, "write_stall_ms": 600000, "half_close_ms": 10000 }
-  }]
-}
-JSON
-lifetime=$(awk -v n="$clients" -v s="$seconds" 'BEGIN { l = n / 10; if (l > s / 2) l = s / 2; printf "%d", l }')
+site_mix_broker_config "$out/tlsbroker.json" "$port_tls" "$port_status" "$port_echo" \
+  listeners.0.timeouts.handshake_ms=600000 listeners.0.timeouts.idle_ms=600000 \
+  listeners.0.timeouts.write_stall_ms=600000 ${buffer_bytes:+listeners.0.socket_buffer_bytes=$buffer_bytes}
+lifetime=$(site_mix_lifetime "$clients" "$seconds")
 start_bg "$out/echo.log" "$ECHO_SERVER" --listen "127.0.0.1:$port_echo" --threads 1
 wait_port "$port_echo" || die "echo backend did not start"
 
@@ -71,10 +59,8 @@ for server in "${servers[@]}"; do
   fi
   pid=$last_pid
   wait_port "$port_tls" 60 || die "$server did not start (see $out/$server.out)"
-  timeout $((seconds + 120)) "$LOADGEN" site --target "127.0.0.1:$port_tls" --clients "$clients" --rate 50 \
-    --duration "$seconds" --interval 2 --message 16 --message-max 4000 --lifetime "$lifetime" \
-    --stop-reading-fraction "$stalled" --vanish-fraction 0 --timeout 15 --threads 2 --json \
-    >"$out/$server.json" 2>"$out/$server.log" || true
+  site_mix_command "$port_tls" "$clients" 50 "$seconds" "$stalled"
+  timeout $((seconds + 120)) "${site_mix_cmd[@]}" >"$out/$server.json" 2>"$out/$server.log" || true
   kill -TERM "$pid" 2>/dev/null || true
   wineserver -k >/dev/null 2>&1 || true
   wait "$pid" 2>/dev/null || true

@@ -8,6 +8,9 @@ ECHO_SERVER=$BUILD_DIR/tests/loadgen/tlsbroker-echo
 
 started_pids=()
 
+# broker_config: the broker config every script writes (scripts/bench/config.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -145,19 +148,8 @@ metric() {
 # front of the echo backend, 2 threads (as HAProxy), log level warning into NAME.log, no
 # connection log.
 bench_broker_config() {
-  cat >"$1" <<JSON
-{
-  "threads": 2,
-  "log": { "level": "warning", "file": "$2.log" },
-  "status": { "listen": "127.0.0.1:$4" },
-  "listeners": [{
-    "name": "$2", "listen": "127.0.0.1:$3", "backlog": 4096, "max_connections": $6,
-    "connection_log": false,
-    "tls": { "certificate": "server.crt", "private_key": "server.key" },
-    "backend": { "address": "127.0.0.1:$5" }
-  }]
-}
-JSON
+  broker_config "$1" --name "$2" --listen "$3" --status "$4" --backend "$5" log.file="$2.log" \
+    listeners.0.backlog=4096 listeners.0.max_connections="$6" listeners.0.connection_log=false
 }
 
 # HAProxy in front of the same echo backend: bench_haproxy_config FILE PORT BACKEND_PORT

@@ -2,8 +2,8 @@
 # the same source — with the OpenSSL 3.0 baseline and with OpenSSL 3.5 (the shipped build) —
 # both running at once in one Wine prefix, measured in the same interleaved rounds with the
 # same Linux load generator: full handshakes/s at 16 clients and handshakes per CPU-second of
-# the exe. Fills r[wine30.*] and r[wine35.*]. Needs: out, rounds, hs_s, concurrency, threads,
-# build, and lib.sh's helpers.
+# the exe. Fills r[wine30.*] and r[wine35.*]. Needs: out, rounds, hs_s, concurrency, build,
+# bench.sh's bench_tlsbroker_config and lib.sh's helpers.
 
 declare -A wine_port=([wine30]=19446 [wine35]=19447)
 wine_builds=(wine30 wine35)
@@ -34,9 +34,10 @@ wine_bench() {
   TARGET=windows wine_setup "$out"  # a fresh prefix, kept up, taken down on any exit
   declare -gA wine_pid
   for b in "${wine_builds[@]}"; do
-    sed -e "s/127.0.0.1:${port[tlsbroker]}/127.0.0.1:${wine_port[$b]}/" \
-      -e "s/\"status\": {.*}/\"status\": { \"enabled\": false }/" \
-      -e "s/\"file\": \"tlsbroker.log\"/\"file\": \"$b.log\"/" "$out/tlsbroker.json" >"$out/$b.json"
+    # Only the plain listener: the PROXY v2 one (port_proxy, which is wine30's port) would make
+    # both exes bind the same port.
+    bench_tlsbroker_config "$out/$b.json" listeners.0.listen="127.0.0.1:${wine_port[$b]}" \
+      'status={"enabled": false}' log.file="$b.log" listeners.1=null
     wine "${WINE_EXE[$b]}" --version 2>/dev/null | tr -d '\r' | sed -n 2p >"$out/$b.openssl" || true
     # The exe's own process (not the wine launcher): its CPU time is the exe's.
     TARGET=windows WIN_EXE=${WINE_EXE[$b]} start_broker "$out/$b.out" "$out/$b.json"
