@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/core/null_deleter.hpp>
+#include <boost/log/attributes/attribute_value_impl.hpp>
 #include <boost/log/attributes/function.hpp>
+#include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/basic_sink_backend.hpp>
@@ -49,18 +51,30 @@ void format_record(const bl::record_view& rec, bl::formatting_ostream& os) {
 // Test lines: "[level] message".
 class capture_backend : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
 public:
-    void consume(const bl::record_view&, const string_type& line) {
+    void consume(const bl::record_view& rec, const string_type& line) {
         std::lock_guard lock(mutex_);
         lines_.push_back(line);
+        const auto from = bl::extract<origin>(origin_attribute, rec);
+        if (!from) return;
+        tags t;
+        t.from = *from;
+        if (const auto e = bl::extract<event>(event_attribute, rec)) t.type = *e;
+        if (const auto v = bl::extract<std::vector<std::string>>(event_strings_attribute, rec)) t.strings = *v;
+        tagged_.push_back(std::move(t));
     }
     std::vector<std::string> lines() const {
         std::lock_guard lock(mutex_);
         return lines_;
     }
+    std::vector<tags> tagged() const {
+        std::lock_guard lock(mutex_);
+        return tagged_;
+    }
 
 private:
     mutable std::mutex mutex_;
     std::vector<std::string> lines_;
+    std::vector<tags> tagged_;
 };
 using capture_sink = bl::sinks::synchronous_sink<capture_backend>;
 
@@ -288,11 +302,21 @@ std::string escape_controls(std::string_view text) {
     return out;
 }
 
-void write(level l, std::string_view message) {
+namespace {
+
+void push(level l, std::string_view message, const tags* t) {
     auto& s = st();
     if (!enabled(l)) return;
     auto rec = s.logger.open_record(bl::keywords::severity = l);
     if (!rec) return;
+    if (t != nullptr) {
+        auto& values = rec.attribute_values();
+        if (t->type != event::none) {
+            values.insert(event_attribute, bl::attributes::make_attribute_value(t->type));
+            values.insert(event_strings_attribute, bl::attributes::make_attribute_value(t->strings));
+        }
+        values.insert(origin_attribute, bl::attributes::make_attribute_value(t->from));
+    }
     bl::record_ostream os(rec);
     // Every line is one line: control bytes that a peer slipped into a name (SNI, a
     // certificate, a PROXY field) or an error text are written as \xNN.
@@ -307,7 +331,7 @@ void write(level l, std::string_view message) {
     s.logger.push_record(std::move(rec));
 }
 
-bool limited(level l, std::string_view key, std::string_view message) {
+bool fold(level l, std::string_view key, std::string_view message, const tags* t) {
     auto& s = st();
     if (!enabled(l)) return false;
     line_folder::decision d;
@@ -317,10 +341,41 @@ bool limited(level l, std::string_view key, std::string_view message) {
     }
     if (!d.write) return false;
     if (d.suppressed == 0)
-        write(l, message);
+        push(l, message, t);
     else
-        write(l, str(message, " (", d.suppressed, " similar suppressed)"));
+        push(l, str(message, " (", d.suppressed, " similar suppressed)"), t);
     return true;
+}
+
+level level_of(event e) {
+    const auto* info = find(e);
+    return info != nullptr ? info->severity : level::info;
+}
+
+}  // namespace
+
+void write(level l, std::string_view message) { push(l, message, nullptr); }
+
+void write(level l, std::string_view message, const tags& t) { push(l, message, &t); }
+
+bool limited(level l, std::string_view key, std::string_view message) { return fold(l, key, message, nullptr); }
+
+bool limited(level l, std::string_view key, std::string_view message, const tags& t) {
+    return fold(l, key, message, &t);
+}
+
+void write_event(event e, std::initializer_list<event_arg> args, std::string_view message) {
+    const auto l = level_of(e);
+    if (!enabled(l)) return;
+    const auto t = event_tags(e, args);
+    push(l, message, &t);
+}
+
+bool limited_event(event e, std::string_view key, std::initializer_list<event_arg> args, std::string_view message) {
+    const auto l = level_of(e);
+    if (!enabled(l)) return false;
+    const auto t = event_tags(e, args);
+    return fold(l, key, message, &t);
 }
 
 std::uint64_t failed_lines() { return failed_records.load(std::memory_order_relaxed); }
@@ -360,6 +415,8 @@ capture::~capture() {
 }
 
 std::vector<std::string> capture::lines() const { return impl_->sink->locked_backend()->lines(); }
+
+std::vector<tags> capture::tagged() const { return impl_->sink->locked_backend()->tagged(); }
 
 bool capture::contains(std::string_view needle) const { return count(needle) != 0; }
 

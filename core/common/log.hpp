@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/common/log_event.hpp"
 
 namespace tlsbroker::log {
 
@@ -47,6 +48,15 @@ std::string escape_controls(std::string_view text);
 // next line written for that key. Returns true when the line was written.
 bool limited(level l, std::string_view key, std::string_view message);
 
+// The same with tags (core/common/log_event.hpp): an event type and its insertion strings, or
+// the per-client mark (log::client()), which keeps a warning or error out of the Event Log.
+void write(level l, std::string_view message, const tags& t);
+bool limited(level l, std::string_view key, std::string_view message, const tags& t);
+// An event record, at the level its catalog entry gives:
+//   log::write_event(log::event::listener_bound, {{"listener", name}, {"address", ep}}, line);
+void write_event(event e, std::initializer_list<event_arg> args, std::string_view message);
+bool limited_event(event e, std::string_view key, std::initializer_list<event_arg> args, std::string_view message);
+
 // Lines lost because a sink failed (an exception inside Boost.Log is counted here and goes
 // no further).
 std::uint64_t failed_lines();
@@ -62,6 +72,12 @@ void set_rate_limit(std::chrono::milliseconds window);
 //   sink->set_filter(boost::log::expressions::attr<log::level>(log::severity_attribute)
 //                    >= log::level::warning);
 inline constexpr const char* severity_attribute = "Severity";
+// Set on tagged records only: the event type (log::event), its insertion strings
+// (std::vector<std::string>, catalog order) and the origin (log::origin). They are attached
+// after the sink filters ran: a sink reads them in its backend's consume(), not in a filter.
+inline constexpr const char* event_attribute = "Event";
+inline constexpr const char* event_strings_attribute = "EventStrings";
+inline constexpr const char* origin_attribute = "Origin";
 void add_sink(boost::shared_ptr<boost::log::sinks::sink> sink);
 void remove_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 
@@ -88,6 +104,8 @@ public:
     std::vector<std::string> lines() const;
     bool contains(std::string_view needle) const;
     std::size_t count(std::string_view needle) const;  // lines that contain it
+    // The tags of every tagged record captured (event records and per-client ones), in order.
+    std::vector<tags> tagged() const;
 
 private:
     struct impl;

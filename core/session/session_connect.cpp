@@ -104,7 +104,8 @@ void session::on_connect_timeout() {
         ctx_.backends->report(c.backend, false);
         log::limited(log::level::warning, log::str(cfg().name, ":backend-timeout:", b.address.text),
                      log::str("listener '", cfg().name, "' backend ", b.address.text, ": no connect within ",
-                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"));
+                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"),
+                     log::client());
     }
     if (c.walk_deadline <= now)
         return finish(close_reason::backend_failed, "no backend connected within timeouts.connect_total_ms");
