@@ -119,6 +119,8 @@ expect "Event Log messages from the exe" "$(evreg EventMessageFile)" "[#tlsbroke
 expect "Event Log categories from the exe" "$(evreg CategoryMessageFile)" "[#tlsbroker.exe]"
 expect "Event Log category count" "$(evreg CategoryCount)" "#7"
 
+expect "Grafana dashboard installed beside the exe" "$(row File grafana.json | field 3 | sed 's/.*|//')" "grafana-dashboard.json"
+
 # Upgrades, properties, rollback of the config step.
 upgrade_attrs=$(table Upgrade | awk -F'\t' '$7 == "WIX_UPGRADE_DETECTED" { print $5 }')
 ((upgrade_attrs & 512)) && pass "same-version builds replace each other (VersionMaxInclusive)" || fail "Upgrade attributes '$upgrade_attrs'"

@@ -247,7 +247,8 @@ for attempt in 1 2 3 4 5; do
   sleep 2
 done
 if wait_for 60 sc_state RUNNING; then pass "msiexec /i: service registered and RUNNING"; else fail "service not RUNNING after install"; cat "$work/sc.out"; fi
-[[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" ]] && pass "program files installed" || fail "program files missing"
+[[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" && -f "$progfiles/grafana-dashboard.json" ]] &&
+  pass "program files installed (exe, perf manifest, Grafana dashboard)" || fail "program files missing"
 [[ -f "$progdata/tlsbroker.json" ]] && pass "default config written to ProgramData" || fail "no default config"
 grep -q "\"0.0.0.0:$listen_port\"" "$progdata/tlsbroker.json" && pass "config has this install's LISTEN_PORT" ||
   fail "config listen port: $(grep listen "$progdata/tlsbroker.json" | head -1)"
