@@ -4,6 +4,7 @@
 #include <atomic>
 #include <boost/core/null_deleter.hpp>
 #include <boost/log/attributes/attribute_value_impl.hpp>
+#include <boost/log/attributes/constant.hpp>
 #include <boost/log/attributes/function.hpp>
 #include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
@@ -307,14 +308,19 @@ namespace {
 void push(level l, std::string_view message, const tags* t) {
     auto& s = st();
     if (!enabled(l)) return;
+    // An event type is visible to sink filters (the Event Log takes info records only when
+    // they have one): a thread attribute while the record is opened. The rest is attached after.
+    const bool typed = t != nullptr && t->type != event::none;
+    auto core = bl::core::get();
+    const auto scoped =
+        typed ? core->add_thread_attribute(event_attribute, bl::attributes::constant<event>(t->type)).first
+              : bl::attribute_set::iterator();
     auto rec = s.logger.open_record(bl::keywords::severity = l);
+    if (typed) core->remove_thread_attribute(scoped);
     if (!rec) return;
     if (t != nullptr) {
         auto& values = rec.attribute_values();
-        if (t->type != event::none) {
-            values.insert(event_attribute, bl::attributes::make_attribute_value(t->type));
-            values.insert(event_strings_attribute, bl::attributes::make_attribute_value(t->strings));
-        }
+        if (typed) values.insert(event_strings_attribute, bl::attributes::make_attribute_value(t->strings));
         values.insert(origin_attribute, bl::attributes::make_attribute_value(t->from));
     }
     bl::record_ostream os(rec);

@@ -73,8 +73,9 @@ void set_rate_limit(std::chrono::milliseconds window);
 //                    >= log::level::warning);
 inline constexpr const char* severity_attribute = "Severity";
 // Set on tagged records only: the event type (log::event), its insertion strings
-// (std::vector<std::string>, catalog order) and the origin (log::origin). They are attached
-// after the sink filters ran: a sink reads them in its backend's consume(), not in a filter.
+// (std::vector<std::string>, catalog order) and the origin (log::origin). Only the event type
+// is there when the sink filters run (e.g. expr::has_attr<log::event>(log::event_attribute));
+// the strings and the origin are attached after: a sink reads them in its backend's consume().
 inline constexpr const char* event_attribute = "Event";
 inline constexpr const char* event_strings_attribute = "EventStrings";
 inline constexpr const char* origin_attribute = "Origin";

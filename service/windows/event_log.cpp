@@ -100,9 +100,10 @@ void enable_event_log() {
     try {
         auto sink = boost::make_shared<sinks::synchronous_sink<event_log_backend>>(
             boost::make_shared<event_log_backend>(source));
-        // Info too: an info record with an event type (service started, listener bound) is
-        // reported; consume() drops the rest (the tags are not visible to a filter).
-        sink->set_filter(expr::attr<log::level>(log::severity_attribute) >= log::level::info);
+        // Warnings and errors, and info records with an event type (service started, listener
+        // bound); consume() drops per-client records and detail lines.
+        sink->set_filter(expr::attr<log::level>(log::severity_attribute) >= log::level::warning ||
+                         expr::has_attr<log::event>(log::event_attribute));
         log::add_sink(sink);
         enabled = true;
     } catch (const std::exception& e) {

@@ -114,7 +114,7 @@ for p in LISTEN_PORT STATUS_PORT BACKEND; do
 done
 
 # Event Log source: messages and categories from the exe (service/README.md, "Event Log").
-evreg() { table Registry | awk -F'\t' -v n="$1" '$3 ~ /EventLog\\Application\\tlsbroker$/ && $4 == n { print $5 }'; }
+evreg() { table Registry | awk -F'\t' -v n="$1" '$3 ~ /EventLog\\Application\\tlsbroker\\?$/ && $4 == n { print $5 }'; }
 expect "Event Log messages from the exe" "$(evreg EventMessageFile)" "[#tlsbroker.exe]"
 expect "Event Log categories from the exe" "$(evreg CategoryMessageFile)" "[#tlsbroker.exe]"
 expect "Event Log category count" "$(evreg CategoryCount)" "#7"

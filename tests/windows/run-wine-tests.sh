@@ -281,7 +281,8 @@ kill "$client" 2>/dev/null || true
 if cmp -s "$work/payload" "$work/echo"; then pass "TLS relay byte-exact (1 MB)"; else fail "relay mismatch ($(stat -c %s "$work/echo") bytes back)"; fi
 
 # 2a. A client that speaks no TLS: its handshake failure is logged (a per-client record).
-exec 5<>"/dev/tcp/127.0.0.1/$listen_port" && printf 'GET / HTTP/1.0\r\n\r\nnot TLS' >&5 && exec 5>&- || true
+{ exec 5<>"/dev/tcp/127.0.0.1/$listen_port" && printf 'GET / HTTP/1.0\r\n\r\nnot TLS' >&5; } 2>/dev/null || true
+exec 5>&- 2>/dev/null || true
 handshake_logged=0
 wait_for 20 grep -q "handshake-error" -s "$log" && handshake_logged=1
 

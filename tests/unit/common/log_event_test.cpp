@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/log/expressions.hpp>
+#include <boost/log/sinks/sync_frontend.hpp>
+#include <boost/log/sinks/text_ostream_backend.hpp>
+#include <boost/make_shared.hpp>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -207,4 +211,23 @@ TEST(log_event_tags, records_carry_event_level_and_origin) {
     EXPECT_EQ(tagged[1].type, log::event::none);
     EXPECT_EQ(tagged[1].from, log::origin::client);
     EXPECT_EQ(tagged[2].type, log::event::backend_up);
+}
+
+// The Event Log sink filters on the event type (it takes info records only when they have one):
+// the type must be visible to a sink filter, not only to the backend.
+TEST(log_event_tags, a_sink_filter_sees_the_event_type) {
+    namespace bl = boost::log;
+    auto out = boost::make_shared<std::ostringstream>();
+    auto backend = boost::make_shared<bl::sinks::text_ostream_backend>();
+    backend->add_stream(out);
+    auto sink = boost::make_shared<bl::sinks::synchronous_sink<bl::sinks::text_ostream_backend>>(backend);
+    sink->set_formatter(bl::expressions::stream << bl::expressions::smessage);
+    sink->set_filter(bl::expressions::has_attr<log::event>(log::event_attribute));
+    log::add_sink(sink);
+    log::write(log::level::info, "untyped");
+    log::write_event(log::event::service_stopped, {{"exit_code", "0"}}, "typed");
+    log::write(log::level::warning, "per-client", log::client());
+    log::remove_sink(sink);
+    sink->flush();
+    EXPECT_EQ(out->str(), "typed\n");
 }
