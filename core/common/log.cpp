@@ -24,6 +24,7 @@
 #include <stdexcept>
 
 #include "core/common/local_time.hpp"
+#include "core/common/log_json.hpp"
 #include "log_folding.hpp"
 
 namespace tlsbroker::log {
@@ -45,8 +46,15 @@ void format_record(const bl::record_view& rec, bl::formatting_ostream& os) {
     const auto when = bl::extract<sys_clock::time_point>(timestamp_attribute, rec);
     const auto sev = bl::extract<level>(severity_attribute, rec);
     const auto msg = bl::extract<std::string>("Message", rec);
-    os << format_line(when ? *when : sys_clock::now(), sev ? *sev : level::info,
-                      msg ? std::string_view(*msg) : std::string_view());
+    const auto t = when ? *when : sys_clock::now();
+    const auto l = sev ? *sev : level::info;
+    const auto text = msg ? std::string_view(*msg) : std::string_view();
+    if (!json_lines()) {
+        os << format_line(t, l, text);
+        return;
+    }
+    const auto fields = bl::extract<std::string>(fields_attribute, rec);
+    os << format_json_line(t, l, text, fields ? std::string_view(*fields) : std::string_view());
 }
 
 // Test lines: "[level] message".
@@ -80,6 +88,7 @@ private:
 using capture_sink = bl::sinks::synchronous_sink<capture_backend>;
 
 std::atomic<std::uint64_t> failed_records{0};
+std::atomic<bool> json_format{false};
 
 struct count_failure {
     using result_type = void;
@@ -264,7 +273,10 @@ void configure(const config::log_config& cfg, bool console) {
     }
     set_level(min);
     set_rate_limit(std::chrono::milliseconds(cfg.rate_limit_ms));
+    json_format.store(cfg.format == "json", std::memory_order_relaxed);
 }
+
+bool json_lines() { return json_format.load(std::memory_order_relaxed); }
 
 void shutdown() {
     auto& s = st();
@@ -322,6 +334,7 @@ void push(level l, std::string_view message, const tags* t) {
         auto& values = rec.attribute_values();
         if (typed) values.insert(event_strings_attribute, bl::attributes::make_attribute_value(t->strings));
         values.insert(origin_attribute, bl::attributes::make_attribute_value(t->from));
+        if (!t->fields.empty()) values.insert(fields_attribute, bl::attributes::make_attribute_value(t->fields));
     }
     bl::record_ostream os(rec);
     // Every line is one line: control bytes that a peer slipped into a name (SNI, a

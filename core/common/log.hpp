@@ -55,6 +55,9 @@ bool limited(level l, std::string_view key, std::string_view message, const tags
 // An event record, at the level its catalog entry gives:
 //   log::write_event(log::event::listener_bound, {{"listener", name}, {"address", ep}}, line);
 void write_event(event e, std::initializer_list<event_arg> args, std::string_view message);
+// True when log.format is "json" (core/common/log_json.hpp): a record whose tags carry
+// `fields` is written as those members (the connection line builds them only then).
+bool json_lines();
 bool limited_event(event e, std::string_view key, std::initializer_list<event_arg> args, std::string_view message);
 
 // Lines lost because a sink failed (an exception inside Boost.Log is counted here and goes
@@ -79,6 +82,7 @@ inline constexpr const char* severity_attribute = "Severity";
 inline constexpr const char* event_attribute = "Event";
 inline constexpr const char* event_strings_attribute = "EventStrings";
 inline constexpr const char* origin_attribute = "Origin";
+inline constexpr const char* fields_attribute = "Fields";
 void add_sink(boost::shared_ptr<boost::log::sinks::sink> sink);
 void remove_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 

@@ -83,6 +83,8 @@ struct tags {
     event type = event::none;
     std::vector<std::string> strings;  // in catalog order (%1 first)
     origin from = origin::broker;
+    // JSON members for log.format "json" (log_json.hpp): written instead of "message".
+    std::string fields{};
 };
 
 // The tags of an event record: `args` placed in catalog order by name; a catalog string that
