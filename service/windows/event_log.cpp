@@ -3,8 +3,8 @@
 #include <windows.h>
 
 #include <boost/log/expressions.hpp>
+#include <boost/log/sinks/async_frontend.hpp>
 #include <boost/log/sinks/basic_sink_backend.hpp>
-#include <boost/log/sinks/sync_frontend.hpp>
 #include <boost/make_shared.hpp>
 #include <cstdint>
 #include <string>
@@ -98,7 +98,10 @@ void enable_event_log() {
         return;
     }
     try {
-        auto sink = boost::make_shared<sinks::synchronous_sink<event_log_backend>>(
+        // Asynchronous: ReportEventW runs on the sink's own thread, never on an I/O thread (under
+        // Wine, events reported from the threads that serve connections were followed by a
+        // relay failing: tests/windows/run-wine-tests.sh, step 2). log::shutdown() flushes it.
+        auto sink = boost::make_shared<sinks::asynchronous_sink<event_log_backend>>(
             boost::make_shared<event_log_backend>(source));
         // Warnings and errors, and info records with an event type (service started, listener
         // bound); consume() drops per-client records and detail lines.
