@@ -26,6 +26,7 @@ struct log_config {
     std::uint32_t max_file_mb = 50;
     std::uint32_t keep_files = 10;
     std::uint32_t rate_limit_ms = 10000;  // identical lines within this window fold into one
+    std::string format = "text";          // text, json (each line one JSON object)
 };
 
 struct status_config {

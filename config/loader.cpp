@@ -23,6 +23,7 @@ void read_log(json_object o, log_config& log, const std::filesystem::path& base)
     o.u32("max_file_mb", log.max_file_mb, 1, 10000);
     o.u32("keep_files", log.keep_files, 0, 1000);
     o.u32("rate_limit_ms", log.rate_limit_ms, 0, 3600000);
+    o.choice("format", log.format, {"text", "json"});
     o.finish();
 }
 

@@ -31,7 +31,7 @@ trap 'rm -rf "$tmp"' EXIT
 dpkg-deb --contents "$deb" >"$tmp/contents"
 for f in ./usr/sbin/tlsbroker ./lib/systemd/system/tlsbroker.service ./etc/tlsbroker/tlsbroker.json \
   ./usr/share/doc/tlsbroker/copyright ./usr/share/doc/tlsbroker/changelog.Debian.gz \
-  ./usr/share/doc/tlsbroker/LINUX.md; do
+  ./usr/share/doc/tlsbroker/LINUX.md ./usr/share/tlsbroker/grafana-dashboard.json; do
   grep -q " $f\$" "$tmp/contents" || fail "$f is not in the package"
 done
 awk '$2 != "root/root" { print; bad = 1 } END { exit bad }' "$tmp/contents" || fail "files not owned by root/root"

@@ -35,7 +35,10 @@ startup start_broker(const std::filesystem::path& file, const startup_hooks& hoo
     if (hooks.log_opened) hooks.log_opened();
     TB_LOG_INFO("tlsbroker ", TLSBROKER_VERSION, " starting with ", file.string(), " (",
                 loaded.config->effective_threads(), " threads)");
-    for (const auto& w : loaded.warnings) TB_LOG_WARN("config: ", w.to_string());
+    for (const auto& w : loaded.warnings) {
+        const auto text = w.to_string();
+        log::write_event(log::event::config_warning, {{"warning", text}}, "config: " + text);
+    }
     if (hooks.before_server) hooks.before_server(*loaded.config);
     auto srv = std::make_unique<core::server>(loaded.config);
     try {

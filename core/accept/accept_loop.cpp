@@ -233,15 +233,17 @@ void accept_loop::on_failed_accept(const boost::system::error_code& ec) {
         case accept_action::retry_now:
             if (d.error_class != accept_error_class::cancelled)
                 log::limited(log::level::info, options_.log_key + ":accept-connection",
-                             log::str(options_.what, " accept: ", ec.message(), " (accepting again)"));
+                             log::str(options_.what, " accept: ", ec.message(), " (accepting again)"), log::client());
             return do_arm();
         case accept_action::back_off: {
             // Never an immediate re-arm after a resource error: it would spin.
             const auto delay = backoff_.next();
             notify(accept_event::backing_off);
-            log::limited(log::level::error, options_.log_key + ":accept-resource",
-                         log::str(options_.what, " accept: ", ec.message(), " (", to_string(d.error_class),
-                                  " error; backing off ", delay.count(), " ms)"));
+            log::limited_event(
+                log::event::descriptor_capacity_reached, options_.log_key + ":accept-resource",
+                {{"listener", options_.log_key}, {"error", ec.message()}, {"backoff_ms", log::str(delay.count())}},
+                log::str(options_.what, " accept: ", ec.message(), " (", to_string(d.error_class),
+                         " error; backing off ", delay.count(), " ms)"));
             return schedule_retry(delay, false);
         }
         case accept_action::recreate_listener: {

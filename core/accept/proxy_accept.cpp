@@ -53,7 +53,8 @@ void note_source_refusal(counters& c, const config::listener_config& cfg, const 
     c.add(too_many ? counter::rejected_source_limit : counter::rejected_source_rate);
     log::limited(log::level::warning, cfg.name + (too_many ? ":source-limit" : ":source-rate"),
                  log::str("listener '", cfg.name, "' refused ", who, ": ",
-                          too_many ? "max_connections_per_source reached" : "per-source connection rate exceeded"));
+                          too_many ? "max_connections_per_source reached" : "per-source connection rate exceeded"),
+                 log::client());
 }
 
 bool accepts_proxy(const config::listener_config& cfg) { return cfg.accept_proxy != config::accept_proxy_mode::none; }

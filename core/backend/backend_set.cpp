@@ -46,7 +46,8 @@ void backend_set::report(std::size_t i, bool ok) {
         s.consecutive_failures = 0;
         if (!s.up) {
             s.up = true;
-            TB_LOG_WARN("listener '", listener_name_, "' backend ", s.address, " is up again");
+            log::write_event(log::event::backend_up, {{"listener", listener_name_}, {"backend", s.address}},
+                             log::str("listener '", listener_name_, "' backend ", s.address, " is up again"));
         }
         return;
     }
@@ -56,8 +57,12 @@ void backend_set::report(std::size_t i, bool ok) {
         if (s.up) {
             s.up = false;
             ++s.marked_down;
-            log::limited(
-                log::level::error, listener_name_ + ":backend-down:" + s.address,
+            log::limited_event(
+                log::event::backend_down, listener_name_ + ":backend-down:" + s.address,
+                {{"listener", listener_name_},
+                 {"backend", s.address},
+                 {"failures", log::str(s.consecutive_failures)},
+                 {"cooldown_ms", log::str(health_.cooldown_ms)}},
                 log::str("listener '", listener_name_, "' backend ", s.address, " marked down after ",
                          s.consecutive_failures, " failed connects; skipped for ", health_.cooldown_ms, " ms"));
         }

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/core/null_deleter.hpp>
+#include <boost/log/attributes/attribute_value_impl.hpp>
+#include <boost/log/attributes/constant.hpp>
 #include <boost/log/attributes/function.hpp>
+#include <boost/log/attributes/value_extraction.hpp>
 #include <boost/log/core.hpp>
 #include <boost/log/expressions.hpp>
 #include <boost/log/sinks/basic_sink_backend.hpp>
@@ -21,6 +24,7 @@
 #include <stdexcept>
 
 #include "core/common/local_time.hpp"
+#include "core/common/log_json.hpp"
 #include "log_folding.hpp"
 
 namespace tlsbroker::log {
@@ -42,29 +46,49 @@ void format_record(const bl::record_view& rec, bl::formatting_ostream& os) {
     const auto when = bl::extract<sys_clock::time_point>(timestamp_attribute, rec);
     const auto sev = bl::extract<level>(severity_attribute, rec);
     const auto msg = bl::extract<std::string>("Message", rec);
-    os << format_line(when ? *when : sys_clock::now(), sev ? *sev : level::info,
-                      msg ? std::string_view(*msg) : std::string_view());
+    const auto t = when ? *when : sys_clock::now();
+    const auto l = sev ? *sev : level::info;
+    const auto text = msg ? std::string_view(*msg) : std::string_view();
+    if (!json_lines()) {
+        os << format_line(t, l, text);
+        return;
+    }
+    const auto fields = bl::extract<std::string>(fields_attribute, rec);
+    os << format_json_line(t, l, text, fields ? std::string_view(*fields) : std::string_view());
 }
 
 // Test lines: "[level] message".
 class capture_backend : public bl::sinks::basic_formatted_sink_backend<char, bl::sinks::synchronized_feeding> {
 public:
-    void consume(const bl::record_view&, const string_type& line) {
+    void consume(const bl::record_view& rec, const string_type& line) {
         std::lock_guard lock(mutex_);
         lines_.push_back(line);
+        const auto from = bl::extract<origin>(origin_attribute, rec);
+        if (!from) return;
+        tags t;
+        t.from = *from;
+        if (const auto e = bl::extract<event>(event_attribute, rec)) t.type = *e;
+        if (const auto v = bl::extract<std::vector<std::string>>(event_strings_attribute, rec)) t.strings = *v;
+        tagged_.push_back(std::move(t));
     }
     std::vector<std::string> lines() const {
         std::lock_guard lock(mutex_);
         return lines_;
     }
+    std::vector<tags> tagged() const {
+        std::lock_guard lock(mutex_);
+        return tagged_;
+    }
 
 private:
     mutable std::mutex mutex_;
     std::vector<std::string> lines_;
+    std::vector<tags> tagged_;
 };
 using capture_sink = bl::sinks::synchronous_sink<capture_backend>;
 
 std::atomic<std::uint64_t> failed_records{0};
+std::atomic<bool> json_format{false};
 
 struct count_failure {
     using result_type = void;
@@ -249,7 +273,10 @@ void configure(const config::log_config& cfg, bool console) {
     }
     set_level(min);
     set_rate_limit(std::chrono::milliseconds(cfg.rate_limit_ms));
+    json_format.store(cfg.format == "json", std::memory_order_relaxed);
 }
+
+bool json_lines() { return json_format.load(std::memory_order_relaxed); }
 
 void shutdown() {
     auto& s = st();
@@ -288,11 +315,27 @@ std::string escape_controls(std::string_view text) {
     return out;
 }
 
-void write(level l, std::string_view message) {
+namespace {
+
+void push(level l, std::string_view message, const tags* t) {
     auto& s = st();
     if (!enabled(l)) return;
+    // An event type is visible to sink filters (the Event Log takes info records only when
+    // they have one): a thread attribute while the record is opened. The rest is attached after.
+    const bool typed = t != nullptr && t->type != event::none;
+    auto core = bl::core::get();
+    const auto scoped =
+        typed ? core->add_thread_attribute(event_attribute, bl::attributes::constant<event>(t->type)).first
+              : bl::attribute_set::iterator();
     auto rec = s.logger.open_record(bl::keywords::severity = l);
+    if (typed) core->remove_thread_attribute(scoped);
     if (!rec) return;
+    if (t != nullptr) {
+        auto& values = rec.attribute_values();
+        if (typed) values.insert(event_strings_attribute, bl::attributes::make_attribute_value(t->strings));
+        values.insert(origin_attribute, bl::attributes::make_attribute_value(t->from));
+        if (!t->fields.empty()) values.insert(fields_attribute, bl::attributes::make_attribute_value(t->fields));
+    }
     bl::record_ostream os(rec);
     // Every line is one line: control bytes that a peer slipped into a name (SNI, a
     // certificate, a PROXY field) or an error text are written as \xNN.
@@ -307,7 +350,7 @@ void write(level l, std::string_view message) {
     s.logger.push_record(std::move(rec));
 }
 
-bool limited(level l, std::string_view key, std::string_view message) {
+bool fold(level l, std::string_view key, std::string_view message, const tags* t) {
     auto& s = st();
     if (!enabled(l)) return false;
     line_folder::decision d;
@@ -317,10 +360,41 @@ bool limited(level l, std::string_view key, std::string_view message) {
     }
     if (!d.write) return false;
     if (d.suppressed == 0)
-        write(l, message);
+        push(l, message, t);
     else
-        write(l, str(message, " (", d.suppressed, " similar suppressed)"));
+        push(l, str(message, " (", d.suppressed, " similar suppressed)"), t);
     return true;
+}
+
+level level_of(event e) {
+    const auto* info = find(e);
+    return info != nullptr ? info->severity : level::info;
+}
+
+}  // namespace
+
+void write(level l, std::string_view message) { push(l, message, nullptr); }
+
+void write(level l, std::string_view message, const tags& t) { push(l, message, &t); }
+
+bool limited(level l, std::string_view key, std::string_view message) { return fold(l, key, message, nullptr); }
+
+bool limited(level l, std::string_view key, std::string_view message, const tags& t) {
+    return fold(l, key, message, &t);
+}
+
+void write_event(event e, std::initializer_list<event_arg> args, std::string_view message) {
+    const auto l = level_of(e);
+    if (!enabled(l)) return;
+    const auto t = event_tags(e, args);
+    push(l, message, &t);
+}
+
+bool limited_event(event e, std::string_view key, std::initializer_list<event_arg> args, std::string_view message) {
+    const auto l = level_of(e);
+    if (!enabled(l)) return false;
+    const auto t = event_tags(e, args);
+    return fold(l, key, message, &t);
 }
 
 std::uint64_t failed_lines() { return failed_records.load(std::memory_order_relaxed); }
@@ -360,6 +434,8 @@ capture::~capture() {
 }
 
 std::vector<std::string> capture::lines() const { return impl_->sink->locked_backend()->lines(); }
+
+std::vector<tags> capture::tagged() const { return impl_->sink->locked_backend()->tagged(); }
 
 bool capture::contains(std::string_view needle) const { return count(needle) != 0; }
 

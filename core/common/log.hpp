@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/common/log_event.hpp"
 
 namespace tlsbroker::log {
 
@@ -47,6 +48,18 @@ std::string escape_controls(std::string_view text);
 // next line written for that key. Returns true when the line was written.
 bool limited(level l, std::string_view key, std::string_view message);
 
+// The same with tags (core/common/log_event.hpp): an event type and its insertion strings, or
+// the per-client mark (log::client()), which keeps a warning or error out of the Event Log.
+void write(level l, std::string_view message, const tags& t);
+bool limited(level l, std::string_view key, std::string_view message, const tags& t);
+// An event record, at the level its catalog entry gives:
+//   log::write_event(log::event::listener_bound, {{"listener", name}, {"address", ep}}, line);
+void write_event(event e, std::initializer_list<event_arg> args, std::string_view message);
+// True when log.format is "json" (core/common/log_json.hpp): a record whose tags carry
+// `fields` is written as those members (the connection line builds them only then).
+bool json_lines();
+bool limited_event(event e, std::string_view key, std::initializer_list<event_arg> args, std::string_view message);
+
 // Lines lost because a sink failed (an exception inside Boost.Log is counted here and goes
 // no further).
 std::uint64_t failed_lines();
@@ -62,6 +75,14 @@ void set_rate_limit(std::chrono::milliseconds window);
 //   sink->set_filter(boost::log::expressions::attr<log::level>(log::severity_attribute)
 //                    >= log::level::warning);
 inline constexpr const char* severity_attribute = "Severity";
+// Set on tagged records only: the event type (log::event), its insertion strings
+// (std::vector<std::string>, catalog order) and the origin (log::origin). Only the event type
+// is there when the sink filters run (e.g. expr::has_attr<log::event>(log::event_attribute));
+// the strings and the origin are attached after: a sink reads them in its backend's consume().
+inline constexpr const char* event_attribute = "Event";
+inline constexpr const char* event_strings_attribute = "EventStrings";
+inline constexpr const char* origin_attribute = "Origin";
+inline constexpr const char* fields_attribute = "Fields";
 void add_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 void remove_sink(const boost::shared_ptr<boost::log::sinks::sink>& sink);
 
@@ -88,6 +109,8 @@ public:
     std::vector<std::string> lines() const;
     bool contains(std::string_view needle) const;
     std::size_t count(std::string_view needle) const;  // lines that contain it
+    // The tags of every tagged record captured (event records and per-client ones), in order.
+    std::vector<tags> tagged() const;
 
 private:
     struct impl;

@@ -142,8 +142,10 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
         if (d.rule->probe != probe_outcome::none) pl.l->note_probe(d.rule->probe);
         // Accepts complete again: the ladder starts from the bottom at the next stall.
         if (d.ladder_reset_from != watchdog_step::none)
-            TB_LOG_WARN("watchdog: listener '", name, "' accepts again after recovery step ",
-                        static_cast<int>(d.ladder_reset_from));
+            log::write_event(log::event::listener_healed,
+                             {{"listener", name}, {"step", log::str(static_cast<int>(d.ladder_reset_from))}},
+                             log::str("watchdog: listener '", name, "' accepts again after recovery step ",
+                                      static_cast<int>(d.ladder_reset_from)));
         if (d.rung != nullptr) climb(i, o, d, before);
     }
 
@@ -304,14 +306,18 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                 return;
             case watchdog_step::rearm:
                 c.add(counter::recoveries_rearm);
-                TB_LOG_ERROR("watchdog: listener '", name, "' accept stalled: ", d.reason,
-                             "; step 1: re-arming the accept");
+                log::write_event(log::event::listener_stalled,
+                                 {{"listener", name}, {"reason", d.reason}, {"step", "1"}},
+                                 log::str("watchdog: listener '", name, "' accept stalled: ", d.reason,
+                                          "; step 1: re-arming the accept"));
                 pl.l->recover_rearm();
                 break;
             case watchdog_step::recreate:
                 c.add(counter::recoveries_recreate);
-                TB_LOG_ERROR("watchdog: listener '", name, "' still stalled: ", d.reason,
-                             "; step 2: re-creating the listening socket (its queued connections are kept)");
+                log::write_event(
+                    log::event::listener_stalled, {{"listener", name}, {"reason", d.reason}, {"step", "2"}},
+                    log::str("watchdog: listener '", name, "' still stalled: ", d.reason,
+                             "; step 2: re-creating the listening socket (its queued connections are kept)"));
                 pl.l->recover_recreate();
                 break;
             case watchdog_step::give_up: {
@@ -322,8 +328,9 @@ struct watchdog::state : std::enable_shared_from_this<watchdog::state> {
                     health = {false, reason};
                 }
                 total.set(counter::healthy, 0);
-                TB_LOG_ERROR("watchdog: ", reason,
-                             "; no accept completed through steps 1 and 2; step 3: reporting unhealthy");
+                log::write_event(log::event::listener_gave_up, {{"listener", name}, {"reason", d.reason}},
+                                 log::str("watchdog: ", reason,
+                                          "; no accept completed through steps 1 and 2; step 3: reporting unhealthy"));
                 if (unrecoverable) unrecoverable(reason);
                 break;
             }

@@ -84,8 +84,10 @@ void listener::start() {
         throw std::runtime_error("listener '" + cfg_->name + "' cannot listen on " + cfg_->listen.text + ": " +
                                  e.code().message());
     }
-    TB_LOG_INFO("listener '", cfg_->name, "' accepting on ", loop_->local_endpoint(), " (backlog ", cfg_->backlog,
-                ", max_connections ", cfg_->max_connections, ")");
+    const auto bound = log::str(loop_->local_endpoint());
+    log::write_event(log::event::listener_bound, {{"listener", cfg_->name}, {"address", bound}},
+                     log::str("listener '", cfg_->name, "' accepting on ", bound, " (backlog ", cfg_->backlog,
+                              ", max_connections ", cfg_->max_connections, ")"));
     backends_->start_checks(ioc_);
     loop_->start();
 }
@@ -104,7 +106,8 @@ void listener::on_connection(tcp::socket sock) {
         counters_.add(counter::rejected_sockopt);
         log::limited(log::level::info, cfg_->name + ":sockopt",
                      log::str("listener '", cfg_->name, "': new connection gone before it was served (", ec.message(),
-                              "); closed it, accepting on"));
+                              "); closed it, accepting on"),
+                     log::client());
         sock.close(ec);
         return;
     }
@@ -117,9 +120,10 @@ void listener::on_connection(tcp::socket sock) {
         // elsewhere (a replaced listener still accepting during a reload hand-over): the
         // limit holds, so this one is closed rather than served over it.
         counters_.add(counter::rejected_at_limit);
-        log::limited(log::level::warning, cfg_->name + ":at-limit",
-                     log::str("listener '", cfg_->name, "' closed ", remote, ": max_connections (",
-                              admission_->max_connections(), ") reached while its accept was under way"));
+        log::limited_event(log::event::connection_limit_reached, cfg_->name + ":at-limit",
+                           {{"listener", cfg_->name}, {"max_connections", log::str(admission_->max_connections())}},
+                           log::str("listener '", cfg_->name, "' closed ", remote, ": max_connections (",
+                                    admission_->max_connections(), ") reached while its accept was under way"));
         sock.close(ec);
         return;
     }
@@ -153,7 +157,8 @@ void listener::serve(tcp::socket sock, const tcp::endpoint& remote, bool via_pro
         counters_.add(counter::rejected_sockopt);
         log::limited(log::level::info, cfg_->name + ":sockopt",
                      log::str("listener '", cfg_->name, "': new connection unusable (", ec.message(),
-                              "); closed it, accepting on"));
+                              "); closed it, accepting on"),
+                     log::client());
         boost::system::error_code ignored;
         sock.close(ignored);
         return;
@@ -180,9 +185,10 @@ void listener::on_event(accept_event e) {
             return counters_.add(counter::accept_errors_listener);
         case accept_event::paused_at_limit:
             counters_.add(counter::accept_pauses);
-            log::limited(log::level::warning, cfg_->name + ":paused",
-                         log::str("listener '", cfg_->name, "' paused: ", admission_->active(),
-                                  " connections reached max_connections; the backlog holds new ones"));
+            log::limited_event(log::event::connection_limit_reached, cfg_->name + ":paused",
+                               {{"listener", cfg_->name}, {"max_connections", log::str(cfg_->max_connections)}},
+                               log::str("listener '", cfg_->name, "' paused: ", admission_->active(),
+                                        " connections reached max_connections; the backlog holds new ones"));
             return;
         case accept_event::resumed_below_limit:
             counters_.add(counter::accept_resumes);

@@ -383,6 +383,13 @@ std::vector<std::pair<std::string, const counter_block*>> server::listener_count
     return v;
 }
 
+std::vector<std::pair<std::string, const histogram_block*>> server::listener_histograms() const {
+    std::lock_guard lock(impl_->mu);
+    std::vector<std::pair<std::string, const histogram_block*>> v;
+    for (const auto& l : impl_->listeners) v.emplace_back(l->cfg().name, impl_->histograms.at(l->cfg().name).get());
+    return v;
+}
+
 std::shared_ptr<listener> server::listener_at(std::size_t index) const {
     std::lock_guard lock(impl_->mu);
     return impl_->listeners.at(index);

@@ -14,6 +14,8 @@
 
 namespace tlsbroker::core {
 
+class histogram_block;
+
 struct reload_result {
     bool ok = false;
     std::vector<std::string> errors;  // every problem, "pointer: reason"
@@ -69,6 +71,9 @@ public:
     const counter_block& total_counters() const;
     counter_block& total_counters();
     std::vector<std::pair<std::string, const counter_block*>> listener_counters() const;
+    // The latency histograms of each listener, in config order (addresses as fixed as the
+    // counter blocks'; the Windows perf provider averages them).
+    std::vector<std::pair<std::string, const histogram_block*>> listener_histograms() const;
 
     // The listener objects, in config order (tests reach the fault seam through them).
     std::shared_ptr<class listener> listener_at(std::size_t index) const;

@@ -11,6 +11,10 @@ namespace {
 
 std::string describe(const config::listener_config& l) { return log::str(l.name, "@", l.listen.text); }
 
+void log_config_warning(const std::string& warning) {
+    log::write_event(log::event::config_warning, {{"warning", warning}}, "config: " + warning);
+}
+
 }  // namespace
 
 reload_result server::reload(const std::filesystem::path& file) {
@@ -20,14 +24,23 @@ reload_result server::reload(const std::filesystem::path& file) {
         r.errors.emplace_back("the running configuration was not read from a file; nothing to reload");
     } else {
         const auto loaded = config::load_file(path);
-        for (const auto& w : loaded.warnings) TB_LOG_WARN("config: ", w.to_string());
+        for (const auto& w : loaded.warnings) log_config_warning(w.to_string());
         if (loaded.ok()) return reload(loaded.config);
         for (const auto& e : loaded.errors) r.errors.push_back(e.to_string());
     }
     auto& m = *impl_;
     m.total.add(counter::reloads_failed);
-    for (const auto& e : r.errors) TB_LOG_ERROR("reload rejected: ", path.string(), ": ", e);
-    TB_LOG_ERROR("reload rejected (", r.errors.size(), " problem(s)); the running configuration stays in force");
+    // One Event Log event for the reload (every problem in it), one log line per problem.
+    std::string problems;
+    for (const auto& e : r.errors) {
+        log::write(log::level::error, log::str("reload rejected: ", path.string(), ": ", e),
+                   log::tags{log::event::none, {}, log::origin::detail});
+        problems += (problems.empty() ? "" : "; ") + e;
+    }
+    log::write_event(
+        log::event::reload_rejected,
+        {{"source", path.string()}, {"count", log::str(r.errors.size())}, {"problems", problems}},
+        log::str("reload rejected (", r.errors.size(), " problem(s)); the running configuration stays in force"));
     std::lock_guard lock(m.mu);
     m.last_reload = {{"unix_ms", unix_ms_now()}, {"ok", false}, {"errors", r.errors}};
     return r;
@@ -40,7 +53,11 @@ reload_result server::reload(config::config_ptr next) {
     const auto fail = [&](const std::string& why) {
         r.errors.push_back(why);
         m.total.add(counter::reloads_failed);
-        TB_LOG_ERROR("reload rejected: ", why, "; the running configuration stays in force");
+        log::write_event(log::event::reload_rejected,
+                         {{"source", next->source.empty() ? std::string("-") : next->source.string()},
+                          {"count", "1"},
+                          {"problems", why}},
+                         log::str("reload rejected: ", why, "; the running configuration stays in force"));
         m.last_reload = {{"unix_ms", unix_ms_now()}, {"ok", false}, {"errors", r.errors}};
         return r;
     };
@@ -121,7 +138,7 @@ reload_result server::reload(config::config_ptr next) {
     m.total.add(counter::reloads_ok);
     if (m.certs) m.certs->config_changed();
     m.last_reload = {{"unix_ms", unix_ms_now()}, {"ok", true}, {"summary", summary}};
-    TB_LOG_WARN("reload applied: ", summary);
+    log::write_event(log::event::reload_applied, {{"summary", summary}}, log::str("reload applied: ", summary));
     r.ok = true;
     r.summary = summary;
     return r;

@@ -81,7 +81,8 @@ void session::note_truncated(const std::string& how) {
     ctx_.ctr.add(counter::client_truncated);
     log::limited(
         log::level::info, log::str(cfg().name, ":client-truncated"),
-        log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (", how, ")"));
+        log::str("listener '", cfg().name, "' client ", peer_, ": stream ended without TLS close_notify (", how, ")"),
+        log::client());
 }
 
 void session::notify(session_event e) const {
@@ -144,7 +145,8 @@ void session::on_handshake_done() {
         if (!id.problem.empty())
             log::limited(log::level::warning, log::str(cfg().name, ":client-identity"),
                          log::str("listener '", cfg().name, "' client ", peer_, ": certificate name refused (",
-                                  id.problem, "); it is not logged as a name nor passed to the backend"));
+                                  id.problem, "); it is not logged as a name nor passed to the backend"),
+                         log::client());
     }
     phase_ = phase::connecting;
     notify(session_event::handshake_done);
@@ -344,12 +346,12 @@ void session::finish(close_reason why, const std::string& detail, std::string_vi
         case close_reason::handshake_failed:
         case close_reason::handshake_timeout:
             log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                         log::str(who(), to_string(why), ": ", detail));
+                         log::str(who(), to_string(why), ": ", detail), log::client());
             break;
         case close_reason::backend_failed:
             c.add(counter::backend_connect_failures);
             log::limited(log::level::error, log::str(name, ":backend"),
-                         log::str(who(), "backend unavailable: ", detail));
+                         log::str(who(), "backend unavailable: ", detail), log::client());
             break;
         case close_reason::idle_timeout:
         case close_reason::write_stall:
@@ -360,7 +362,7 @@ void session::finish(close_reason why, const std::string& detail, std::string_vi
                   : why == close_reason::half_close_timeout ? counter::timeouts_half_close
                                                             : counter::timeouts_drain);
             log::limited(log::level::warning, log::str(name, ":", to_string(why)),
-                         log::str(who(), "closed by timeout (", to_string(why), "): ", detail));
+                         log::str(who(), "closed by timeout (", to_string(why), "): ", detail), log::client());
             break;
         case close_reason::refused:
             break;  // logged, rate-limited, where it was decided
@@ -371,7 +373,7 @@ void session::finish(close_reason why, const std::string& detail, std::string_vi
             [[fallthrough]];
         case close_reason::backend_error:
             log::limited(log::level::info, log::str(name, ":", to_string(why)),
-                         log::str(who(), to_string(why), ": ", detail));
+                         log::str(who(), to_string(why), ": ", detail), log::client());
             break;
     }
 

@@ -12,6 +12,7 @@
 #include "core/accept/socket_options.hpp"
 #include "core/backend/backend_set.hpp"
 #include "core/common/log.hpp"
+#include "core/common/log_json.hpp"
 #include "core/session/connection_line.hpp"
 #include "core/session/session.hpp"
 #include "core/tls/peer_identity.hpp"
@@ -104,7 +105,8 @@ void session::on_connect_timeout() {
         ctx_.backends->report(c.backend, false);
         log::limited(log::level::warning, log::str(cfg().name, ":backend-timeout:", b.address.text),
                      log::str("listener '", cfg().name, "' backend ", b.address.text, ": no connect within ",
-                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"));
+                              b.connect_timeout_ms, " ms (counted as a failure of this backend)"),
+                     log::client());
     }
     if (c.walk_deadline <= now)
         return finish(close_reason::backend_failed, "no backend connected within timeouts.connect_total_ms");
@@ -189,37 +191,55 @@ void session::log_connection(close_reason why, clock::time_point ended, std::str
     if (!cfg().connection_log || !log::enabled(log::level::info)) return;
     const char* sni = ssl_ ? SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name) : nullptr;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended - started_).count();
+    // log.format "json": the same keys as members of one JSON object (numbers as numbers,
+    // absent values null).
+    const bool json = log::json_lines();
     std::string line = "connection";
-    append_log_field(line, "listener", cfg().name);
-    append_log_field(line, "client", log::str(peer_));
-    append_log_field(line, "sni", sni != nullptr ? sni : "");
-    append_log_field(line, "backend", backend_used_);
-    append_log_field(line, "duration_ms", std::to_string(ms));
-    append_log_field(line, "bytes_in", std::to_string(bytes_up_));
-    append_log_field(line, "bytes_out", std::to_string(bytes_down_));
-    append_log_field(line, "end", to_string(why));
+    log::json_members members;
+    if (json) members.add("event", "connection");
+    const auto field = [&](std::string_view key, std::string_view value, bool quote = false) {
+        if (json)
+            members.add(key, value);
+        else
+            append_log_field(line, key, value, quote);
+    };
+    const auto number = [&](std::string_view key, std::int64_t value) {
+        if (json)
+            members.add_number(key, value);
+        else
+            append_log_field(line, key, std::to_string(value));
+    };
+    field("listener", cfg().name);
+    field("client", log::str(peer_));
+    field("sni", sni != nullptr ? sni : "");
+    field("backend", backend_used_);
+    number("duration_ms", static_cast<std::int64_t>(ms));
+    number("bytes_in", static_cast<std::int64_t>(bytes_up_));
+    number("bytes_out", static_cast<std::int64_t>(bytes_down_));
+    field("end", to_string(why));
     // What TLS was spoken: only for a finished handshake.
     SSL* ssl = ssl_ && SSL_is_init_finished(ssl_.get()) == 1 ? ssl_.get() : nullptr;
-    append_log_field(line, "tls", ssl != nullptr ? tls_version_text(SSL_version(ssl)) : "");
+    field("tls", ssl != nullptr ? tls_version_text(SSL_version(ssl)) : "");
     const SSL_CIPHER* cipher = ssl != nullptr ? SSL_get_current_cipher(ssl) : nullptr;
-    append_log_field(line, "cipher", cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "");
+    field("cipher", cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "");
     const unsigned char* alpn = nullptr;
     unsigned int alpn_len = 0;
     if (ssl != nullptr) SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-    append_log_field(line, "alpn",
-                     std::string_view(reinterpret_cast<const char*>(alpn), alpn != nullptr ? alpn_len : 0));
-    append_log_field(line, "resumed", ssl == nullptr ? "" : SSL_session_reused(ssl) == 1 ? "yes" : "no");
+    field("alpn", std::string_view(reinterpret_cast<const char*>(alpn), alpn != nullptr ? alpn_len : 0));
+    field("resumed", ssl == nullptr ? "" : SSL_session_reused(ssl) == 1 ? "yes" : "no");
     X509* cert = ssl != nullptr ? SSL_get0_peer_certificate(ssl) : nullptr;
     if (cert != nullptr) {
-        append_log_field(line, "client_cert", subject_text(cert), true);
-        append_log_field(line, "sha256", sha256_hex(cert));
+        field("client_cert", subject_text(cert), true);
+        field("sha256", sha256_hex(cert));
     } else {
-        append_log_field(line, "client_cert", "");
-        append_log_field(line, "sha256", "");
+        field("client_cert", "");
+        field("sha256", "");
     }
     if (why == close_reason::handshake_failed || why == close_reason::handshake_timeout)
-        append_log_field(line, "reason", why == close_reason::handshake_timeout ? "timeout" : reason);
-    TB_LOG_INFO(line);
+        field("reason", why == close_reason::handshake_timeout ? "timeout" : reason);
+    // A per-client line: never the Event Log.
+    log::write(log::level::info, json ? std::string_view("connection") : std::string_view(line),
+               log::tags{log::event::none, {}, log::origin::client, members.str()});
 }
 
 }  // namespace tlsbroker::core

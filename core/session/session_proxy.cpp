@@ -76,7 +76,7 @@ void session::read_proxy_header() {
 void session::refuse_proxy(counter why, const std::string& detail) {
     ctx_.ctr.add(why);
     log::limited(log::level::warning, log::str(cfg().name, ":", info(why).key),
-                 log::str("listener '", cfg().name, "' refused ", peer_, ": ", detail));
+                 log::str("listener '", cfg().name, "' refused ", peer_, ": ", detail), log::client());
     finish(close_reason::refused, detail);
 }
 

@@ -109,7 +109,8 @@ void status_connection::on_read(boost::system::error_code ec, std::size_t) {
             check_status_request(header(http::field::origin), header(http::field::host), access->allowed_hosts)) {
         log::limited(log::level::warning, log::str("status:refused:", refused->status),
                      log::str("status endpoint: request refused with ", refused->status, ": ",
-                              std::string_view(refused->body).substr(0, refused->body.size() - 1)));
+                              std::string_view(refused->body).substr(0, refused->body.size() - 1)),
+                     log::client());
         owner_->count(refused->status == 403 ? counter::status_refused_origin : counter::status_refused_host);
         res_ = make_response(text(refused->status, std::move(refused->body)), req.version(), false);
         return do_write();

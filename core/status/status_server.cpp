@@ -157,7 +157,8 @@ bool endpoint_core::add(status_connection* s, const std::weak_ptr<status_connect
         log::limited(log::level::warning, total ? "status:too-many" : "status:too-many-source",
                      total ? log::str("status endpoint: ", max_sessions, " connections open, closing a new one")
                            : log::str("status endpoint: ", max_sessions_per_source, " connections open from ", source,
-                                      ", closing a new one"));
+                                      ", closing a new one"),
+                     log::client());
         return false;
     }
     ++mine;
@@ -208,7 +209,8 @@ std::optional<http_reply> endpoint_core::authorize(const request& req, const sta
         count(c);
         log::limited(log::level::warning, log::str("status:refused:", info(c).key),
                      log::str("status endpoint: ", req.method_string(), " ", path, " refused with ", status, ": ",
-                              std::string_view(body).substr(0, body.size() - 1)));
+                              std::string_view(body).substr(0, body.size() - 1)),
+                     log::client());
         return text(status, std::move(body));
     };
     if (is_reload(req)) {

@@ -1,7 +1,7 @@
 # The Debian package, built by CPack from this tree (`cpack -G DEB` in the build folder;
 # scripts/package-deb.sh builds and inspects it). Included once from the top-level
 # CMakeLists.txt. Contents: /usr/sbin/tlsbroker, the systemd unit, the example config as a
-# conffile, the docs; postinst creates the `tlsbroker` system user and enables the unit.
+# conffile, the docs, the Grafana dashboard; postinst creates the `tlsbroker` system user and enables the unit.
 # The log goes to journald only: there is no logrotate file (see service/LINUX.md).
 if(WIN32)
   return()
@@ -18,6 +18,7 @@ install(TARGETS tlsbroker RUNTIME DESTINATION sbin COMPONENT broker)
 install(FILES ${PROJECT_SOURCE_DIR}/service/systemd/tlsbroker.service DESTINATION /lib/systemd/system
         COMPONENT broker)
 install(FILES ${_deb_src}/tlsbroker.json DESTINATION /etc/tlsbroker COMPONENT broker)
+install(FILES ${PROJECT_SOURCE_DIR}/installer/grafana-dashboard.json DESTINATION share/tlsbroker COMPONENT broker)
 
 # /usr/share/doc/tlsbroker: Debian wants the copyright file and a gzipped changelog (gzip -n:
 # no name or time stamp inside, so that the package builds the same twice).

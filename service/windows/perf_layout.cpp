@@ -46,6 +46,16 @@ std::vector<perf_counter> build() {
         v.push_back({id++, std::string(key) + "_per_sec", spaced(key) + "/sec", r.type, r.value, source::value,
                      r.type == perf_type::bulk_count ? 8u : 4u});
     }
+    // Averaging pairs; `value` is unused for them (the provider keeps their cells).
+    using h = core::histogram;
+    const auto pair = [&](std::uint32_t at, const char* key, std::vector<h> of) {
+        v.push_back({at, key, spaced(key), perf_type::average_timer, core::counter::connections_accepted,
+                     source::average_sum, 4, of, at + 1});
+        v.push_back({at + 1, std::string(key) + "_base", spaced(key) + " base", perf_type::average_base,
+                     core::counter::connections_accepted, source::average_count, 4, of, 0});
+    };
+    pair(average_base, "handshake_time", {h::handshake_full, h::handshake_resumed});
+    pair(average_base + 2, "backend_connect_time", {h::backend_connect});
     return v;
 }
 
@@ -59,6 +69,10 @@ const char* manifest_type(perf_type t) {
             return "perf_counter_counter";
         case perf_type::bulk_count:
             return "perf_counter_bulk_count";
+        case perf_type::average_timer:
+            return "perf_average_timer";
+        case perf_type::average_base:
+            return "perf_average_base";
     }
     return "";
 }
@@ -66,6 +80,11 @@ const char* manifest_type(perf_type t) {
 const std::vector<perf_counter>& counters() {
     static const std::vector<perf_counter> table = build();
     return table;
+}
+
+std::uint64_t ticks(std::uint64_t microseconds, std::uint64_t frequency) {
+    // Split so that a large sum times a 10 MHz frequency does not overflow 64 bits.
+    return microseconds / 1'000'000 * frequency + microseconds % 1'000'000 * frequency / 1'000'000;
 }
 
 std::int64_t age_seconds(std::uint64_t stamp_unix_ms, std::uint64_t now_unix_ms) {

@@ -70,7 +70,7 @@ bool perf_provider::start(const core::server& srv) {
     }
     {
         std::lock_guard lock(mu_);
-        add_instance(total_name, srv.total_counters());
+        add_instance(total_name, srv.total_counters(), nullptr);
         sync();
         refresh();
         stopping_ = false;
@@ -80,7 +80,8 @@ bool perf_provider::start(const core::server& srv) {
     return true;
 }
 
-bool perf_provider::add_instance(const std::wstring& name, const core::counter_block& block) {
+bool perf_provider::add_instance(const std::wstring& name, const core::counter_block& block,
+                                 const core::histogram_block* histograms) {
     PPERF_COUNTERSET_INSTANCE inst =
         PerfCreateInstance(static_cast<HANDLE>(provider_), &counterset_guid, name.c_str(), next_id_++);
     if (inst == nullptr) {
@@ -88,7 +89,7 @@ bool perf_provider::add_instance(const std::wstring& name, const core::counter_b
         TB_LOG_WARN("perf counters: cannot create the instance ", narrow(name), " (error ", GetLastError(), ")");
         return false;
     }
-    instance entry{inst, &block, {}};
+    instance entry{inst, &block, {}, histograms, {}};
     for (const auto& c : perf_layout::counters()) {
         // By reference: perfmon reads the live value itself (4-byte rates read the low half).
         void* address = nullptr;
@@ -96,6 +97,10 @@ bool perf_provider::add_instance(const std::wstring& name, const core::counter_b
             auto& age = entry.ages[c.value];
             if (!age) age = std::make_unique<std::atomic<std::int64_t>>(-1);
             address = age.get();
+        } else if (c.from == perf_layout::source::average_sum || c.from == perf_layout::source::average_count) {
+            // 4-byte counters: perfmon reads the low half (little-endian), as for the rates.
+            entry.averages.push_back({&c, std::make_unique<std::atomic<std::uint64_t>>(0)});
+            address = entry.averages.back().value.get();
         } else {
             address = const_cast<std::atomic<std::uint64_t>*>(&block.values[static_cast<std::size_t>(c.value)]);
         }
@@ -117,13 +122,16 @@ void perf_provider::remove_instance(std::map<std::wstring, instance>::iterator i
 
 void perf_provider::sync() {
     std::set<std::wstring> live{total_name};
+    std::map<std::string, const core::histogram_block*> histograms;
+    for (const auto& [name, h] : srv_->listener_histograms()) histograms[name] = h;
     for (const auto& [name_utf8, block] : srv_->listener_counters()) {
         const auto name = widen(name_utf8);
         live.insert(name);
         const auto it = instances_.find(name);
         if (it != instances_.end() && it->second.block == block) continue;
         if (it != instances_.end()) remove_instance(it);
-        if (add_instance(name, *block)) TB_LOG_INFO("perf counters: instance ", name_utf8, " added");
+        if (add_instance(name, *block, histograms[name_utf8]))
+            TB_LOG_INFO("perf counters: instance ", name_utf8, " added");
     }
     for (auto it = instances_.begin(); it != instances_.end();) {
         if (live.count(it->first) != 0) {
@@ -138,9 +146,30 @@ void perf_provider::sync() {
 
 void perf_provider::refresh() {
     const auto now = core::unix_ms_now();
-    for (auto& [name, inst] : instances_)
+    LARGE_INTEGER frequency{};
+    QueryPerformanceFrequency(&frequency);
+    const auto all = srv_->listener_histograms();
+    for (auto& [name, inst] : instances_) {
         for (auto& [stamp, age] : inst.ages)
             age->store(perf_layout::age_seconds(inst.block->get(stamp), now), std::memory_order_relaxed);
+        for (auto& a : inst.averages) {
+            std::uint64_t sum = 0, count = 0;
+            const auto add = [&](const core::histogram_block& b) {
+                for (const auto h : a.counter->histograms) {
+                    const auto c = b.read(h);
+                    sum += c.sum;  // microseconds (histogram_table: handshake and connect times)
+                    count += c.count();
+                }
+            };
+            if (inst.histograms != nullptr)
+                add(*inst.histograms);
+            else
+                for (const auto& [n, b] : all) add(*b);
+            const bool timer = a.counter->from == perf_layout::source::average_sum;
+            a.value->store(timer ? perf_layout::ticks(sum, static_cast<std::uint64_t>(frequency.QuadPart)) : count,
+                           std::memory_order_relaxed);
+        }
+    }
 }
 
 void perf_provider::follow() {

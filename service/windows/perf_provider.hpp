@@ -5,7 +5,9 @@
 //
 // A thread of the provider follows the server once a second: instances for listeners a reload
 // added (SCM PARAMCHANGE, POST /reload, whatever the trigger), instances of removed listeners
-// deleted, and the "last accept age seconds" values recomputed.
+// deleted, and the "last accept age seconds" values and the averaging pairs (handshake and
+// backend connect time, from the listeners' histograms; _Total: over every listener)
+// recomputed.
 #pragma once
 
 #include <atomic>
@@ -16,8 +18,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/server/server.hpp"
+#include "service/windows/perf_layout.hpp"
 
 namespace tlsbroker::service {
 
@@ -40,11 +44,18 @@ private:
         const core::counter_block* block = nullptr;
         // Seconds since each timestamp counter's stamp, by counter; published by reference.
         std::map<core::counter, std::unique_ptr<std::atomic<std::int64_t>>> ages;
+        const core::histogram_block* histograms = nullptr;  // null: _Total (every listener's)
+        struct average {
+            const perf_layout::perf_counter* counter;
+            std::unique_ptr<std::atomic<std::uint64_t>> value;
+        };
+        std::vector<average> averages;  // published by reference
     };
 
     void sync();     // instances = the server's listeners (+ _Total)
-    void refresh();  // ages
-    bool add_instance(const std::wstring& name, const core::counter_block& block);
+    void refresh();  // ages and averages
+    bool add_instance(const std::wstring& name, const core::counter_block& block,
+                      const core::histogram_block* histograms);
     void remove_instance(std::map<std::wstring, instance>::iterator it);
     void follow();
 

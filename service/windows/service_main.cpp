@@ -25,6 +25,7 @@
 #include "service/windows/reload_worker.hpp"
 #include "service/windows/service_config.hpp"
 #include "service/windows/start_check.hpp"
+#include "version.hpp"
 
 namespace tlsbroker::service {
 
@@ -96,7 +97,7 @@ startup start_windows_broker(const std::filesystem::path& file, bool console) {
         if (!console) enable_event_log();
         start_progress(console, hint_bind);
         if (check->skipped) TB_LOG_INFO("file ACL check skipped: this system (Wine) keeps no file ACLs");
-        for (const auto& w : check->warnings) TB_LOG_WARN(w);
+        for (const auto& w : check->warnings) log::write_event(log::event::acl_warning, {{"warning", w}}, w);
     };
     hooks.before_server = [console](const config::broker_config& cfg) {
         if (console) return;
@@ -157,7 +158,9 @@ void WINAPI service_main(DWORD, LPWSTR*) {
                 // The Event Log still gets the line below.
             }
         }
-        TB_LOG_ERROR("service not started (exit code ", failure.code, "): ", failure.what);
+        log::write_event(log::event::service_start_failed,
+                         {{"exit_code", log::str(failure.code)}, {"reason", failure.what}},
+                         log::str("service not started (exit code ", failure.code, "): ", failure.what));
         log::shutdown();
         report(SERVICE_STOPPED, NO_ERROR, static_cast<DWORD>(failure.code));
         return;
@@ -176,7 +179,8 @@ void WINAPI service_main(DWORD, LPWSTR*) {
         g.reloader = reloader.get();
     }
     report(SERVICE_RUNNING);  // every listener is bound and accepting
-    TB_LOG_INFO("service running");
+    log::write_event(log::event::service_started, {{"version", TLSBROKER_VERSION}, {"config", file.string()}},
+                     "service running");
     const int code = srv->run();
     {
         std::lock_guard lock(g.mu);
@@ -188,7 +192,8 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     // handler sees g.reloader null, under g.mu).
     reloader.reset();
     perf.stop();
-    TB_LOG_INFO("service stopped (exit code ", code, ")");
+    log::write_event(log::event::service_stopped, {{"exit_code", log::str(code)}},
+                     log::str("service stopped (exit code ", code, ")"));
     srv.reset();
     log::shutdown();
     report(SERVICE_STOPPED, NO_ERROR, code == 0 ? 0 : exit_code::unrecoverable);

@@ -113,6 +113,14 @@ for p in LISTEN_PORT STATUS_PORT BACKEND; do
   [[ "$msg" == "$p must be"* ]] && pass "a bad $p fails with: $msg" || fail "no message for a bad $p: '$msg'"
 done
 
+# Event Log source: messages and categories from the exe (service/README.md, "Event Log").
+evreg() { table Registry | awk -F'\t' -v n="$1" '$3 ~ /EventLog\\Application\\tlsbroker\\?$/ && $4 == n { print $5 }'; }
+expect "Event Log messages from the exe" "$(evreg EventMessageFile)" "[#tlsbroker.exe]"
+expect "Event Log categories from the exe" "$(evreg CategoryMessageFile)" "[#tlsbroker.exe]"
+expect "Event Log category count" "$(evreg CategoryCount)" "#7"
+
+expect "Grafana dashboard installed beside the exe" "$(row File grafana.json | field 3 | sed 's/.*|//')" "grafana-dashboard.json"
+
 # Upgrades, properties, rollback of the config step.
 upgrade_attrs=$(table Upgrade | awk -F'\t' '$7 == "WIX_UPGRADE_DETECTED" { print $5 }')
 ((upgrade_attrs & 512)) && pass "same-version builds replace each other (VersionMaxInclusive)" || fail "Upgrade attributes '$upgrade_attrs'"

@@ -8,7 +8,9 @@
 # POST /reload adds and removes a listener and its perf counter instance → `sc stop` drains an
 # in-flight transfer and ends STOPPED with exit code 0 → a broken config fails the start with
 # the documented exit code and log line → uninstall removes service and program files and
-# keeps the config.
+# keeps the config. Along the way the Event Log is read back (Wine's ReportEventW trace) by
+# event ID, category and insertion strings: service started/stopped/start failed, listener
+# bound, reload applied/rejected, certificate expiring; a client's failed handshake is not there.
 #
 # What Wine cannot show (checked on a real host: service/README.md, "Windows real-host checklist"): Wine's sc has no
 # failureflag/config/sidtype/privs (the install passes SC_CONFIGURE=0; the MSI tables are
@@ -58,6 +60,28 @@ wait_for() {
 # `wine sc … | grep` can wait forever (services.exe inherits the pipe): go through files.
 sc_state() { wine sc query tlsbroker >"$work/sc.out" 2>&1 || true; grep -q "$1" "$work/sc.out"; }
 sc_gone() { wine sc query tlsbroker >"$work/sc.out" 2>&1 || true; ! grep -q "STATE" "$work/sc.out"; }
+# The Event Log as Wine shows it (WINEDEBUG fixme+advapi,+eventlog): each ReportEventW call is a
+# fixme line with type, category and event ID, then one eventlog line per insertion string, from
+# the same thread. events_of ID prints the events with that ID (low 16 bits, as Event Viewer
+# shows it), one per line: "ID<TAB>category<TAB>type<TAB>%1<TAB>%2...".
+events_of() {
+  tr -d '\r' <"$work/wineboot.log" | awk -v want="$1" '
+    function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
+      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return v }
+    /:fixme:advapi:ReportEventW \(/ {
+      tid = $0; sub(/:.*/, "", tid); s = $0; sub(/.*ReportEventW \(/, "", s); split(s, f, ",")
+      id = hex(substr(f[4], length(f[4]) - 3)); rec[tid] = id "\t" hex(f[3]) "\t" hex(f[2]); left[tid] = hex(f[6])
+      if (left[tid] == 0 && id == want) print rec[tid]
+      next }
+    /:eventlog:ReportEventW L"/ {
+      tid = $0; sub(/:.*/, "", tid)
+      if (left[tid] > 0) { s = $0; sub(/.*ReportEventW L"/, "", s); sub(/"$/, "", s); rec[tid] = rec[tid] "\t" s
+        if (--left[tid] == 0 && rec[tid] ~ "^" want "\t") print rec[tid] } }'
+}
+# has_event ID CATEGORY ERE: an event with that ID and category whose insertion strings match ERE
+# (matched against "\t%1\t%2...").
+has_event() { events_of "$1" | awk -F'\t' -v c="$2" '$2 == c' | cut -f4- | sed 's/^/\t/' | grep -Eq -- "$3"; }
 
 echo_port=$(free_port)
 listen_port=$(free_port)
@@ -73,13 +97,14 @@ trap cleanup EXIT
 
 # A persistent wineserver keeps the prefix (and its services) alive between our commands;
 # without it Wine shuts everything down ~3 s after the last ordinary Wine process exits.
-# Services inherit wineboot's output; +eventlog makes Wine print each ReportEventW there.
+# Services inherit wineboot's output; +eventlog makes Wine print each ReportEventW's insertion
+# strings there, fixme+advapi its event ID, category and type (events_of above).
 # The prefix is made first, then booted again: right after `wineboot -i` Wine's SCM keeps its
 # database locked and StartService fails with 1055 (ERROR_SERVICE_DATABASE_LOCKED).
 wineboot -i >"$work/wineboot-init.log" 2>&1
 wineserver -k >/dev/null 2>&1 || true
-WINEDEBUG=-all,+eventlog wineserver -p >/dev/null 2>&1 || true
-WINEDEBUG=-all,+eventlog wineboot >"$work/wineboot.log" 2>&1
+WINEDEBUG=-all,+eventlog,fixme+advapi wineserver -p >/dev/null 2>&1 || true
+WINEDEBUG=-all,+eventlog,fixme+advapi wineboot >"$work/wineboot.log" 2>&1
 
 # Wine's msi checks the service state right after StartService instead of waiting out
 # START_PENDING as Windows does; a first run in a fresh prefix (cold DLL loads) can be slow
@@ -222,7 +247,8 @@ for attempt in 1 2 3 4 5; do
   sleep 2
 done
 if wait_for 60 sc_state RUNNING; then pass "msiexec /i: service registered and RUNNING"; else fail "service not RUNNING after install"; cat "$work/sc.out"; fi
-[[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" ]] && pass "program files installed" || fail "program files missing"
+[[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" && -f "$progfiles/grafana-dashboard.json" ]] &&
+  pass "program files installed (exe, perf manifest, Grafana dashboard)" || fail "program files missing"
 [[ -f "$progdata/tlsbroker.json" ]] && pass "default config written to ProgramData" || fail "no default config"
 grep -q "\"0.0.0.0:$listen_port\"" "$progdata/tlsbroker.json" && pass "config has this install's LISTEN_PORT" ||
   fail "config listen port: $(grep listen "$progdata/tlsbroker.json" | head -1)"
@@ -234,6 +260,17 @@ svcctl_w qconfig tlsbroker >"$work/qconfig.out" 2>&1 || true
 grep -qF 'account=NT SERVICE\tlsbroker ' "$work/qconfig.out" && pass 'service account NT SERVICE\tlsbroker' || fail "service account: $(cat "$work/qconfig.out")"
 grep -q "preshutdown_ms=35000" "$work/qconfig.out" && pass "preshutdown timeout = drain 30 s + 5 s" || fail "preshutdown: $(cat "$work/qconfig.out")"
 grep -aq "FirewallAdd" "$work/install.log" && pass "firewall rule action ran" || fail "no FirewallAdd in the install log"
+# The Event Log catalog (service/README.md, "Event Log"): events by ID, category and strings.
+if wait_for 10 has_event 100 1 $'^\t[0-9]+\.[0-9]+\.[0-9]+\t.*tlsbroker\.json$'; then
+  pass "Event Log: 100 service started (version, config file)"
+else
+  fail "Event Log: no event 100 ($(events_of 100 | head -2))"
+fi
+if has_event 200 2 $'^\tsite\t0\.0\.0\.0:'"$listen_port"'$'; then
+  pass "Event Log: 200 listener bound (site, 0.0.0.0:$listen_port)"
+else
+  fail "Event Log: no event 200 for site ($(events_of 200 | head -2))"
+fi
 
 # 2. TLS through the Windows broker, byte-exact.
 head -c 1000000 /dev/urandom >"$work/payload"
@@ -242,6 +279,12 @@ client=$!
 wait_for 30 test "$(stat -c %s "$work/echo" 2>/dev/null || echo 0)" -ge 1000000 || true
 kill "$client" 2>/dev/null || true
 if cmp -s "$work/payload" "$work/echo"; then pass "TLS relay byte-exact (1 MB)"; else fail "relay mismatch ($(stat -c %s "$work/echo") bytes back)"; fi
+
+# 2a. A client that speaks no TLS: its handshake failure is logged (a per-client record).
+{ exec 5<>"/dev/tcp/127.0.0.1/$listen_port" && printf 'GET / HTTP/1.0\r\n\r\nnot TLS' >&5; } 2>/dev/null || true
+exec 5>&- 2>/dev/null || true
+handshake_logged=0
+wait_for 20 grep -q "handshake-error" -s "$log" && handshake_logged=1
 
 # 3. PARAMCHANGE reloads the config. The new config also turns HTTP reload on (a reload
 # token), for the POST /reload steps below.
@@ -253,6 +296,17 @@ cp "$work/with-token.json" "$progdata/tlsbroker.json"
 auth="Authorization: Bearer $reload_token"
 wine "$(winepath -w "$svcctl")" paramchange tlsbroker >"$work/svcctl.out" 2>&1 || true
 if wait_for 20 grep -q "reload applied" -s "$log"; then pass "PARAMCHANGE reloaded the config"; else fail "no reload after PARAMCHANGE"; fi
+if wait_for 10 has_event 300 3 $'^\t.*site@0\.0\.0\.0:'"$listen_port"; then
+  pass "Event Log: 300 reload applied (the summary)"
+else
+  fail "Event Log: no event 300 ($(events_of 300 | head -2))"
+fi
+# The client that spoke no TLS (before the reload, so its events would be in by now).
+if [[ "$handshake_logged" == 1 ]] && ! grep -aq "ReportEventW.*handshake-error" "$work/wineboot.log"; then
+  pass "Event Log: a client's handshake failure stays out of it (log file only)"
+else
+  fail "Event Log: a client's handshake failure (logged: $handshake_logged) reached it or was not logged"
+fi
 
 # 3a. POST /reload (not PARAMCHANGE): perf counter instances follow the listeners.
 extra_port=$(free_port)
@@ -267,6 +321,18 @@ cp "$work/one.json" "$progdata/tlsbroker.json"
 wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload2.out" \
   "http://127.0.0.1:$status_port/reload" "$auth" || true
 if wait_for 20 grep -q "perf counters: instance extra removed" -s "$log"; then pass "POST /reload: perf instance of the removed listener deleted"; else fail "perf instance of the removed listener kept ($(cat "$work/reload2.out"))"; fi
+
+# 3a'. A broken config through POST /reload is rejected: one event with every problem.
+cp "$progdata/tlsbroker.json" "$work/good-reload.json"
+echo '{ "listeners": [ { "listen": "nowhere" } ] }' >"$progdata/tlsbroker.json"
+wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload-bad.out" \
+  "http://127.0.0.1:$status_port/reload" "$auth" || true
+cp "$work/good-reload.json" "$progdata/tlsbroker.json"
+if wait_for 10 has_event 301 3 $'^\t.*tlsbroker\.json\t[1-9][0-9]*\t.*/listeners/0/listen'; then
+  pass "Event Log: 301 reload rejected (file, count, problems)"
+else
+  fail "Event Log: no event 301 ($(events_of 301 | head -2); $(cat "$work/reload-bad.out"))"
+fi
 
 # 3b. A major upgrade (same exe packaged as the next version) replaces the product, restarts
 # the service and leaves the operator's config alone.
@@ -309,8 +375,9 @@ cp "$work/soon.crt" "$progdata/server.crt"
 cp "$work/soon.key" "$progdata/server.key"
 wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload3.out" \
   "http://127.0.0.1:$status_port/reload" "$auth" || true
-if wait_for 20 grep -aq "ReportEventW.*expires in less than 7 days" "$work/wineboot.log"; then
-  pass "certificate expiring in 5 days: Event Log warning"
+# (The certificate watch writes it as a warning without an event type yet: generic ID 2.)
+if wait_for 20 has_event 2 7 "expires in less than 7 days"; then
+  pass "certificate expiring in 5 days: Event Log warning (2, category General)"
 else
   fail "no Event Log warning for a certificate expiring in 5 days ($(cat "$work/reload3.out"))"
 fi
@@ -332,6 +399,8 @@ if cmp -s "$work/big" "$work/big.echo"; then pass "in-flight transfer drained co
 if wait_for 60 sc_state STOPPED; then pass "service STOPPED after drain"; else fail "service not STOPPED"; fi
 wine "$(winepath -w "$svcctl")" query tlsbroker >"$work/query.out" 2>&1 || true
 grep -q "win32_exit=0 specific_exit=0" "$work/query.out" && pass "exit code 0" || fail "exit code: $(cat "$work/query.out")"
+if wait_for 10 has_event 101 1 $'^\t0$'; then pass "Event Log: 101 service stopped (exit code 0)"; else
+  fail "Event Log: no event 101 ($(events_of 101 | head -2))"; fi
 
 # 5. A broken config: the start fails with exit code 1 (config invalid) and says why.
 cp "$progdata/tlsbroker.json" "$work/good.json"
@@ -343,8 +412,8 @@ grep -q "win32_exit=1066 specific_exit=1" "$work/query.out" && pass "broken conf
   fail "broken config exit code: $(cat "$work/query.out")"
 grep -q "service not started (exit code 1).*/listeners/0/listen" "$log" && pass "broken config: log line names the problem" ||
   fail "broken config: no log line"
-if wait_for 10 grep -aq "ReportEventW.*service not started (exit code 1)" "$work/wineboot.log"; then
-  pass "broken config: Event Log error reported"
+if wait_for 10 has_event 102 1 $'^\t1\t.*/listeners/0/listen'; then
+  pass "broken config: Event Log 102 service start failed (exit code 1, the reason)"
 else
   fail "broken config: no Event Log entry"
 fi

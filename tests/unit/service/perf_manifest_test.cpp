@@ -82,7 +82,7 @@ TEST(perf_manifest, every_core_counter_raw_and_rates_over_the_same_values) {
         EXPECT_EQ(layout[i].size, 8u);
     }
     std::set<core::counter> rated;
-    for (std::size_t i = core::counter_count; i < layout.size(); ++i) {
+    for (std::size_t i = core::counter_count; i < layout.size() && layout[i].id < pl::average_base; ++i) {
         const auto& c = layout[i];
         EXPECT_EQ(c.id, pl::rate_base + (i - core::counter_count));
         EXPECT_NE(c.type, pl::perf_type::large_rawcount) << c.name;
@@ -114,7 +114,7 @@ TEST(perf_manifest, last_accept_age_is_seconds) {
 
 TEST(perf_manifest, collector_set_shows_the_rates) {
     const auto xml = read_source("installer/tlsbroker-perfmon.xml");
-    for (std::size_t i = core::counter_count; i < pl::counters().size(); ++i)
+    for (std::size_t i = core::counter_count; i < pl::counters().size() && pl::counters()[i].id < pl::average_base; ++i)
         EXPECT_NE(xml.find("\\TLS Broker(*)\\" + pl::counters()[i].name + "</Counter>"), std::string::npos)
             << pl::counters()[i].name;
     EXPECT_NE(xml.find("\\TLS Broker(*)\\last accept age seconds</Counter>"), std::string::npos);
@@ -128,4 +128,52 @@ TEST(perf_manifest, certificate_expiry_days_is_a_raw_counter_in_the_collector_se
     EXPECT_EQ(core::info(core::counter::certificate_expiry_days).kind, core::counter_kind::gauge);
     EXPECT_NE(read_source("installer/tlsbroker-perfmon.xml").find("\\TLS Broker(*)\\certificate expiry days</Counter>"),
               std::string::npos);
+}
+
+// Handshake and backend connect time as perfmon averaging pairs, appended after the rates: the
+// timer (sum in ticks) with baseID naming the base (count) right after it, both kept by the
+// provider from the listener histograms, which count microseconds.
+TEST(perf_manifest, averaging_pairs_for_handshake_and_backend_connect_time) {
+    const auto& layout = pl::counters();
+    const auto m = read_source("installer/tlsbroker.man");
+    std::vector<const pl::perf_counter*> pairs;
+    for (const auto& c : layout)
+        if (c.id >= pl::average_base) pairs.push_back(&c);
+    ASSERT_EQ(pairs.size(), 4u);
+    EXPECT_EQ(&layout.back(), pairs.back());  // at the end: the ids before them keep their place
+    for (std::size_t i = 0; i < pairs.size(); i += 2) {
+        const auto& timer = *pairs[i];
+        const auto& base = *pairs[i + 1];
+        EXPECT_EQ(timer.id, pl::average_base + i);
+        EXPECT_EQ(timer.type, pl::perf_type::average_timer);
+        EXPECT_EQ(timer.from, pl::source::average_sum);
+        EXPECT_EQ(timer.base_id, base.id);
+        EXPECT_EQ(base.id, timer.id + 1);
+        EXPECT_EQ(base.type, pl::perf_type::average_base);
+        EXPECT_EQ(base.from, pl::source::average_count);
+        EXPECT_EQ(base.name, timer.name + " base");
+        EXPECT_EQ(timer.histograms, base.histograms);
+        EXPECT_EQ(timer.size, 4u);  // winperf.h: both are PERF_SIZE_DWORD
+        EXPECT_EQ(base.size, 4u);
+        for (const auto h : timer.histograms)
+            EXPECT_EQ(core::info(h).unit, core::histogram_unit::microseconds) << core::info(h).key;
+        EXPECT_NE(m.find("<counter id=\"" + std::to_string(timer.id) + "\" uri=\"tlsbroker.TLSBroker." +
+                         timer.uri_stem + "\""),
+                  std::string::npos);
+        const auto at = m.find("<counter id=\"" + std::to_string(timer.id) + "\"");
+        const auto tag = m.substr(at, m.find('>', at) - at);
+        EXPECT_NE(tag.find("baseID=\"" + std::to_string(base.id) + "\""), std::string::npos) << tag;
+        EXPECT_NE(read_source("installer/tlsbroker-perfmon.xml").find("\\TLS Broker(*)\\" + timer.name + "</Counter>"),
+                  std::string::npos)
+            << timer.name;
+    }
+    EXPECT_EQ(pairs[0]->histograms,
+              (std::vector<core::histogram>{core::histogram::handshake_full, core::histogram::handshake_resumed}));
+    EXPECT_EQ(pairs[2]->histograms, (std::vector<core::histogram>{core::histogram::backend_connect}));
+    EXPECT_EQ(static_cast<std::uint32_t>(pl::perf_type::average_timer), 0x30020400u);  // winperf.h
+    EXPECT_EQ(static_cast<std::uint32_t>(pl::perf_type::average_base), 0x40030402u);
+    EXPECT_EQ(pl::ticks(1'500'000, 10'000'000), 15'000'000u);  // 1.5 s at 10 MHz
+    EXPECT_EQ(pl::ticks(7, 10'000'000), 70u);
+    // A thousand days of summed handshake time at 10 MHz: no overflow on the way.
+    EXPECT_EQ(pl::ticks(86'400'000'000ull * 1000, 10'000'000), 864'000'000'000'000ull);
 }
