@@ -4,6 +4,7 @@
 //       the certificate with the key goes to STORE (default My), its key exportable in the
 //       user key set (the service runs as the prefix's user under Wine); the other
 //       certificates to CA (self-signed ones to Root); prints "thumbprint=<40 hex>"
+//   cert-store-tool import-non-exportable …   the same, the key not exportable
 //   cert-store-tool delete THUMBPRINT [LocalMachine|CurrentUser] [STORE]
 // Exit 0 on success, 1 on failure (with the Windows error code), 2 on a usage error.
 // Wine 8 writes a system store to the registry only when the store is closed, and does not
@@ -59,7 +60,7 @@ bool has_key(PCCERT_CONTEXT c) {
 // Wine 8's PFXImportCertStore puts every key into the key set's default container, so a second
 // import replaces the first one's key (seen: "private key does not match certificate"): copy
 // the key into a container named by the thumbprint and point the certificate at it.
-bool own_container(PCCERT_CONTEXT c, const std::string& thumb) {
+bool own_container(PCCERT_CONTEXT c, const std::string& thumb, bool exportable) {
     HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h = 0;
     DWORD spec = 0;
     BOOL must_free = FALSE;
@@ -91,7 +92,7 @@ bool own_container(PCCERT_CONTEXT c, const std::string& thumb) {
         return false;
     }
     HCRYPTKEY copy = 0;
-    ok = CryptImportKey(prov, blob.data(), n, 0, CRYPT_EXPORTABLE, &copy);
+    ok = CryptImportKey(prov, blob.data(), n, 0, exportable ? CRYPT_EXPORTABLE : 0, &copy);
     if (!ok) std::fprintf(stderr, "cert-store-tool: CryptImportKey failed: 0x%08lX\n", GetLastError());
     if (copy != 0) CryptDestroyKey(copy);
     CryptReleaseContext(prov, 0);
@@ -99,7 +100,7 @@ bool own_container(PCCERT_CONTEXT c, const std::string& thumb) {
     return ok && CertSetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, 0, &info);
 }
 
-int import(const char* file, const char* password, bool machine, const char* store_name) {
+int import(const char* file, const char* password, bool machine, const char* store_name, bool exportable) {
     std::vector<BYTE> data;
     if (FILE* f = std::fopen(file, "rb")) {
         BYTE buf[4096];
@@ -119,7 +120,8 @@ int import(const char* file, const char* password, bool machine, const char* sto
         for (PCCERT_CONTEXT c = CertEnumCertificatesInStore(pfx, nullptr); c != nullptr;
              c = CertEnumCertificatesInStore(pfx, c)) {
             if (has_key(c) != (pass == 1)) continue;
-            if (pass == 1 && !own_container(c, thumbprint(c))) return fail("copying the key to its own container");
+            if (pass == 1 && !own_container(c, thumbprint(c), exportable))
+                return fail("copying the key to its own container");
             const bool self_signed =
                 CertCompareCertificateName(X509_ASN_ENCODING, &c->pCertInfo->Subject, &c->pCertInfo->Issuer) != FALSE;
             HCERTSTORE to = open_store(machine, pass == 1 ? store_name : self_signed ? "Root" : "CA");
@@ -165,10 +167,11 @@ int remove(const char* thumb, bool machine, const char* store_name) {
 int main(int argc, char** argv) {
     if (argc < 3) return 2;
     const std::string mode = argv[1];
-    const int extra = mode == "import" ? 4 : 3;
+    const bool importing = mode == "import" || mode == "import-non-exportable";
+    const int extra = importing ? 4 : 3;
     const bool machine = argc <= extra || std::strcmp(argv[extra], "CurrentUser") != 0;
     const char* store = argc > extra + 1 ? argv[extra + 1] : "My";
-    if (mode == "import" && argc >= 4) return import(argv[2], argv[3], machine, store);
+    if (importing && argc >= 4) return import(argv[2], argv[3], machine, store, mode == "import");
     if (mode == "delete") return remove(argv[2], machine, store);
     return 2;
 }
