@@ -41,12 +41,28 @@ struct status_config {
     std::uint32_t idle_timeout_ms = 5000;  // a connection waiting this long for a request is closed
 };
 
+// A certificate in the Windows certificate store (tls.certificate_store, config/cert_store.hpp):
+// by thumbprint, or the best valid one with a subject. Unused while both are empty.
+struct store_reference {
+    std::string location = "LocalMachine";  // or "CurrentUser"
+    std::string store = "My";
+    std::string thumbprint;  // 40 upper-case hex digits (spaces and colons taken out)
+    std::string subject;     // as written: "CN=site01.example"
+    bool used() const { return !thumbprint.empty() || !subject.empty(); }
+    // For logs and /status: "LocalMachine\My thumbprint=3A4F…" or "LocalMachine\My subject=\"CN=…\"".
+    std::string text() const;
+};
+
 // Where a certificate and its key come from (config/credentials.hpp reads them): a PEM chain
-// and a PEM key, one PEM file holding both, or a PKCS#12 (PFX) file (private_key empty).
+// and a PEM key, one PEM file holding both, a PKCS#12 (PFX) file (private_key empty), or the
+// Windows certificate store (store.used(); the paths are empty).
 struct certificate_source {
     std::filesystem::path certificate;
     std::filesystem::path private_key;    // empty: the key is in `certificate`
     std::filesystem::path password_file;  // a PFX's or an encrypted PEM key's password; empty: none
+    store_reference store;
+    // The certificate's file, or the store reference's text: what messages name.
+    std::string label() const { return store.used() ? store.text() : certificate.string(); }
 };
 
 // A certificate chosen by the server name the client asks for (SNI).
@@ -55,14 +71,20 @@ struct sni_certificate {
     std::filesystem::path certificate;
     std::filesystem::path private_key;  // empty: in `certificate`
     std::filesystem::path certificate_password_file;
-    certificate_source source() const { return {certificate, private_key, certificate_password_file}; }
+    store_reference certificate_store;  // used: instead of the files above (Windows only)
+    certificate_source source() const {
+        return {certificate, private_key, certificate_password_file, certificate_store};
+    }
 };
 
 struct tls_config {
     std::filesystem::path certificate;  // absolute (resolved against the config folder); the default
     std::filesystem::path private_key;  // empty: in `certificate` (a PFX, or PEM with the key)
     std::filesystem::path certificate_password_file;
-    certificate_source source() const { return {certificate, private_key, certificate_password_file}; }
+    store_reference certificate_store;  // used: instead of the files above (Windows only)
+    certificate_source source() const {
+        return {certificate, private_key, certificate_password_file, certificate_store};
+    }
     std::vector<sni_certificate> sni;  // more certificates, chosen by server name
     bool refuse_unknown_sni = false;   // a name matching no entry fails the handshake
     bool refuse_missing_sni = false;   // a client that sends no name fails the handshake

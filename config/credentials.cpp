@@ -8,6 +8,7 @@
 #include <cstring>
 #include <optional>
 
+#include "config/cert_store.hpp"
 #include "config/json_reader.hpp"
 #include "config/openssl_errors.hpp"
 
@@ -33,8 +34,10 @@ int give_password(char* buf, int size, int /*rwflag*/, void* arg) {
     return static_cast<int>((*r->password)->size());
 }
 
-// The key's own field when it has one, else the certificate that should hold it.
-const char* key_field(const certificate_source& s) { return s.private_key.empty() ? "certificate" : "private_key"; }
+// The certificate's field: "certificate", or "certificate_store".
+const char* cert_field(const certificate_source& s) { return s.store.used() ? "certificate_store" : "certificate"; }
+// The key's own field when it has one, else the certificate's.
+const char* key_field(const certificate_source& s) { return s.private_key.empty() ? cert_field(s) : "private_key"; }
 
 void read_pem_chain(const certificate_source& s, const std::string& content, credentials& c) {
     auto bio = memory_bio(content);
@@ -144,29 +147,28 @@ void read_pkcs12(const certificate_source& s, PKCS12* p12, const std::optional<s
 
 // The key belongs to the leaf, and OpenSSL takes chain and key for a server.
 void check_together(const certificate_source& s, credentials& c) {
-    const auto key_file = s.private_key.empty() ? s.certificate : s.private_key;
+    const auto key_file = s.private_key.empty() ? s.label() : s.private_key.string();
     if (X509_check_private_key(c.leaf.get(), c.key.get()) != 1) {
         ERR_clear_error();
-        c.problems.push_back({key_field(s), "private key " + key_file.string() + " does not match certificate " +
-                                                s.certificate.string()});
+        c.problems.push_back({key_field(s), "private key " + key_file + " does not match certificate " + s.label()});
         return;
     }
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
     if (!ctx) {
-        c.problems.push_back({"certificate", "cannot create a TLS context: " + openssl_reason("")});
+        c.problems.push_back({cert_field(s), "cannot create a TLS context: " + openssl_reason("")});
         return;
     }
     if (SSL_CTX_use_certificate(ctx.get(), c.leaf.get()) != 1)
         return c.problems.push_back(
-            {"certificate", "certificate " + s.certificate.string() + " is refused: " + openssl_reason("CERTIFICATE")});
+            {cert_field(s), "certificate " + s.label() + " is refused: " + openssl_reason("CERTIFICATE")});
     for (std::size_t i = 0; i < c.chain.size(); ++i)
         if (SSL_CTX_add1_chain_cert(ctx.get(), c.chain[i].get()) != 1)
-            return c.problems.push_back({"certificate", "chain certificate " + std::to_string(i + 2) + " in " +
-                                                            s.certificate.string() +
+            return c.problems.push_back({cert_field(s), "chain certificate " + std::to_string(i + 2) + " in " +
+                                                            s.label() +
                                                             " is refused: " + openssl_reason("CERTIFICATE")});
     if (SSL_CTX_use_PrivateKey(ctx.get(), c.key.get()) != 1)
         c.problems.push_back(
-            {key_field(s), "private key " + key_file.string() + " is refused: " + openssl_reason("PRIVATE KEY")});
+            {key_field(s), "private key " + key_file + " is refused: " + openssl_reason("PRIVATE KEY")});
 }
 
 }  // namespace
@@ -174,6 +176,12 @@ void check_together(const certificate_source& s, credentials& c) {
 credentials read_credentials(const certificate_source& s) {
     credentials c;
     ERR_clear_error();
+    if (s.store.used()) {
+        read_store_credentials(s.store, c);
+        if (c.problems.empty() && c.leaf && c.key) check_together(s, c);
+        ERR_clear_error();
+        return c;
+    }
     std::string content;
     if (const auto why = read_file(s.certificate, content); !why.empty()) {
         c.problems.push_back({"certificate", "cannot read " + s.certificate.string() + ": " + why});
@@ -216,6 +224,19 @@ std::string sha256_fingerprint(const X509* cert) {
     std::string out = "SHA256:";
     for (unsigned int i = 0; i < n; ++i) {
         if (i != 0) out += ':';
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+std::string sha1_thumbprint(const X509* cert) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(cert, EVP_sha1(), md, &n) != 1) return {};
+    static const char* const hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned int i = 0; i < n; ++i) {
         out += hex[md[i] >> 4];
         out += hex[md[i] & 15];
     }

@@ -3,8 +3,8 @@
 // - a PEM chain (leaf first) with the key in `private_key`;
 // - one PEM file holding the chain and the key (`private_key` omitted);
 // - a PKCS#12 (PFX) file holding key, leaf and chain, told apart from PEM by its content.
-// A password (a PFX's, or an encrypted PEM key's) comes from `password_file`. Another source
-// (the Windows certificate store) would fill the same `credentials`.
+// A password (a PFX's, or an encrypted PEM key's) comes from `password_file`. The Windows
+// certificate store (config/cert_store.hpp) fills the same `credentials`.
 #pragma once
 
 #include <openssl/evp.h>
@@ -50,5 +50,7 @@ credentials read_credentials(const certificate_source& source);
 
 // "SHA256:AB:CD:…" of a certificate (what `openssl x509 -fingerprint -sha256` shows).
 std::string sha256_fingerprint(const X509* cert);
+// "3A4F…": the SHA-1 thumbprint, 40 upper-case hex digits (what the Windows certificate store shows).
+std::string sha1_thumbprint(const X509* cert);
 
 }  // namespace tlsbroker::config

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <map>
 
+#include "config/cert_store.hpp"
 #include "config/cidr.hpp"
 #include "config/tls_checks.hpp"
 
@@ -11,19 +12,29 @@ namespace tlsbroker::config {
 namespace {
 
 // "certificate", "private_key" (omitted when the certificate file holds the key) and
-// "certificate_password_file" of one object, read together (config/credentials.hpp). Problems
-// land on the key they are about.
+// "certificate_password_file" of one object, read together (config/credentials.hpp), or instead
+// "certificate_store" (config/cert_store.hpp). Problems land on the key they are about.
 void read_cert_pair(json_object& o, std::filesystem::path& cert, std::filesystem::path& key,
-                    std::filesystem::path& password, const std::filesystem::path& base) {
-    o.file("certificate", cert, base, true);
+                    std::filesystem::path& password, store_reference& store, const std::filesystem::path& base) {
+    const bool from_store = o.has("certificate_store");
+    read_store_reference(o, store);
+    if (from_store)
+        for (const char* k : {"certificate", "private_key", "certificate_password_file"})
+            if (o.has(k)) o.error(k, "use either certificate_store or the certificate files, not both");
+    o.file("certificate", cert, base, !from_store);
     o.file("private_key", key, base, false);
     o.file("certificate_password_file", password, base, false);
+    if (from_store) {
+        if (store.used() && !o.has("certificate"))
+            for (const auto& p : check_certificate_pair({{}, {}, {}, store})) o.error(p.field, p.message);
+        return;
+    }
     // A file named but unreadable is reported already; judging the rest without it would
     // only add a second, misleading error.
     if (cert.empty() || (o.has("private_key") && key.empty()) ||
         (o.has("certificate_password_file") && password.empty()))
         return;
-    for (const auto& p : check_certificate_pair({cert, key, password})) o.error(p.field, p.message);
+    for (const auto& p : check_certificate_pair({cert, key, password, {}})) o.error(p.field, p.message);
 }
 
 void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
@@ -54,14 +65,14 @@ void read_sni(json_object& o, tls_config& t, const std::filesystem::path& base, 
                 s.server_names.push_back(name);
             }
         }
-        read_cert_pair(e, s.certificate, s.private_key, s.certificate_password_file, base);
+        read_cert_pair(e, s.certificate, s.private_key, s.certificate_password_file, s.certificate_store, base);
         e.finish();
         t.sni.push_back(std::move(s));
     }
 }
 
 void read_tls(json_object o, tls_config& t, const std::filesystem::path& base, std::vector<config_error>& errors) {
-    read_cert_pair(o, t.certificate, t.private_key, t.certificate_password_file, base);
+    read_cert_pair(o, t.certificate, t.private_key, t.certificate_password_file, t.certificate_store, base);
     o.choice("min_version", t.min_version);
     o.text("ciphers", t.ciphers);
     if (!t.ciphers.empty())

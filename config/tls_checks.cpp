@@ -105,8 +105,9 @@ void warn_certificate_validity(const broker_config& cfg, std::vector<config_erro
     const auto check = [&](const std::string& at, const certificate_source& source) {
         const auto c = read_credentials(source);
         if (!c.leaf) return;
-        if (auto p = validity_problem(c.leaf.get(), source.certificate); !p.empty())
-            warnings.push_back({at + "/certificate", p + "; the listener starts and serves it, marked degraded"});
+        if (auto p = validity_problem(c.leaf.get(), source.label()); !p.empty())
+            warnings.push_back({at + (source.store.used() ? "/certificate_store" : "/certificate"),
+                                p + "; the listener starts and serves it, marked degraded"});
     };
     for (std::size_t i = 0; i < cfg.listeners.size(); ++i) {
         const auto& t = cfg.listeners[i].tls;

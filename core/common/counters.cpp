@@ -176,6 +176,11 @@ constexpr std::array<counter_info, counter_count> table{{
      "1 while the listener serves a certificate that has expired or is not yet valid (it keeps serving it); the "
      "total is the number of such listeners.",
      k::gauge, s::listener},
+    {counter::certificate_store_switches, "certificate_store_switches", "tlsbroker_certificate_store_switches_total",
+     "",
+     "Times a certificate store reference (tls.certificate_store) picked another certificate, a renewal, and new "
+     "handshakes switched to it.",
+     k::total, s::broker},
 }};
 
 constexpr bool table_in_order() {

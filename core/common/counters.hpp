@@ -93,6 +93,8 @@ enum class counter : std::size_t {
     service_heartbeats_withheld,
     // 1 while the listener serves a certificate outside its validity period (#28).
     listener_degraded,
+    // A certificate store reference (tls.certificate_store) picked another certificate (#28).
+    certificate_store_switches,
     count_
 };
 

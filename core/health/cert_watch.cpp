@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <set>
 
+#include "config/cert_store.hpp"
 #include "config/json_reader.hpp"
 #include "config/tls_checks.hpp"
 #include "core/common/log.hpp"
@@ -59,6 +60,28 @@ std::vector<std::filesystem::path> watched_files(const config::broker_config& cf
         }
         add(l.tls.client_ca);
         add(l.tls.crl);
+    }
+    return out;
+}
+
+file_fingerprint store_fingerprint(const config::store_reference& ref) {
+    file_fingerprint f;
+    std::string problem;
+    const auto thumbprint = config::current_thumbprint(ref, problem);
+    f.readable = !thumbprint.empty();
+    f.hash = std::hash<std::string>{}(thumbprint);
+    return f;
+}
+
+std::map<std::filesystem::path, file_fingerprint> fingerprints(const config::broker_config& cfg) {
+    std::map<std::filesystem::path, file_fingerprint> out;
+    for (const auto& f : watched_files(cfg)) out[f] = fingerprint(f);
+    const auto add = [&](const config::store_reference& r) {
+        if (r.used() && !out.count(r.text())) out[r.text()] = store_fingerprint(r);
+    };
+    for (const auto& l : cfg.listeners) {
+        add(l.tls.certificate_store);
+        for (const auto& s : l.tls.sni) add(s.certificate_store);
     }
     return out;
 }
@@ -151,17 +174,18 @@ void cert_watch::take_stock(const config::config_ptr& cfg) {
     loaded_.clear();
     refused_.clear();
     settling_.clear();
-    for (const auto& f : watched_files(*cfg)) loaded_[f] = fingerprint(f);
+    loaded_ = fingerprints(*cfg);
     last_seen_ = loaded_;
     const auto before = std::move(certs_);
     certs_.clear();
     std::vector<crl_entry> crls;
     for (const auto& l : cfg->listeners) {
-        certs_.push_back({l.name, "default", l.tls.certificate, read_leaf(l.tls.source())});
+        certs_.push_back(
+            {l.name, "default", l.tls.source().label(), read_leaf(l.tls.source()), l.tls.certificate_store.used()});
         for (const auto& s : l.tls.sni)
             certs_.push_back({l.name,
                               s.server_names.empty() ? s.certificate.filename().string() : s.server_names.front(),
-                              s.certificate, read_leaf(s.source())});
+                              s.source().label(), read_leaf(s.source()), s.certificate_store.used()});
         if (l.tls.crl.empty() ||
             std::any_of(crls.begin(), crls.end(), [&](const auto& c) { return c.file == l.tls.crl; }))
             continue;
@@ -183,8 +207,7 @@ void cert_watch::look_for_changes(const config::config_ptr& cfg) {
     std::map<std::filesystem::path, file_fingerprint> now_seen;
     std::vector<std::filesystem::path> changed;
     bool settling = false;
-    for (const auto& f : watched_files(*cfg)) {
-        const auto fp = fingerprint(f);
+    for (const auto& [f, fp] : fingerprints(*cfg)) {
         now_seen[f] = fp;
         if (fp == loaded_[f]) continue;
         changed.push_back(f);
@@ -239,15 +262,26 @@ void cert_watch::refused(const std::vector<std::filesystem::path>& files, const 
     publish();
 }
 
-void cert_watch::log_switches(const std::vector<cert_entry>& before) const {
+void cert_watch::log_switches(const std::vector<cert_entry>& before) {
     for (const auto& now : certs_)
-        for (const auto& was : before)
-            if (was.listener == now.listener && was.name == now.name && was.leaf.ok && now.leaf.ok &&
-                was.leaf.sha256 != now.leaf.sha256)
+        for (const auto& was : before) {
+            if (was.listener != now.listener || was.name != now.name || !was.leaf.ok || !now.leaf.ok ||
+                was.leaf.sha256 == now.leaf.sha256)
+                continue;
+            if (now.store && was.file == now.file) {  // the same reference picked another certificate
+                count(counter::certificate_store_switches);
+                TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name, "): ", now.file.string(),
+                            " switched from thumbprint ", was.leaf.thumbprint, " (not after ",
+                            format_utc(was.leaf.not_after), ") to thumbprint ", now.leaf.thumbprint, " (",
+                            now.leaf.subject, ", not after ", format_utc(now.leaf.not_after),
+                            "); new handshakes use it, open connections keep theirs");
+            } else {
                 TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name,
                             ") switched certificate from ", was.leaf.sha256, " (not after ",
                             format_utc(was.leaf.not_after), ") to ", now.leaf.sha256, " (", now.leaf.subject,
                             ", not after ", format_utc(now.leaf.not_after), ")");
+            }
+        }
 }
 
 void cert_watch::report_degraded(std::int64_t now) {

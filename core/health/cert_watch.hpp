@@ -14,7 +14,9 @@
 // A certificate that has expired or is not yet valid is no error: its listener serves it and
 // is reported degraded (hooks.degraded, logged at error once per check, rate-limited) until a
 // renewed file is picked up or the date passes. A switch of certificate is logged with the old
-// and new SHA-256 fingerprints.
+// and new SHA-256 fingerprints; one made by the certificate store (a renewal: a newer
+// certificate with the subject) also with the old and new thumbprints, and counted
+// (certificate_store_switches).
 // It also keeps what is loaded for operators: each certificate's expiry (/status, /metrics,
 // the per-listener days-left counter), the expiry warnings (expiry_warnings in
 // cert_expiry.hpp), and each CRL's nextUpdate: a CRL is re-read at its nextUpdate, and one
@@ -62,6 +64,12 @@ file_fingerprint fingerprint(const std::filesystem::path& file);
 
 // Every certificate, key, CA and CRL file the config uses, each once.
 std::vector<std::filesystem::path> watched_files(const config::broker_config& cfg);
+// What a certificate store reference (tls.certificate_store) picks now: its thumbprint stands
+// for the content (readable: it picks one).
+file_fingerprint store_fingerprint(const config::store_reference& ref);
+// The fingerprint of every watched file and of every certificate store reference (keyed by
+// its text, "LocalMachine\My subject=…"): a renewal in the store is a change like a file's.
+std::map<std::filesystem::path, file_fingerprint> fingerprints(const config::broker_config& cfg);
 
 class cert_watch {
 public:
@@ -94,8 +102,9 @@ public:
 private:
     struct cert_entry {
         std::string listener, name;
-        std::filesystem::path file;
+        std::filesystem::path file;  // or the certificate store reference's text
         leaf_facts leaf;
+        bool store = false;  // from tls.certificate_store
     };
     struct crl_entry {
         std::filesystem::path file;
@@ -116,8 +125,8 @@ private:
     void take_stock(const config::config_ptr& cfg);  // what is loaded now
     void look_for_changes(const config::config_ptr& cfg);
     void check_expiry(std::int64_t now);
-    void report_degraded(std::int64_t now);                          // listeners outside validity
-    void log_switches(const std::vector<cert_entry>& before) const;  // old and new fingerprints
+    void report_degraded(std::int64_t now);                    // listeners outside validity
+    void log_switches(const std::vector<cert_entry>& before);  // old and new fingerprints
     bool crl_due(std::int64_t now) const;
     void check_crls(std::int64_t now);
     void refused(const std::vector<std::filesystem::path>& files, const std::vector<std::string>& problems,

@@ -64,9 +64,9 @@ leaf_facts read_leaf(const std::filesystem::path& cert) {
 
 leaf_facts read_leaf(const config::certificate_source& source) {
     const auto c = config::read_credentials(source);
-    if (c.leaf) return leaf_of(c.leaf.get(), source.certificate);
+    if (c.leaf) return leaf_of(c.leaf.get(), source.label());
     leaf_facts f;
-    f.error = c.problems.empty() ? "no certificate in " + source.certificate.string() : c.problems.front().message;
+    f.error = c.problems.empty() ? "no certificate in " + source.label() : c.problems.front().message;
     return f;
 }
 
@@ -77,6 +77,7 @@ leaf_facts leaf_of(const X509* x, const std::filesystem::path& file) {
         return f;
     }
     f.sha256 = config::sha256_fingerprint(x);
+    f.thumbprint = config::sha1_thumbprint(x);
     BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr);
     if (char* hex = bn != nullptr ? BN_bn2hex(bn) : nullptr) {
         f.serial = hex;

@@ -25,6 +25,7 @@ struct leaf_facts {
     std::int64_t not_before = 0;  // unix seconds
     std::int64_t not_after = 0;   // unix seconds
     std::string sha256;           // "SHA256:AB:…"
+    std::string thumbprint;       // SHA-1, 40 upper-case hex digits (the Windows certificate store's name)
     std::string serial;           // upper-case hex
     std::string subject;          // one-line subject ("CN=site.example")
 };

@@ -110,17 +110,14 @@ ssl_ctx_ptr tls_context::make_ctx(const config::tls_config& cfg, const config::c
     const auto cred = config::read_credentials(source);
     if (!cred.ok()) {
         ERR_clear_error();
-        throw std::runtime_error(cred.problems.empty() ? "cannot load certificate " + source.certificate.string()
+        throw std::runtime_error(cred.problems.empty() ? "cannot load certificate " + source.label()
                                                        : cred.problems.front().message);
     }
-    if (SSL_CTX_use_certificate(c, cred.leaf.get()) != 1)
-        fail("cannot load certificate " + source.certificate.string());
+    if (SSL_CTX_use_certificate(c, cred.leaf.get()) != 1) fail("cannot load certificate " + source.label());
     for (const auto& x : cred.chain)
-        if (SSL_CTX_add1_chain_cert(c, x.get()) != 1) fail("cannot load the chain of " + source.certificate.string());
-    if (SSL_CTX_use_PrivateKey(c, cred.key.get()) != 1)
-        fail("cannot load the private key of " + source.certificate.string());
-    if (SSL_CTX_check_private_key(c) != 1)
-        fail("the private key does not match certificate " + source.certificate.string());
+        if (SSL_CTX_add1_chain_cert(c, x.get()) != 1) fail("cannot load the chain of " + source.label());
+    if (SSL_CTX_use_PrivateKey(c, cred.key.get()) != 1) fail("cannot load the private key of " + source.label());
+    if (SSL_CTX_check_private_key(c) != 1) fail("the private key does not match certificate " + source.label());
 
     // Sessions (cached or in tickets) resume only in this scope: OpenSSL compares it.
     if (SSL_CTX_set_session_id_context(c, scope_.data(), scope_.size()) != 1) fail("cannot set session context");

@@ -8,9 +8,10 @@
 # POST /reload adds and removes a listener and its perf counter instance → `sc stop` drains an
 # in-flight transfer and ends STOPPED with exit code 0 → a broken config fails the start with
 # the documented exit code and log line → uninstall removes service and program files and
-# keeps the config. Along the way the Event Log is read back (Wine's ReportEventW trace) by
-# event ID, category and insertion strings: service started/stopped/start failed, listener
-# bound, reload applied/rejected, certificate expiring; a client's failed handshake is not there.
+# keeps the config → the exe's TLS posture (tls-posture.sh) → the certificate store (cert-store.sh).
+# Along the way the Event Log is read back (Wine's ReportEventW trace) by event ID, category and
+# insertion strings: service started/stopped/start failed, listener bound, reload
+# applied/rejected, certificate expiring; a client's failed handshake is not there.
 #
 # What Wine cannot show (checked on a real host: service/README.md, "Windows real-host checklist"): Wine's sc has no
 # failureflag/config/sidtype/privs (the install passes SC_CONFIGURE=0; the MSI tables are
@@ -426,5 +427,6 @@ if wait_for 30 sc_gone; then pass "service removed"; else fail "service still re
 [[ -f "$progdata/tlsbroker.json" ]] && pass "config kept after uninstall" || fail "config removed by uninstall"
 
 tests/windows/tls-posture.sh "$root/build/windows/service/tlsbroker.exe" || failures=$((failures + 1))  # TLS posture of the exe
+tests/windows/cert-store.sh "$root/build/windows/service/tlsbroker.exe" || failures=$((failures + 1))  # tls.certificate_store
 echo "wine suite: $failures failure(s)"
 exit $((failures > 0))

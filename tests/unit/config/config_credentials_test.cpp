@@ -184,7 +184,7 @@ TEST(config_credentials, a_pfx_or_password_file_others_may_read_is_warned_about)
 
 TEST(config_credentials, sha256_fingerprint_is_colon_separated_hex) {
     fixture f;
-    const auto c = config::read_credentials({f.leaf.cert, f.leaf.key, {}});
+    const auto c = config::read_credentials({f.leaf.cert, f.leaf.key, {}, {}});
     ASSERT_TRUE(c.ok());
     const auto fp = config::sha256_fingerprint(c.leaf.get());
     EXPECT_EQ(fp.rfind("SHA256:", 0), 0u);
