@@ -58,7 +58,6 @@ void merge(nlohmann::json& target, const nlohmann::json& patch) {
 
 broker_harness::broker_harness(std::uint16_t backend_port, const nlohmann::json& patch)
     : dir_(make_temp_dir("broker")) {
-    log::init_console(log::level::warning);
     auto cfg = base_config(dir_, backend_port);
     merge(cfg, patch);
     const auto loaded = config::load_text(cfg.dump(), dir_);
@@ -67,6 +66,10 @@ broker_harness::broker_harness(std::uint16_t backend_port, const nlohmann::json&
         for (const auto& e : loaded.errors) all += e.to_string() + "\n";
         throw std::runtime_error("test config invalid:\n" + all);
     }
+    // The console at the config's log level (warning unless a test patches it).
+    auto level = log::level::warning;
+    log::parse_level(loaded.config->log.level, level);
+    log::init_console(level);
     server_ = std::make_unique<core::server>(loaded.config);
     server_->start();
     done_ = std::async(std::launch::async, [this] { return server_->run(); });

@@ -28,7 +28,8 @@ std::optional<log::tags> find(const log::capture& cap, log::event e) {
 TEST(event_records, listener_bound_and_reload_events_carry_their_strings) {
     log::capture cap;
     test::echo_backend backend;
-    test::broker_harness broker(backend.port());
+    // listener_bound and reload_applied are info-level events: written from log level info on.
+    test::broker_harness broker(backend.port(), {{"log", {{"level", "info"}}}});
     const auto bound = find(cap, log::event::listener_bound);
     ASSERT_TRUE(bound.has_value());
     ASSERT_EQ(bound->strings.size(), 2u);

@@ -41,8 +41,8 @@ struct mc_message {
 // Messages by (severity, ID): a category and a generic event share an ID number.
 std::map<std::pair<std::string, unsigned>, mc_message> parse_mc() {
     const auto mc = read_source("service/windows/messages.mc");
-    const std::regex re(
-        R"re((?:;// strings:([^\n]*)\n)?MessageId=(\d+)\nSeverity=(\w+)\nSymbolicName=(\w+)\nLanguage=English\n([\s\S]*?)\n\.\n)re");
+    const std::regex re(R"re((?:;// strings:([^\n]*)\n)?MessageId=(\d+)\nSeverity=(\w+)\n)re"
+                        R"re(SymbolicName=(\w+)\nLanguage=English\n([\s\S]*?)\n\.\n)re");
     std::map<std::pair<std::string, unsigned>, mc_message> out;
     for (std::sregex_iterator it(mc.begin(), mc.end(), re), end; it != end; ++it) {
         mc_message m{(*it)[3], (*it)[4], {}, (*it)[5]};
