@@ -55,8 +55,7 @@ struct store_choice {
     std::optional<std::size_t> index;  // into the candidates
     std::string problem;               // set when there is none
 };
-store_choice choose_certificate(const std::vector<store_candidate>& candidates, const store_reference& ref,
-                                std::int64_t now);
+store_choice choose_certificate(const std::vector<store_candidate>& all, const store_reference& ref, std::int64_t now);
 
 // Looks `ref` up and fills leaf, chain and key; problems on the field "certificate_store".
 void read_store_credentials(const store_reference& ref, credentials& out);

@@ -48,7 +48,7 @@ std::vector<perf_counter> build() {
     }
     // Averaging pairs; `value` is unused for them (the provider keeps their cells).
     using h = core::histogram;
-    const auto pair = [&](std::uint32_t at, const char* key, std::vector<h> of) {
+    const auto pair = [&](std::uint32_t at, const char* key, const std::vector<h>& of) {
         v.push_back({at, key, spaced(key), perf_type::average_timer, core::counter::connections_accepted,
                      source::average_sum, 4, of, at + 1});
         v.push_back({at + 1, std::string(key) + "_base", spaced(key) + " base", perf_type::average_base,
