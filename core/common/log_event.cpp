@@ -42,7 +42,7 @@ const std::vector<event_info>& catalog() {
          "certificate_switched",
          category::certificate,
          level::warning,
-         {"listener", "old_sha256", "new_sha256"}},
+         {"listener", "old", "new"}},
         {event::backend_down,
          "backend_down",
          category::backend,

@@ -77,7 +77,7 @@ std::map<std::filesystem::path, file_fingerprint> fingerprints(const config::bro
     std::map<std::filesystem::path, file_fingerprint> out;
     for (const auto& f : watched_files(cfg)) out[f] = fingerprint(f);
     const auto add = [&](const config::store_reference& r) {
-        if (r.used() && !out.count(r.text())) out[r.text()] = store_fingerprint(r);
+        if (r.used() && !out.contains(r.text())) out[r.text()] = store_fingerprint(r);
     };
     for (const auto& l : cfg.listeners) {
         add(l.tls.certificate_store);
@@ -268,19 +268,18 @@ void cert_watch::log_switches(const std::vector<cert_entry>& before) {
             if (was.listener != now.listener || was.name != now.name || !was.leaf.ok || !now.leaf.ok ||
                 was.leaf.sha256 == now.leaf.sha256)
                 continue;
-            if (now.store && was.file == now.file) {  // the same reference picked another certificate
-                count(counter::certificate_store_switches);
-                TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name, "): ", now.file.string(),
-                            " switched from thumbprint ", was.leaf.thumbprint, " (not after ",
-                            format_utc(was.leaf.not_after), ") to thumbprint ", now.leaf.thumbprint, " (",
-                            now.leaf.subject, ", not after ", format_utc(now.leaf.not_after),
-                            "); new handshakes use it, open connections keep theirs");
-            } else {
-                TB_LOG_WARN("certificate watch: listener '", now.listener, "' (", now.name,
-                            ") switched certificate from ", was.leaf.sha256, " (not after ",
-                            format_utc(was.leaf.not_after), ") to ", now.leaf.sha256, " (", now.leaf.subject,
-                            ", not after ", format_utc(now.leaf.not_after), ")");
-            }
+            const bool store = now.store && was.file == now.file;  // one reference, another certificate
+            const auto name = [&](const cert_entry& c) {
+                return log::str(store ? "thumbprint " + c.leaf.thumbprint : c.leaf.sha256, " (", c.leaf.subject,
+                                ", not after ", format_utc(c.leaf.not_after), ")");
+            };
+            if (store) count(counter::certificate_store_switches);
+            const auto where = store ? log::str("' (", now.name, "): ", now.file.string(), " switched from ")
+                                     : log::str("' (", now.name, ") switched certificate from ");
+            log::write_event(log::event::certificate_switched,
+                             {{"listener", now.listener}, {"old", name(was)}, {"new", name(now)}},
+                             log::str("certificate watch: listener '", now.listener, where, name(was), " to ",
+                                      name(now), "; new handshakes use it, open connections keep theirs"));
         }
 }
 
@@ -315,12 +314,21 @@ void cert_watch::check_expiry(std::int64_t now) {
         count(counter::certificate_expiry_warnings);
         const auto what = log::str("certificate ", c.file.string(), " (listener '", c.listener, "', ", c.name, ", ",
                                    c.leaf.subject, ", serial ", c.leaf.serial, ")");
+        const auto certificate = log::str(c.file.string(), " (", c.name, ", ", c.leaf.subject, ")");
         if (t < 0)
-            TB_LOG_ERROR(what, " expired at ", format_utc(c.leaf.not_after),
-                         ": clients refuse it; replace the file (it is picked up without a restart)");
+            log::write_event(
+                log::event::certificate_expired,
+                {{"listener", c.listener}, {"certificate", certificate}, {"not_after", format_utc(c.leaf.not_after)}},
+                log::str(what, " expired at ", format_utc(c.leaf.not_after),
+                         ": clients refuse it; replace the file (it is picked up without a restart)"));
         else
-            TB_LOG_WARN(what, " expires in less than ", t, t == 1 ? " day" : " days", " (at ",
-                        format_utc(c.leaf.not_after), "): renew it");
+            log::write_event(log::event::certificate_expiring,
+                             {{"listener", c.listener},
+                              {"certificate", certificate},
+                              {"days", std::to_string(t)},
+                              {"not_after", format_utc(c.leaf.not_after)}},
+                             log::str(what, " expires in less than ", t, t == 1 ? " day" : " days", " (at ",
+                                      format_utc(c.leaf.not_after), "): renew it"));
     }
     if (hooks_.expiry_days) hooks_.expiry_days(days);
 }

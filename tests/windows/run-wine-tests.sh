@@ -376,9 +376,9 @@ cp "$work/soon.crt" "$progdata/server.crt"
 cp "$work/soon.key" "$progdata/server.key"
 wait_for 10 bash -c 'curl -s -o "$0" -w "%{http_code}" -H "$2" -X POST "$1" | grep -qv 429' "$work/reload3.out" \
   "http://127.0.0.1:$status_port/reload" "$auth" || true
-# (The certificate watch writes it as a warning without an event type yet: generic ID 2.)
-if wait_for 20 has_event 2 7 "expires in less than 7 days"; then
-  pass "certificate expiring in 5 days: Event Log warning (2, category General)"
+# Event 400, category Certificate: listener, certificate, the threshold passed (7 days), not after.
+if wait_for 20 has_event 400 4 $'^\tsite\t[^\t]*server\\.crt[^\t]*\t7\t[0-9]{4}-[0-9]{2}-[0-9]{2}T'; then
+  pass "certificate expiring in 5 days: Event Log warning 400 (category Certificate) with its strings"
 else
   fail "no Event Log warning for a certificate expiring in 5 days ($(cat "$work/reload3.out"))"
 fi
