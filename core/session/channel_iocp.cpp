@@ -34,7 +34,8 @@ io_result channel_iocp::end_batch(socket_type& s, boost::system::error_code& las
     batching_ = false;
     auto& bytes = batch_bytes();
     if (bytes.empty()) return {};
-    auto r = send_or_queue(s, last_error, bytes.data(), bytes.size());
+    // The caller has already been told these bytes were written: all of them must go.
+    auto r = send_or_queue(s, last_error, bytes.data(), bytes.size(), true);
     bytes.clear();
     if (bytes.capacity() > 256 * 1024) bytes.shrink_to_fit();  // an outsized batch is not kept
     return r;
@@ -48,21 +49,24 @@ io_result channel_iocp::write(socket_type& s, boost::system::error_code& last_er
         bytes.insert(bytes.end(), data, data + size);
         return {io_status::ok, size, {}};
     }
-    return send_or_queue(s, last_error, data, size);
+    return send_or_queue(s, last_error, data, size, false);
 }
 
 io_result channel_iocp::send_or_queue(socket_type& s, boost::system::error_code& last_error, const char* data,
-                                      std::size_t size) {
+                                      std::size_t size, bool all) {
     boost::system::error_code ec;
     const auto n = s.write_some(asio::buffer(data, size), ec);
-    if (!ec) return {io_status::ok, n, {}};
-    if (!channel_would_block(ec)) return channel_failure(ec, io_status::want_write, last_error);
-    // The socket cannot take the bytes now: keep a copy and let an overlapped send finish
-    // it. The caller sees them as written and waits (want_write) before writing more.
-    out_.reset(new char[size]);
-    std::memcpy(out_.get(), data, size);
+    // A part taken is enough for a plain write (OpenSSL offers the rest again), not for a
+    // batch, whose bytes OpenSSL already counts as sent: losing its rest corrupts the stream.
+    if (!ec && (n == size || !all)) return {io_status::ok, n, {}};
+    if (ec && !channel_would_block(ec)) return channel_failure(ec, io_status::want_write, last_error);
+    // The socket cannot take (the rest of) the bytes now: keep a copy and let an overlapped
+    // send finish it. The caller sees them as written and waits (want_write) before writing more.
+    const std::size_t rest = size - (ec ? 0 : n);
+    out_.reset(new char[rest]);
+    std::memcpy(out_.get(), data + (size - rest), rest);
     sending_ = true;
-    asio::async_write(s, asio::buffer(out_.get(), size),
+    asio::async_write(s, asio::buffer(out_.get(), rest),
                       [this, last = &last_error, keep = owner_.lock()](const boost::system::error_code& e,
                                                                        std::size_t) { on_sent(*last, e); });
     return {io_status::ok, size, {}};

@@ -76,7 +76,10 @@ public:
 private:
     static void start_receive_wait(socket_type& s, boost::asio::windows::overlapped_ptr& op);
     // Sends what the socket takes now; the rest is copied and finished by an overlapped send.
-    io_result send_or_queue(socket_type& s, boost::system::error_code& last_error, const char* data, std::size_t size);
+    // Sends what the socket takes now; with `all`, or when it takes nothing, an overlapped
+    // send finishes the rest and the whole `size` is reported as written.
+    io_result send_or_queue(socket_type& s, boost::system::error_code& last_error, const char* data, std::size_t size,
+                            bool all);
     void on_sent(boost::system::error_code& last_error, const boost::system::error_code& ec);
 
     std::weak_ptr<void> owner_;

@@ -211,4 +211,39 @@ TEST_F(channel_iocp_test, a_write_the_socket_takes_in_part_is_finished_by_an_ove
     EXPECT_TRUE(got == sent) << "the peer got other bytes than were written";
 }
 
+// A batch (the records of one SSL_write) is reported written in full at once, so a socket
+// that takes only part of it must not lose the rest: an overlapped send finishes it. Batches
+// go in whole until the buffers (default sizes) are nearly full; the last takes what is left.
+TEST_F(channel_iocp_test, a_batch_the_socket_takes_in_part_is_sent_whole) {
+    std::string sent(std::size_t{32} * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>('a' + (i * 7) % 26);
+    std::size_t taken = 0;
+    int batches = 0;
+    while (taken < sent.size() && io->flushed()) {
+        io->begin_batch();
+        const auto chunk = std::min<std::size_t>(std::size_t{61} * 1024, sent.size() - taken);
+        ASSERT_EQ(io->write(sent.data() + taken, chunk).status, io_status::ok);
+        const auto r = io->end_batch();
+        ASSERT_EQ(r.status, io_status::ok) << r.error;
+        taken += chunk;
+        ++batches;
+    }
+    ASSERT_FALSE(io->flushed()) << "the socket took 32 MiB in batches at once: no batch was cut";
+    bool woke = false;
+    io->wait(io_status::want_write, [&](const boost::system::error_code&) { woke = true; });
+    std::string got(taken, '\0');
+    bool read_done = false;
+    std::size_t n = 0;
+    asio::async_read(peer, asio::buffer(got), [&](const boost::system::error_code& ec, std::size_t k) {
+        EXPECT_FALSE(ec) << ec.message();
+        n = k;
+        read_done = true;
+    });
+    ASSERT_TRUE(run_until(woke, std::chrono::seconds(30)));
+    ASSERT_TRUE(run_until(read_done, std::chrono::seconds(30))) << "bytes of a batch were lost";
+    ASSERT_EQ(n, taken);
+    EXPECT_TRUE(got == sent.substr(0, taken))
+        << "the peer got other bytes than were batched (" << batches << " batches)";
+}
+
 }  // namespace
