@@ -28,40 +28,9 @@ tool="$(dirname "$exe")/../tests/windows/cert-store-tool.exe"
 work="$root/build/wine-cert-store"
 rm -rf "$work"
 mkdir -p "$work"
-own_prefix=0
-if [[ -z ${WINEPREFIX:-} ]]; then
-  export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  own_prefix=1
-  wineboot -i >"$work/wineboot.log" 2>&1
-  wineserver -p >/dev/null 2>&1 || true
-fi
-failures=0
-pass() { echo "PASS: cert-store: $*"; }
-fail() { echo "FAIL: cert-store: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 12000))
-    ss -ltn "sport = :$p" | grep -q ":$p" || { echo "$p"; return; }
-  done
-  return 1
-}
-wait_port() { # 127.0.0.1:$1 accepts within $2 seconds
-  local end=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    ((SECONDS < end)) || return 1
-    sleep 0.2
-  done
-}
-wait_for() { # wait_for SECONDS CMD...: polls CMD until it succeeds
-  local end=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    ((SECONDS < end)) || return 1
-    sleep 0.5
-  done
-}
+check_name=cert-store
+source "$(dirname "$0")/lib.sh"
+wine_prefix "$work"
 tool_w() { wine "$(winepath -w "$tool")" "$@" 2>&1 | tr -d '\r'; }
 
 # Root → intermediate → two leaves with one subject; the second lives longer (a renewal).

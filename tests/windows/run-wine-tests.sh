@@ -34,30 +34,9 @@ WINEPREFIX="$work/prefix" wineserver -k >/dev/null 2>&1 || true  # a previous ru
 rm -rf "$work"
 mkdir -p "$work"
 export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-failures=0
 svcctl_w() { wine "$(winepath -w "$svcctl")" "$@"; }
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$root/tests/windows/lib.sh" # pass, fail, free_port, wait_for
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 12000))  # below the ephemeral range, which clients take ports from
-    ss -ltn "sport = :$p" | grep -q ":$p" || { echo "$p"; return; }
-  done
-  return 1
-}
-# Polls "$@" until it succeeds or $1 seconds pass.
-wait_for() {
-  local secs=$1
-  shift
-  local end=$((SECONDS + secs))
-  while ((SECONDS < end)); do
-    "$@" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 # `wine sc … | grep` can wait forever (services.exe inherits the pipe): go through files.
 sc_state() { wine sc query tlsbroker >"$work/sc.out" 2>&1 || true; grep -q "$1" "$work/sc.out"; }
 sc_gone() { wine sc query tlsbroker >"$work/sc.out" 2>&1 || true; ! grep -q "STATE" "$work/sc.out"; }

@@ -26,31 +26,9 @@ client30=/usr/bin/openssl
 work="$root/build/wine-posture"
 rm -rf "$work"
 mkdir -p "$work"
-own_prefix=0
-if [[ -z ${WINEPREFIX:-} ]]; then
-  export WINEPREFIX="$work/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-  own_prefix=1
-  wineboot -i >"$work/wineboot.log" 2>&1
-fi
-failures=0
-pass() { echo "PASS: posture: $*"; }
-fail() { echo "FAIL: posture: $*"; failures=$((failures + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 12000))
-    ss -ltn "sport = :$p" | grep -q ":$p" || { echo "$p"; return; }
-  done
-  return 1
-}
-wait_port() { # 127.0.0.1:$1 accepts within $2 seconds
-  local end=$((SECONDS + $2))
-  until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-    ((SECONDS < end)) || return 1
-    sleep 0.2
-  done
-}
+check_name=posture
+source "$(dirname "$0")/lib.sh"
+wine_prefix "$work"
 
 echo_port=$(free_port) listen_port=$(free_port) status_port=$(free_port)
 "$client30" req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
