@@ -216,31 +216,30 @@ credentials read_credentials(const certificate_source& s) {
     return c;
 }
 
-std::string sha256_fingerprint(const X509* cert) {
+namespace {
+
+// The certificate's digest in upper-case hex, bytes joined by `separator` ('\0': none).
+std::string digest_hex(const X509* cert, const EVP_MD* type, char separator) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (X509_digest(cert, EVP_sha256(), md, &n) != 1) return {};
+    if (X509_digest(cert, type, md, &n) != 1) return {};
     static const char* const hex = "0123456789ABCDEF";
-    std::string out = "SHA256:";
+    std::string out;
     for (unsigned int i = 0; i < n; ++i) {
-        if (i != 0) out += ':';
+        if (i != 0 && separator != '\0') out += separator;
         out += hex[md[i] >> 4];
         out += hex[md[i] & 15];
     }
     return out;
 }
 
-std::string sha1_thumbprint(const X509* cert) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    if (X509_digest(cert, EVP_sha1(), md, &n) != 1) return {};
-    static const char* const hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned int i = 0; i < n; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+}  // namespace
+
+std::string sha256_fingerprint(const X509* cert) {
+    auto hex = digest_hex(cert, EVP_sha256(), ':');
+    return hex.empty() ? hex : "SHA256:" + hex;
 }
+
+std::string sha1_thumbprint(const X509* cert) { return digest_hex(cert, EVP_sha1(), '\0'); }
 
 }  // namespace tlsbroker::config
