@@ -206,4 +206,18 @@ store_choice choose_certificate(const std::vector<store_candidate>& all, const s
                               "key usage)"};
 }
 
+std::vector<std::size_t> certificates_to_grant(const std::vector<store_candidate>& all, const store_reference& ref) {
+    std::vector<std::size_t> out;
+    std::string problem;
+    const auto wanted = ref.thumbprint.empty() ? parse_subject(ref.subject, problem)
+                                               : std::vector<std::pair<std::string, std::string>>{};
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto& c = all[i];
+        if (!c.has_key) continue;
+        if (ref.thumbprint.empty() ? subject_matches(c, wanted) && c.server_auth : c.thumbprint == ref.thumbprint)
+            out.push_back(i);
+    }
+    return out;
+}
+
 }  // namespace tlsbroker::config

@@ -57,6 +57,17 @@ struct store_choice {
 };
 store_choice choose_certificate(const std::vector<store_candidate>& all, const store_reference& ref, std::int64_t now);
 
+// The certificates whose keys the service's account must be able to read for `ref`: by
+// thumbprint, that one; by subject, every matching one with a private key and server
+// authentication, not only today's choice (a renewal already in the store is served next).
+std::vector<std::size_t> certificates_to_grant(const std::vector<store_candidate>& all, const store_reference& ref);
+
+// Windows (key_access_windows.cpp): grants the account `sid` ("S-1-5-80-…") read access to the
+// private key of each of certificates_to_grant(), as the Certificates console's "Manage Private
+// Keys" does (CNG: the key's security descriptor; CAPI: the key container's). One line per key
+// into `report`; "" or the problem (the first key that could not be granted).
+std::string grant_key_read(const store_reference& ref, const std::string& sid, std::vector<std::string>& report);
+
 // Looks `ref` up and fills leaf, chain and key; problems on the field "certificate_store".
 void read_store_credentials(const store_reference& ref, credentials& out);
 // The thumbprint `ref` picks now, without touching a key (the certificate watch asks at every

@@ -9,6 +9,10 @@ void read_store_credentials(const store_reference&, credentials& out) {
         {"certificate_store", "the certificate store is Windows only; use certificate and private_key"});
 }
 
+std::string grant_key_read(const store_reference&, const std::string&, std::vector<std::string>&) {
+    return "the certificate store is Windows only";
+}
+
 std::string current_thumbprint(const store_reference&, std::string& problem) {
     problem = "the certificate store is Windows only";
     return {};

@@ -22,7 +22,7 @@ msiinfo export "$msi" Upgrade | tr -d '\r' |
     { print }' >"$tmp/Upgrade.idt"
 msibuild "$msi" -i "$tmp/Upgrade.idt"
 
-secure="WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;LISTEN_PORT;BACKEND;STATUS_PORT;FIREWALL_RULE;SERVICE_ACCOUNT"
+secure="WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;LISTEN_PORT;BACKEND;STATUS_PORT;FIREWALL_RULE;SERVICE_ACCOUNT;CERT_THUMBPRINT;CERT_SUBJECT;CERT_STORE"
 msibuild "$msi" -q "UPDATE Property SET Value='$secure' WHERE Property='SecureCustomProperties'"
 
 # Type 18 (exe from an installed file) | 0x40 return ignored | 0x800 no impersonation |

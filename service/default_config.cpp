@@ -89,21 +89,30 @@ bool is_generated_certificate(const std::filesystem::path& cert_path) {
            X509_NAME_cmp(X509_get_subject_name(x.get()), X509_get_issuer_name(x.get())) == 0;
 }
 
-std::string write_default_config(const std::filesystem::path& dir, const std::string& listen_port,
-                                 const std::string& backend, const std::string& status_port) {
+std::string write_default_config(const std::filesystem::path& dir, const starter_values& values) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     const auto file = dir / "tlsbroker.json";
     if (std::filesystem::exists(file)) return {};
-    if (!std::filesystem::exists(dir / "server.crt"))
+    const auto& store = values.certificate_store;
+    nlohmann::ordered_json tls = {{"certificate", "server.crt"}, {"private_key", "server.key"}};
+    if (store.used()) {
+        nlohmann::ordered_json ref = {{"location", store.location}, {"store", store.store}};
+        if (!store.thumbprint.empty())
+            ref["thumbprint"] = store.thumbprint;
+        else
+            ref["subject"] = store.subject;
+        tls = {{"certificate_store", ref}};
+    } else if (!std::filesystem::exists(dir / "server.crt")) {
         if (auto p = write_self_signed(dir / "server.crt", dir / "server.key"); !p.empty()) return p;
+    }
     const nlohmann::ordered_json cfg = {{"log", {{"level", "info"}, {"file", "tlsbroker.log"}}},
-                                        {"status", {{"listen", "127.0.0.1:" + status_port}}},
+                                        {"status", {{"listen", "127.0.0.1:" + values.status_port}}},
                                         {"listeners",
                                          {{{"name", "site"},
-                                           {"listen", "0.0.0.0:" + listen_port},
-                                           {"tls", {{"certificate", "server.crt"}, {"private_key", "server.key"}}},
-                                           {"backend", {{"address", backend}}}}}}};
+                                           {"listen", "0.0.0.0:" + values.listen_port},
+                                           {"tls", tls},
+                                           {"backend", {{"address", values.backend}}}}}}};
     std::ofstream out(file);
     out << cfg.dump(2) << '\n';
     if (!out) return "cannot write " + file.string();

@@ -14,6 +14,7 @@
 #include "version.hpp"
 #ifdef _WIN32
 #include "service/windows/install_folder.hpp"
+#include "service/windows/key_access.hpp"
 #include "service/windows/secure_install.hpp"
 #include "service/windows/service_config.hpp"
 #endif
@@ -77,15 +78,20 @@ int main(int argc, char** argv) {
         case mode::write_default_config: {
 #ifdef _WIN32
             // Also locks the folder down (owner, protected DACL) before writing into it.
-            const auto problem =
-                install_config_dir(opts->config_dir, opts->listen_port, opts->backend, opts->status_port, std::cout);
+            const auto problem = install_config_dir(opts->config_dir, opts->starter, std::cout);
 #else
-            const auto problem =
-                write_default_config(opts->config_dir, opts->listen_port, opts->backend, opts->status_port);
+            const auto problem = write_default_config(opts->config_dir, opts->starter);
 #endif
             if (!problem.empty()) std::cerr << "tlsbroker: " << problem << '\n';
             return problem.empty() ? 0 : 1;
         }
+        case mode::grant_key_access:
+#ifdef _WIN32
+            return tlsbroker::service::grant_key_access(opts->config, std::cout, std::cerr);
+#else
+            std::cerr << "tlsbroker: --grant-key-access is for the Windows certificate store\n";
+            return 2;
+#endif
         case mode::configure_service: {
 #ifdef _WIN32
             auto problem = check_installer_dir(opts->config_dir);

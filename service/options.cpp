@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "config/cert_store.hpp"
 #include "config/json_reader.hpp"
 
 namespace tlsbroker::service {
@@ -19,10 +20,11 @@ struct option_spec {
     const char* alias;  // nullptr: none
     bool takes_value;
     bool is_mode;
-    mode what;  // the mode it selects (is_mode) or the only mode it goes with
+    mode what;              // the mode it selects (is_mode) or the only mode it goes with
+    bool empty_ok = false;  // an empty value means "not given" (the MSI passes every property)
 };
 
-constexpr std::array<option_spec, 12> specs{{
+constexpr std::array<option_spec, 16> specs{{
     {"--config", "-c", true, false, mode::run},
     {"--console", nullptr, false, false, mode::run},
     {"--check-config", "-t", true, true, mode::check_config},
@@ -32,9 +34,13 @@ constexpr std::array<option_spec, 12> specs{{
     {"--listen-port", nullptr, true, false, mode::write_default_config},
     {"--backend", nullptr, true, false, mode::write_default_config},
     {"--status-port", nullptr, true, false, mode::write_default_config},
+    {"--cert-thumbprint", nullptr, true, false, mode::write_default_config, true},
+    {"--cert-subject", nullptr, true, false, mode::write_default_config, true},
+    {"--cert-store", nullptr, true, false, mode::write_default_config, true},
     {"--configure-service", nullptr, true, true, mode::configure_service},
     {"--install-commit", nullptr, true, true, mode::install_commit},
     {"--install-rollback", nullptr, true, true, mode::install_rollback},
+    {"--grant-key-access", nullptr, true, true, mode::grant_key_access},
 }};
 
 const option_spec* find_spec(const std::string& arg) {
@@ -69,20 +75,31 @@ std::optional<unsigned> parse_port(const std::string& v) {
     return p;
 }
 
+// The --cert-* values as given, checked together once all are read.
+struct store_values {
+    std::string thumbprint, subject, store;
+};
+
 // Sets the option's value into `o`; "" or the problem.
-std::string apply(const option_spec& s, const std::string& value, options& o) {
+std::string apply(const option_spec& s, const std::string& value, options& o, store_values& cert) {
     const std::string name = s.name;
-    if (s.takes_value && value.empty()) return name + " needs a value (got an empty one)";
-    if (name == "--config" || name == "--check-config") {
+    if (s.takes_value && value.empty() && !s.empty_ok) return name + " needs a value (got an empty one)";
+    if (name == "--config" || name == "--check-config" || name == "--grant-key-access") {
         o.config = value;
     } else if (name == "--console") {
         o.console = true;
     } else if (name == "--listen-port" || name == "--status-port") {
         if (auto problem = check_port(value); !problem.empty()) return name + " " + problem;
-        (name == "--listen-port" ? o.listen_port : o.status_port) = std::to_string(*parse_port(value));
+        (name == "--listen-port" ? o.starter.listen_port : o.starter.status_port) = std::to_string(*parse_port(value));
     } else if (name == "--backend") {
         if (auto problem = check_backend(value); !problem.empty()) return name + " " + problem;
-        o.backend = value;
+        o.starter.backend = value;
+    } else if (name == "--cert-thumbprint") {
+        cert.thumbprint = value;
+    } else if (name == "--cert-subject") {
+        cert.subject = value;
+    } else if (name == "--cert-store") {
+        cert.store = value;
     } else if (s.is_mode && s.takes_value) {
         o.config_dir = value;  // the installer modes
     }
@@ -104,6 +121,40 @@ std::string check_backend(const std::string& value) {
     config::endpoint ep;
     if (auto problem = config::parse_endpoint(value, ep, false); !problem.empty())
         return "must be host:port (got " + shown(value) + "): " + problem;
+    return {};
+}
+
+std::string check_store_certificate(const std::string& thumbprint, const std::string& subject, const std::string& store,
+                                    config::store_reference& ref) {
+    for (const auto* v : {&thumbprint, &subject, &store})
+        for (const char c : *v)
+            if (std::iscntrl(static_cast<unsigned char>(c)) || c == '"' || c == '`')
+                return std::string(v == &thumbprint ? "--cert-thumbprint"
+                                   : v == &subject  ? "--cert-subject"
+                                                    : "--cert-store") +
+                       " must not hold quotes or control characters (got " + shown(*v) + ")";
+    if (!store.empty()) {
+        const auto slash = store.find('\\');
+        const auto location = store.substr(0, slash);
+        const auto name = slash == std::string::npos ? std::string() : store.substr(slash + 1);
+        if ((location != "LocalMachine" && location != "CurrentUser") || name.empty() ||
+            name.find_first_of("\\/") != std::string::npos)
+            return "--cert-store must be LocalMachine\\STORE or CurrentUser\\STORE, for example LocalMachine\\My "
+                   "(got " +
+                   shown(store) + ")";
+        ref.location = location;
+        ref.store = name;
+    }
+    if (!thumbprint.empty() && !subject.empty()) return "--cert-thumbprint and --cert-subject: give one, not both";
+    std::string problem;
+    if (!thumbprint.empty()) {
+        ref.thumbprint = config::normalize_thumbprint(thumbprint, problem);
+        if (!problem.empty()) return "--cert-thumbprint " + problem + " (got " + shown(thumbprint) + ")";
+    } else if (!subject.empty()) {
+        if (config::parse_subject(subject, problem).empty())
+            return "--cert-subject " + problem + " (got " + shown(subject) + ")";
+        ref.subject = subject;
+    }
     return {};
 }
 
@@ -143,6 +194,7 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
         given.emplace_back(s, std::move(value));
     }
     options o;
+    store_values cert;
     o.what = selected != nullptr ? selected->what : mode::run;
     for (const auto& [s, value] : given) {
         if (!s->is_mode && s->what != o.what) {
@@ -150,11 +202,13 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
                     (selected != nullptr ? std::string(selected->name) : std::string("running the broker"));
             return std::nullopt;
         }
-        if (auto problem = apply(*s, value, o); !problem.empty()) {
+        if (auto problem = apply(*s, value, o, cert); !problem.empty()) {
             error = problem;
             return std::nullopt;
         }
     }
+    error = check_store_certificate(cert.thumbprint, cert.subject, cert.store, o.starter.certificate_store);
+    if (!error.empty()) return std::nullopt;
     return o;
 }
 
@@ -170,9 +224,16 @@ const char* usage() {
            "                       write DIR/tlsbroker.json and a self-signed certificate\n"
            "                       unless DIR already has a config (used by the installer);\n"
            "                       ports 1..65535, defaults 8443, 127.0.0.1:9000, 8417\n"
+           "       [--cert-thumbprint HEX | --cert-subject DN] [--cert-store LOCATION\\STORE]\n"
+           "                       serve a certificate of the Windows store instead (store\n"
+           "                       default LocalMachine\\My); empty values are not given\n"
            "  --configure-service DIR, --install-commit DIR, --install-rollback DIR\n"
            "                       (Windows installer) the service's preshutdown timeout from\n"
            "                       DIR's config; keep / remove the config files this install wrote\n"
+           "  --grant-key-access FILE\n"
+           "                       (Windows) give the service's account read access to the\n"
+           "                       private keys of the store certificates FILE names; run it\n"
+           "                       as an administrator after a renewal with a new key\n"
            "  --version            print the version, the OpenSSL in use and its default key\n"
            "                       exchange groups, and exit\n"
            "\n"

@@ -1,9 +1,9 @@
 // Command-line options shared by the foreground mode and the Windows service.
 //
 // The installer modes run as SYSTEM from the MSI, with values an installing user chose
-// (LISTEN_PORT, BACKEND, STATUS_PORT), so the parser is strict for every mode: one mode per
-// invocation, each option at most once, only the options that belong to that mode, and every
-// value checked before anything runs. A usage error is exit code 2 and writes nothing.
+// (LISTEN_PORT, BACKEND, STATUS_PORT, CERT_THUMBPRINT, CERT_SUBJECT, CERT_STORE), so the parser is strict for every
+// mode: one mode per invocation, each option at most once, only the options that belong to that mode, and every value
+// checked before anything runs. A usage error is exit code 2 and writes nothing.
 #pragma once
 
 #include <filesystem>
@@ -23,7 +23,8 @@ enum class mode {
     write_default_config,
     configure_service,
     install_commit,
-    install_rollback
+    install_rollback,
+    grant_key_access
 };
 
 struct options {
@@ -36,9 +37,10 @@ struct options {
     // service is created), --install-commit / --install-rollback (keep or remove what this
     // install wrote into DIR).
     std::filesystem::path config_dir;
-    std::string listen_port = default_listen_port;  // checked: an integer in 1..65535
-    std::string backend = default_backend;          // checked: host:port, as the config's backend address
-    std::string status_port = default_status_port;  // checked: an integer in 1..65535
+    // --listen-port, --backend, --status-port, and the store certificate: --cert-thumbprint or
+    // --cert-subject, in --cert-store (default LocalMachine\My). The MSI passes all of its
+    // properties, so an empty --cert-* value means "not given".
+    starter_values starter;
 };
 
 // Parses argv. On a usage error returns nullopt and fills `error` (one line, naming the argument).
@@ -48,6 +50,10 @@ std::optional<options> parse_options(const std::vector<std::string>& args, std::
 // "" or the problem.
 std::string check_port(const std::string& value);
 std::string check_backend(const std::string& value);
+// --cert-thumbprint, --cert-subject, --cert-store ("LocalMachine\My") into `ref`; "" or the
+// problem. Empty values are "not given"; a thumbprint and a subject together are refused.
+std::string check_store_certificate(const std::string& thumbprint, const std::string& subject, const std::string& store,
+                                    config::store_reference& ref);
 
 const char* usage();
 

@@ -54,8 +54,7 @@ std::string lock_down_contents(const fs::path& dir, const std::string& svc) {
 
 }  // namespace
 
-std::string install_config_dir(const fs::path& dir, const std::string& listen_port, const std::string& backend,
-                               const std::string& status_port, std::ostream& out) {
+std::string install_config_dir(const fs::path& dir, const starter_values& values, std::ostream& out) {
     const auto svc = service_sid("tlsbroker");
     const auto folder_sddl = acl::sddl_for(acl::object_kind::folder, svc);
     const bool real = file_acls_are_real();
@@ -108,7 +107,7 @@ std::string install_config_dir(const fs::path& dir, const std::string& listen_po
     std::vector<std::string> missing;
     for (const char* name : trusted_files)
         if (!fs::exists(dir / name)) missing.emplace_back(name);
-    if (auto problem = write_default_config(dir, listen_port, backend, status_port); !problem.empty()) return problem;
+    if (auto problem = write_default_config(dir, values); !problem.empty()) return problem;
     out << (had_config ? "kept existing config " : "wrote default config ") << (dir / "tlsbroker.json").string()
         << '\n';
     // What a rollback of this install takes back (nothing when the config was kept).

@@ -8,11 +8,12 @@
 #include <ostream>
 #include <string>
 
+#include "service/default_config.hpp"
+
 namespace tlsbroker::service {
 
 // Secures `dir` and writes the default config (write_default_config) into it. Returns "" or
 // the problem; prints each action to `out`.
-std::string install_config_dir(const std::filesystem::path& dir, const std::string& listen_port,
-                               const std::string& backend, const std::string& status_port, std::ostream& out);
+std::string install_config_dir(const std::filesystem::path& dir, const starter_values& values, std::ostream& out);
 
 }  // namespace tlsbroker::service

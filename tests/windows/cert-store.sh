@@ -8,10 +8,14 @@
 # restart, the by-thumbprint one keeps the old, a connection opened before still relays, and
 # the switch is logged with both thumbprints and counted. Deleting the certificate a thumbprint
 # names keeps it served (a refused pick-up). --check-config reports a missing thumbprint and a
-# key that cannot be exported at its JSON path.
+# key that cannot be exported at its JSON path. The installer's half: --write-default-config
+# with --cert-subject writes the store reference, --grant-key-access gives the service's
+# account read access to the key (read back), and, given the MSI, `msiexec /i … CERT_SUBJECT=…`
+# installs a service that serves the store's certificate.
 # What Wine cannot show (ECDSA PFX import, CNG keys, non-exportable keys, key ACLs):
 # service/README.md, "Windows real-host checklist".
-# Usage: tests/windows/cert-store.sh [EXE]   (default build/windows/service/tlsbroker.exe)
+# Usage: tests/windows/cert-store.sh [EXE [MSI]]   (default build/windows/service/tlsbroker.exe;
+# without MSI the install is not tried)
 # Uses $WINEPREFIX when the caller has one (run-wine-tests.sh), else makes its own.
 # Exit status: 0 when every check passed.
 set -euo pipefail
@@ -19,6 +23,7 @@ trap '' PIPE
 cd "$(dirname "$0")/../.."
 root=$PWD
 exe=${1:-$root/build/windows/service/tlsbroker.exe}
+msi=${2:-}
 source scripts/packages.sh
 ensure_packages wine wine64 socat openssl curl
 [[ -f $exe ]] || { echo "FAIL: no $exe (scripts/build-windows.sh builds it)"; exit 1; }
@@ -42,7 +47,7 @@ printf 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign
 openssl x509 -req -in "$o/int.csr" -CA "$o/root.crt" -CAkey "$o/root.key" -CAcreateserial -days 3 \
   -extfile "$o/int.ext" -out "$o/int.crt" 2>/dev/null
 printf 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:site01.example\n' >"$o/leaf.ext"
-for n in 1 2; do
+for n in 1 2 3; do
   openssl req -newkey rsa:2048 -nodes -subj "/CN=site01.example" -keyout "$o/leaf$n.key" -out "$o/leaf$n.csr" 2>/dev/null
   openssl x509 -req -in "$o/leaf$n.csr" -CA "$o/int.crt" -CAkey "$o/int.key" -CAcreateserial -days $((n + 1)) \
     -extfile "$o/leaf.ext" -out "$o/leaf$n.crt" 2>/dev/null
@@ -51,7 +56,7 @@ for n in 1 2; do
   rm "$o/leaf$n.key"
 done
 sha1() { openssl x509 -noout -fingerprint -sha1 -in "$1" | sed 's/.*=//; s/://g'; }
-t1=$(sha1 "$o/leaf1.crt") t2=$(sha1 "$o/leaf2.crt")
+t1=$(sha1 "$o/leaf1.crt") t2=$(sha1 "$o/leaf2.crt") t3=$(sha1 "$o/leaf3.crt")
 
 tool_w import "$(winepath -w "$o/leaf1.pfx")" pfx-pass >"$o/import1.out" || true
 check "cert-store-tool imports the PFX into LocalMachine\\My (thumbprint=$t1)" grep -qx "thumbprint=$t1" "$o/import1.out"
@@ -162,6 +167,64 @@ check "cert-store-tool deletes by thumbprint" grep -qx "deleted=$t1" "$o/delete.
 refused() { grep -q "no certificate with thumbprint $t1.*the running certificates stay in force" "$o/tlsbroker.log"; }
 check "a deleted certificate is a refused pick-up, logged" wait_for 30 refused
 check "by thumbprint: the running certificate is still served" test "$(served "$by_thumb")" = "$t1"
+
+# The installer's half. The starter config names the store certificate by subject and no
+# generated certificate is written; the key's ACL grant is read back (Wine's rsaenh keeps a key
+# container's DACL), and a second run finds it in place.
+exe_w() { wine "$(winepath -w "$exe")" "$@" 2>&1 | tr -d '\r'; }
+starter="$o/starter"
+exe_w --write-default-config "$(winepath -w "$starter")" --cert-thumbprint "" --cert-subject "CN=site01.example" \
+  --cert-store 'LocalMachine\My' >"$o/starter.out"
+want='{"certificate_store":{"location":"LocalMachine","store":"My","subject":"CN=site01.example"}}'
+check "--write-default-config --cert-subject: the listener's certificate_store, no generated key" eval \
+  '[[ "$(jq -c ".listeners[0].tls" "$starter/tlsbroker.json")" == "$want" && ! -e "$starter/server.key" ]]'
+sid=S-1-5-80-3389149322-156385897-3899048194-4045368500-1589726293 # NT SERVICE\tlsbroker
+exe_w --grant-key-access "$(winepath -w "$starter/tlsbroker.json")" >"$o/grant1.out"
+check "--grant-key-access: read access to the key of $t2 granted to NT SERVICE\\tlsbroker" \
+  grep -qxF "certificate $t2 (CN=site01.example): read access to its private key granted to $sid" "$o/grant1.out"
+exe_w --grant-key-access "$(winepath -w "$starter/tlsbroker.json")" >"$o/grant2.out"
+check "--grant-key-access again: already readable, nothing changed" \
+  grep -qxF "certificate $t2 (CN=site01.example): its private key was readable already by $sid" "$o/grant2.out"
+t_root=$(sha1 "$o/root.crt") # in Root, not in My
+sed "s/$spaced/$t_root/" "$o/tlsbroker.json" >"$o/not-in-my.json"
+wine "$(winepath -w "$exe")" --grant-key-access "$(winepath -w "$o/not-in-my.json")" >"$o/grant3.out" 2>&1 && rc=0 || rc=$?
+check "--grant-key-access on a config naming a certificate not in the store fails (exit $rc)" eval \
+  '[[ $rc == 1 ]] && grep -qF "no certificate with thumbprint $t_root" "$o/grant3.out"'
+
+if [[ -n $msi ]]; then
+  # What an administrator types: msiexec /i tlsbroker.msi CERT_SUBJECT="CN=…" BACKEND=…. A config
+  # an earlier install kept would be kept again, so the folder goes first.
+  progdata="$WINEPREFIX/drive_c/ProgramData/tlsbroker"
+  rm -rf "$progdata"
+  site_port=$(free_port) site_status=$(free_port)
+  sc_gone() { ! wine sc query tlsbroker 2>/dev/null | grep -q STATE; }
+  for attempt in 1 2 3; do # Wine's SCM may hold its lock right after boot (run-wine-tests.sh)
+    WINEDEBUG=-all wine msiexec /i "$(winepath -w "$msi")" /qn /l*v "$(winepath -w "$o/install.log")" \
+      LISTEN_PORT="$site_port" BACKEND="127.0.0.1:$echo_port" STATUS_PORT="$site_status" \
+      CERT_SUBJECT="CN=site01.example" SC_CONFIGURE=0 >"$o/msiexec.out" 2>&1 || true
+    grep -aq "(1055)" "$o/msiexec.out" || break
+  done
+  check "msiexec /i CERT_SUBJECT=\"CN=site01.example\": the service listens" wait_port "$site_port" 60
+  serves_t2() { test "$(served "$site_port")" = "$t2"; }
+  check "the installed service serves the store's certificate ($t2), chain verified" wait_for 60 serves_t2
+  check "the MSI ran the key access step" grep -aq "GrantKeyAccess. Return value 1" "$o/install.log"
+  check "the installed config names the store certificate, no generated key" eval \
+    '[[ "$(jq -c ".listeners[0].tls" "$progdata/tlsbroker.json")" == "$want" && ! -e "$progdata/server.key" ]]'
+  # A renewal with a new key while the service runs: the administrator's one command grants its
+  # key and has the service reload (Wine does not enforce the key's ACL, so that the reload was
+  # asked for is what shows here).
+  tool_w import "$(winepath -w "$o/leaf3.pfx")" pfx-pass >"$o/import3.out" || true
+  exe_w --grant-key-access "$(winepath -w "$progdata/tlsbroker.json")" >"$o/grant4.out"
+  check "--grant-key-access after a renewal: the new key ($t3) granted, the running service asked to reload" eval \
+    'grep -qF "certificate $t3 (CN=site01.example): read access to its private key granted to" "$o/grant4.out" &&
+     grep -qF "the running service was asked to reload (PARAMCHANGE)" "$o/grant4.out"'
+  reloaded() { grep -q "PARAMCHANGE: reloading the configuration" "$progdata/tlsbroker.log"; }
+  check "the service reloaded on PARAMCHANGE" wait_for 30 reloaded
+  serves_t3() { test "$(served "$site_port")" = "$t3"; }
+  check "new handshakes get the renewal ($t3)" wait_for 60 serves_t3
+  WINEDEBUG=-all wine msiexec /x "$(winepath -w "$msi")" /qn >/dev/null 2>&1 || true
+  check "uninstalled" wait_for 30 sc_gone
+fi
 
 echo "cert-store: $failures failure(s)"
 exit $((failures > 0))

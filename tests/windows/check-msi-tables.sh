@@ -5,7 +5,8 @@
 # same-version build, the secure public properties and their checks, every property in a
 # command line quoted, no MSI-made folder in ProgramData, and the rollback/commit of the config
 # step. Real Windows applies these; Wine cannot show most of them
-# (WINDOWS.md), so this is where they are checked. Usage: check-msi-tables.sh MSI
+# (WINDOWS.md), so this is where they are checked. Also the store certificate's properties
+# and the key access step. Usage: check-msi-tables.sh MSI
 set -uo pipefail
 msi=$1
 failures=0
@@ -69,8 +70,17 @@ expect "service start type in ServiceInstall: auto (made delayed by sc)" "$(row 
 # The config step: every property quoted, the config folder made by the exe, not by the MSI
 # (CreateFolders and LockPermissions would follow a junction a user left there).
 expect "config step's command line" "$(row CustomAction WriteDefaultConfig | field 4)" \
-  '--write-default-config "[CommonAppDataFolder]tlsbroker" --listen-port "[LISTEN_PORT]" --backend "[BACKEND]" --status-port "[STATUS_PORT]"'
+  '--write-default-config "[CommonAppDataFolder]tlsbroker" --listen-port "[LISTEN_PORT]" --backend "[BACKEND]" --status-port "[STATUS_PORT]" --cert-thumbprint "[CERT_THUMBPRINT]" --cert-subject "[CERT_SUBJECT]" --cert-store "[CERT_STORE]"'
 deferred WriteDefaultConfig "config step"
+# A store certificate (CERT_THUMBPRINT or CERT_SUBJECT): its key made readable by the service's
+# account, after the service exists (the exe asks the SCM for the account), before it starts.
+expect "CERT_STORE defaults to LocalMachine\My" "$(row Property CERT_STORE | field 2)" 'LocalMachine\My'
+expect "key access step's command line" "$(row CustomAction GrantKeyAccess | field 4)" \
+  '--grant-key-access "[CommonAppDataFolder]tlsbroker\tlsbroker.json"'
+deferred GrantKeyAccess "key access step"
+expect "key access only with a store certificate" "$(cond_of GrantKeyAccess)" 'NOT REMOVE AND (CERT_THUMBPRINT OR CERT_SUBJECT)'
+(($(seq_of GrantKeyAccess) > $(seq_of InstallServices) && $(seq_of GrantKeyAccess) < $(seq_of StartServices))) &&
+  pass "key access granted between the service's install and its start" || fail "GrantKeyAccess sequence $(seq_of GrantKeyAccess)"
 expect "STATUS_PORT defaults to 8417 (9100 is node_exporter's)" "$(row Property STATUS_PORT | field 2)" "8417"
 in_programdata=$(table Directory | awk -F'\t' 'NR > 3 && $2 == "CommonAppDataFolder" { print $1 }')
 [[ -z "$in_programdata" ]] && pass "the MSI creates no folder in ProgramData (the exe does, refusing a junction)" ||
@@ -108,8 +118,8 @@ for p in $secure_props; do
 done
 [[ ";$(row Property SecureCustomProperties | field 2);" != *";SC_CONFIGURE;"* ]] &&
   pass "SC_CONFIGURE (test systems) is not a secure property" || fail "SC_CONFIGURE is a secure property"
-for p in LISTEN_PORT STATUS_PORT BACKEND; do
-  msg=$(table LaunchCondition | awk -F'\t' -v p="$p" 'NR > 3 && index($1, p) { print $2 }')
+for p in LISTEN_PORT STATUS_PORT BACKEND CERT_THUMBPRINT CERT_SUBJECT CERT_STORE; do
+  msg=$(table LaunchCondition | awk -F'\t' -v p="$p" 'NR > 3 && index($1, p) && index($2, p " must") == 1 { print $2 }')
   [[ "$msg" == "$p must be"* ]] && pass "a bad $p fails with: $msg" || fail "no message for a bad $p: '$msg'"
 done
 
@@ -125,7 +135,7 @@ expect "Grafana dashboard installed beside the exe" "$(row File grafana.json | f
 upgrade_attrs=$(table Upgrade | awk -F'\t' '$7 == "WIX_UPGRADE_DETECTED" { print $5 }')
 ((upgrade_attrs & 512)) && pass "same-version builds replace each other (VersionMaxInclusive)" || fail "Upgrade attributes '$upgrade_attrs'"
 secure=$(row Property SecureCustomProperties | field 2)
-for p in LISTEN_PORT BACKEND STATUS_PORT FIREWALL_RULE; do
+for p in LISTEN_PORT BACKEND STATUS_PORT FIREWALL_RULE CERT_THUMBPRINT CERT_SUBJECT CERT_STORE; do
   [[ ";$secure;" == *";$p;"* ]] && pass "$p is a secure property" || fail "$p not in SecureCustomProperties '$secure'"
 done
 expect "config rollback action" "$(row CustomAction RollbackConfig | field 2)" "3410"

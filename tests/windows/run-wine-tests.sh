@@ -406,6 +406,6 @@ if wait_for 30 sc_gone; then pass "service removed"; else fail "service still re
 [[ -f "$progdata/tlsbroker.json" ]] && pass "config kept after uninstall" || fail "config removed by uninstall"
 
 tests/windows/tls-posture.sh "$root/build/windows/service/tlsbroker.exe" || failures=$((failures + 1))  # TLS posture of the exe
-tests/windows/cert-store.sh "$root/build/windows/service/tlsbroker.exe" || failures=$((failures + 1))  # tls.certificate_store
+tests/windows/cert-store.sh "$root/build/windows/service/tlsbroker.exe" "$msi" || failures=$((failures + 1))  # tls.certificate_store
 echo "wine suite: $failures failure(s)"
 exit $((failures > 0))

@@ -165,6 +165,23 @@ TEST(config_cert_store, by_subject_the_valid_one_with_the_latest_not_after) {
     EXPECT_NE(c.problem.find("none has both a private key and server authentication"), std::string::npos) << c.problem;
 }
 
+// --grant-key-access: by subject, every usable match (a renewal already enrolled is served
+// next, so its key must be readable too), not only today's choice; by thumbprint, that one.
+TEST(config_cert_store, keys_to_grant_are_every_usable_match_not_only_the_chosen_one) {
+    const std::vector<config::store_candidate> all{fake("1", "site.example", 0, 1000),
+                                                   fake("2", "site.example", 600, 9000),             // not valid yet
+                                                   fake("3", "site.example", 0, 5000, false),        // no key
+                                                   fake("4", "site.example", 0, 6000, true, false),  // client auth only
+                                                   fake("5", "other.example", 0, 7000)};
+    EXPECT_EQ(config::certificates_to_grant(all, by_subject("CN=site.example")), (std::vector<std::size_t>{0, 1}));
+    EXPECT_TRUE(config::certificates_to_grant(all, by_subject("CN=none.example")).empty());
+    config::store_reference thumb;
+    thumb.thumbprint = "5";
+    EXPECT_EQ(config::certificates_to_grant(all, thumb), (std::vector<std::size_t>{4}));
+    thumb.thumbprint = "3";  // no key: nothing to grant
+    EXPECT_TRUE(config::certificates_to_grant(all, thumb).empty());
+}
+
 TEST(config_cert_store, candidates_from_real_certificates_carry_names_dates_and_usage) {
     const auto dir = test::make_temp_dir("cert-store-der");
     const auto ca = test::make_ca(dir);

@@ -37,10 +37,10 @@ TEST(options, installer_mode_takes_its_values) {
                              "--status-port", "9200"});
     EXPECT_EQ(o.what, mode::write_default_config);
     EXPECT_EQ(o.config_dir, dir);
-    EXPECT_EQ(o.listen_port, "443");
-    EXPECT_EQ(o.backend, "db.example:5432");
-    EXPECT_EQ(o.status_port, "9200");
-    EXPECT_EQ(accepted({"--write-default-config", dir, "--backend", "[::1]:9000"}).backend, "[::1]:9000");
+    EXPECT_EQ(o.starter.listen_port, "443");
+    EXPECT_EQ(o.starter.backend, "db.example:5432");
+    EXPECT_EQ(o.starter.status_port, "9200");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--backend", "[::1]:9000"}).starter.backend, "[::1]:9000");
     EXPECT_EQ(accepted({"--install-rollback", dir}).what, mode::install_rollback);
     EXPECT_EQ(accepted({"--install-commit", dir}).what, mode::install_commit);
     EXPECT_EQ(accepted({"--configure-service", dir}).what, mode::configure_service);
@@ -48,9 +48,9 @@ TEST(options, installer_mode_takes_its_values) {
 
 TEST(options, defaults_status_port_8417_not_node_exporters_9100) {
     const auto o = accepted({"--write-default-config", dir});
-    EXPECT_EQ(o.status_port, "8417");
-    EXPECT_EQ(o.listen_port, "8443");
-    EXPECT_EQ(o.backend, "127.0.0.1:9000");
+    EXPECT_EQ(o.starter.status_port, "8417");
+    EXPECT_EQ(o.starter.listen_port, "8443");
+    EXPECT_EQ(o.starter.backend, "127.0.0.1:9000");
 }
 
 TEST(options, the_run_and_check_modes_still_parse) {
@@ -122,11 +122,45 @@ TEST(options, refuses_a_port_outside_1_to_65535) {
     }
     EXPECT_EQ(refusal({"--write-default-config", dir, "--status-port", "70000"}),
               "--status-port must be an integer in 1..65535 (got \"70000\")");
-    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "1"}).listen_port, "1");
-    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "65535"}).listen_port, "65535");
-    EXPECT_EQ(accepted({"--write-default-config", dir, "--status-port", "08417"}).status_port, "8417");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "1"}).starter.listen_port, "1");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--listen-port", "65535"}).starter.listen_port, "65535");
+    EXPECT_EQ(accepted({"--write-default-config", dir, "--status-port", "08417"}).starter.status_port, "8417");
 }
 
 TEST(options, a_refusal_message_shows_control_bytes_escaped) {
     EXPECT_EQ(refusal({"--bad\r\nline"}), "unknown argument \"--bad\\x0D\\x0Aline\"");
+}
+
+// The MSI passes CERT_THUMBPRINT, CERT_SUBJECT and CERT_STORE on every install, empty when not
+// set: empty is "not given", anything else is checked like the config's certificate_store.
+TEST(options, store_certificate_values_are_checked_and_empty_ones_are_not_given) {
+    auto o = accepted({"--write-default-config", dir, "--cert-thumbprint", "", "--cert-subject", "", "--cert-store",
+                       "LocalMachine\\My"});
+    EXPECT_FALSE(o.starter.certificate_store.used());
+    o = accepted({"--write-default-config", dir, "--cert-thumbprint",
+                  "3a 4f 00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff 00 11", "--cert-subject", "", "--cert-store",
+                  "LocalMachine\\WebHosting"});
+    EXPECT_EQ(o.starter.certificate_store.thumbprint, "3A4F00112233445566778899AABBCCDDEEFF0011");
+    EXPECT_EQ(o.starter.certificate_store.location, "LocalMachine");
+    EXPECT_EQ(o.starter.certificate_store.store, "WebHosting");
+    o = accepted({"--write-default-config", dir, "--cert-subject", "CN=site01.example, O=Site"});
+    EXPECT_EQ(o.starter.certificate_store.subject, "CN=site01.example, O=Site");
+    EXPECT_EQ(o.starter.certificate_store.store, "My");
+
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--cert-thumbprint", "3A4F00112233445566778899AABBCCDDEEFF0011",
+                       "--cert-subject", "CN=a"}),
+              "--cert-thumbprint and --cert-subject: give one, not both");
+    EXPECT_NE(refusal({"--write-default-config", dir, "--cert-thumbprint", "3A4F"}).find("--cert-thumbprint"),
+              std::string::npos);
+    EXPECT_NE(refusal({"--write-default-config", dir, "--cert-subject", "XX=a"}).find("--cert-subject"),
+              std::string::npos);
+    for (const char* bad : {"My", "Elsewhere\\My", "LocalMachine\\", "LocalMachine\\My\\x", "LocalMachine/My"})
+        EXPECT_NE(refusal({"--write-default-config", dir, "--cert-store", bad}).find("--cert-store must be"),
+                  std::string::npos)
+            << bad;
+    EXPECT_EQ(refusal({"--write-default-config", dir, "--cert-subject", "CN=a\" --install-rollback x"}),
+              "--cert-subject must not hold quotes or control characters (got \"CN=a\" --install-rollback x\")");
+    EXPECT_EQ(refusal({"--run-as-if", dir}), "unknown argument \"--run-as-if\"");
+    EXPECT_EQ(refusal({"--config", dir, "--cert-subject", "CN=a"}),
+              "--cert-subject does not go with running the broker");
 }

@@ -1,0 +1,128 @@
+#include "service/windows/key_access.hpp"
+
+#include <windows.h>
+
+// sddl.h needs windows.h first.
+#include <sddl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/cert_store.hpp"
+#include "config/loader.hpp"
+#include "service/windows/service_sid.hpp"
+
+namespace tlsbroker::service {
+
+namespace {
+
+struct sc_closer {
+    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
+};
+using sc_ptr = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, sc_closer>;
+
+std::string narrow(const wchar_t* w) {
+    const int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, nullptr, 0, nullptr, nullptr);
+    std::string s(n > 0 ? static_cast<std::size_t>(n - 1) : 0, '\0');
+    if (n > 1) WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
+    return s;
+}
+
+// Asks a running tlsbroker service to reload (PARAMCHANGE), so that a certificate whose key it
+// could not read is taken now, not at the next restart. Whether it was running and asked.
+bool ask_running_service_to_reload() {
+    const sc_ptr scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return false;
+    // PARAMCHANGE needs the pause/continue right.
+    const sc_ptr svc(OpenServiceW(scm.get(), L"tlsbroker", SERVICE_QUERY_STATUS | SERVICE_PAUSE_CONTINUE));
+    SERVICE_STATUS status{};
+    if (!svc || !QueryServiceStatus(svc.get(), &status) || status.dwCurrentState != SERVICE_RUNNING) return false;
+    return ControlService(svc.get(), SERVICE_CONTROL_PARAMCHANGE, &status) != FALSE;
+}
+
+// The account the tlsbroker service runs as ("" when it is not installed).
+std::string service_account() {
+    const sc_ptr scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return {};
+    const sc_ptr svc(OpenServiceW(scm.get(), L"tlsbroker", SERVICE_QUERY_CONFIG));
+    if (!svc) return {};
+    DWORD n = 0;
+    QueryServiceConfigW(svc.get(), nullptr, 0, &n);
+    std::vector<unsigned char> buf(n);
+    auto* cfg = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+    if (n == 0 || !QueryServiceConfigW(svc.get(), cfg, n, &n) || cfg->lpServiceStartName == nullptr) return {};
+    return narrow(cfg->lpServiceStartName);
+}
+
+// The account's SID as text; "" with `problem` set when it cannot be found.
+std::string sid_of(const std::string& account, std::string& problem) {
+    if (account.empty() || _stricmp(account.c_str(), "NT SERVICE\\tlsbroker") == 0) return service_sid("tlsbroker");
+    const int wn = MultiByteToWideChar(CP_UTF8, 0, account.c_str(), -1, nullptr, 0);
+    std::wstring w(static_cast<std::size_t>(wn), L'\0');
+    MultiByteToWideChar(CP_UTF8, 0, account.c_str(), -1, w.data(), wn);
+    DWORD sid_size = 0, domain_size = 0;
+    SID_NAME_USE use{};
+    LookupAccountNameW(nullptr, w.c_str(), nullptr, &sid_size, nullptr, &domain_size, &use);
+    std::vector<unsigned char> sid(sid_size);
+    std::wstring domain(domain_size, L'\0');
+    LPSTR text = nullptr;
+    if (sid_size == 0 ||
+        !LookupAccountNameW(nullptr, w.c_str(), sid.data(), &sid_size, domain.data(), &domain_size, &use) ||
+        !ConvertSidToStringSidA(sid.data(), &text)) {
+        problem = "cannot find the account " + account + " (" + std::to_string(GetLastError()) + ")";
+        return {};
+    }
+    std::string out = text;
+    LocalFree(text);
+    return out;
+}
+
+}  // namespace
+
+int grant_key_access(const std::filesystem::path& config, std::ostream& out, std::ostream& err) {
+    const auto loaded = config::load_file(config);
+    std::vector<config::store_reference> refs;
+    if (loaded.config) {
+        for (const auto& l : loaded.config->listeners) {
+            if (l.tls.certificate_store.used()) refs.push_back(l.tls.certificate_store);
+            for (const auto& s : l.tls.sni)
+                if (s.certificate_store.used()) refs.push_back(s.certificate_store);
+        }
+    } else {
+        err << config.string() << ": " << loaded.errors.size() << " problem(s); fix them first:\n";
+        for (const auto& e : loaded.errors) err << "  " << e.to_string() << '\n';
+        return 1;
+    }
+    const auto account = service_account();
+    if (_stricmp(account.c_str(), "LocalSystem") == 0) {
+        out << "the service runs as LocalSystem, which reads every machine key: nothing to grant\n";
+        return 0;
+    }
+    std::string problem;
+    const auto sid = sid_of(account, problem);
+    if (sid.empty()) {
+        err << "tlsbroker: " << problem << '\n';
+        return 1;
+    }
+    if (refs.empty()) out << config.string() << " names no store certificate: nothing to grant\n";
+    int status = 0;
+    bool granted = false;
+    for (const auto& ref : refs) {
+        std::vector<std::string> report;
+        problem = config::grant_key_read(ref, sid, report);
+        for (const auto& line : report) {
+            out << line << '\n';
+            granted = granted || line.find(": read access to its private key granted to ") != std::string::npos;
+        }
+        if (!problem.empty()) {
+            err << "tlsbroker: " << ref.text() << ": " << problem << '\n';
+            status = 1;
+        }
+    }
+    if (granted && ask_running_service_to_reload())
+        out << "the running service was asked to reload (PARAMCHANGE), so it takes the certificates now\n";
+    return status;
+}
+
+}  // namespace tlsbroker::service
