@@ -131,9 +131,11 @@ std::string export_capi(HCRYPTPROV prov, DWORD spec, pkey_ptr& key) {
     return key ? std::string() : "OpenSSL cannot read its exported private key";
 }
 
-// A CAPI key opened again through CNG: the software key storage provider opens the Microsoft
-// CSPs' keys by container and key spec. (NCryptTranslateHandle would do the same from the
-// handle, but Wine 8 does not implement it and aborts the process: service/README.md.)
+// The certificate's key opened (again) through CNG, from its key provider information: a CNG
+// key in its key storage provider by name; a CAPI key through the software key storage
+// provider, which opens the Microsoft CSPs' keys by container and key spec.
+// (NCryptTranslateHandle would do the latter from the handle, but Wine 8 does not implement it
+// and aborts the process: service/README.md.)
 std::string open_in_cng(PCCERT_CONTEXT c, DWORD spec, NCRYPT_PROV_HANDLE& prov, NCRYPT_KEY_HANDLE& k) {
     DWORD n = 0;
     std::vector<unsigned char> buf;
@@ -146,9 +148,10 @@ std::string open_in_cng(PCCERT_CONTEXT c, DWORD spec, NCRYPT_PROV_HANDLE& prov, 
     const auto* info = reinterpret_cast<const CRYPT_KEY_PROV_INFO*>(buf.data());
     const DWORD flags =
         NCRYPT_SILENT_FLAG | ((info->dwFlags & CRYPT_MACHINE_KEYSET) != 0 ? NCRYPT_MACHINE_KEY_FLAG : 0);
-    auto s = NCryptOpenStorageProvider(&prov, MS_KEY_STORAGE_PROVIDER, 0);
+    const bool cng = info->dwProvType == 0 && info->pwszProvName != nullptr;
+    auto s = NCryptOpenStorageProvider(&prov, cng ? info->pwszProvName : MS_KEY_STORAGE_PROVIDER, 0);
     if (s != ERROR_SUCCESS) return "NCryptOpenStorageProvider " + code(s);
-    s = NCryptOpenKey(prov, &k, info->pwszContainerName, spec, flags);
+    s = NCryptOpenKey(prov, &k, info->pwszContainerName, cng ? 0 : spec, flags);
     if (s == ERROR_SUCCESS) return {};
     NCryptFreeObject(prov);
     prov = 0;
@@ -165,11 +168,17 @@ std::string read_key(PCCERT_CONTEXT c, X509* leaf, pkey_ptr& key) {
                "); the service's account needs read access to it (service/README.md)";
     if (spec == CERT_NCRYPT_KEY_SPEC) {
         const auto refused = export_cng(h, key);
-        if (refused.empty() || !must_free) {
+        if (refused.empty()) {
             if (must_free) NCryptFreeObject(h);
-            return refused;  // a handle the certificate keeps cannot outlive this lookup
+            return refused;
         }
-        return keep_in_place(leaf, h, 0, refused, key);
+        if (must_free) return keep_in_place(leaf, h, 0, refused, key);  // the handle is ours to keep
+        // The certificate keeps this handle, which cannot outlive the lookup: open one of our own.
+        NCRYPT_PROV_HANDLE prov = 0;
+        NCRYPT_KEY_HANDLE k = 0;
+        if (const auto p = open_in_cng(c, 0, prov, k); !p.empty())
+            return refused + ", and CNG cannot open it to sign in place (" + p + ")";
+        return keep_in_place(leaf, k, prov, refused, key);
     }
     const auto refused = export_capi(h, spec, key);
     if (must_free) CryptReleaseContext(h, 0);
