@@ -1,11 +1,13 @@
-// A key that cannot sign (core/tls/key_sign_failures.hpp): the failure is counted in the total
-// block a server counts into, and no more once it stopped.
+// A key that cannot sign (core/tls/key_sign_failures.hpp): the failure is logged at warning level
+// with the signer's reason and counted in the total block a server counts into, and no more once
+// it stopped.
 #include "core/tls/key_sign_failures.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
 #include "config/external_key.hpp"
+#include "core/common/log.hpp"
 #include "support/memory_tls.hpp"
 
 using namespace tlsbroker;
@@ -40,7 +42,14 @@ TEST(key_sign_failures, counted_in_the_total_block_while_a_server_counts) {
 
     core::counter_block total;
     core::count_key_sign_failures(total);
-    EXPECT_FALSE(try_sign(key.get()));
+    {
+        log::capture cap;
+        EXPECT_FALSE(try_sign(key.get()));
+        EXPECT_TRUE(
+            cap.contains("[warning] TLS handshake failed: the private key could not sign: NCryptSignHash "
+                         "failed (0x80090016)"))
+            << (cap.lines().empty() ? "" : cap.lines().back());
+    }
     EXPECT_FALSE(try_sign(key.get()));
     EXPECT_EQ(total.get(core::counter::key_sign_failures), 2u);
 
