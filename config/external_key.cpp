@@ -241,7 +241,8 @@ pkey_ptr make_external_key(X509* leaf, std::shared_ptr<key_signer> signer, std::
     }
     const char* type = EVP_PKEY_is_a(pub, "RSA") ? "RSA" : EVP_PKEY_is_a(pub, "EC") ? "EC" : nullptr;
     if (type == nullptr) {
-        problem = std::string("an external key must be RSA or EC, not ") + EVP_PKEY_get0_type_name(pub);
+        const char* name = EVP_PKEY_get0_type_name(pub);
+        problem = std::string("an external key must be RSA or EC, not ") + (name != nullptr ? name : "this type");
         return nullptr;
     }
     if (!external::registered(problem)) return nullptr;

@@ -9,7 +9,10 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "config/external_key.hpp"
 #include "support/memory_tls.hpp"
@@ -33,7 +36,10 @@ public:
 
     bool sign(const config::sign_request& r, std::vector<unsigned char>& out, std::string& problem) override {
         ++calls;
-        last = r;
+        {
+            std::lock_guard lock(mu_);
+            last = r;  // read by the tests once the handshakes are done
+        }
         if (fail) {
             problem = "refused by the test";
             return false;
@@ -66,6 +72,7 @@ public:
 private:
     EVP_PKEY* key_;
     std::atomic<int>* destroyed_;
+    std::mutex mu_;
 };
 
 class external_key : public ::testing::Test {
@@ -222,10 +229,40 @@ TEST_F(external_key, the_signer_lives_as_long_as_the_last_reference) {
     EXPECT_TRUE(watch.expired());
 }
 
+// The broker's event loops handshake on several threads at once with one context and key.
+TEST_F(external_key, handshakes_on_several_threads_share_the_key) {
+    serve(test::key_type::ecdsa_p256);
+    constexpr int threads = 4, each = 10;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < each; ++i)
+                if (handshake(ctx_.get(), real_.cert.get(), t % 2 == 0 ? TLS1_3_VERSION : TLS1_2_VERSION,
+                              "ECDSA+SHA256")
+                        .ok)
+                    ++ok;
+        });
+    for (auto& th : pool) th.join();
+    EXPECT_EQ(ok, threads * each);
+    EXPECT_EQ(signer_->calls, threads * each);
+}
+
 TEST(external_key_input, needs_a_leaf_and_a_signer) {
     std::string problem;
     EXPECT_FALSE(config::make_external_key(nullptr, nullptr, problem));
     EXPECT_FALSE(problem.empty());
+}
+
+TEST(external_key_input, takes_rsa_and_ec_keys_only) {
+    config::pkey_ptr ed(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+    config::x509_ptr cert(X509_new());
+    ASSERT_TRUE(ed && cert);
+    ASSERT_EQ(X509_set_pubkey(cert.get(), ed.get()), 1);
+    const auto any = test::make_memory_leaf(test::key_type::ecdsa_p256);
+    std::string problem;
+    EXPECT_FALSE(config::make_external_key(cert.get(), std::make_shared<real_signer>(any.key.get(), nullptr), problem));
+    EXPECT_EQ(problem, "an external key must be RSA or EC, not ED25519");
 }
 
 }  // namespace
