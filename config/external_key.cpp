@@ -2,8 +2,10 @@
 // (config/external_key.hpp). The signature half is external_key_signature.cpp.
 #include "config/external_key.hpp"
 
+#include <openssl/bn.h>
 #include <openssl/core_dispatch.h>
 #include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
@@ -231,6 +233,28 @@ std::string try_signer(key_signer& signer, bool ec) {
     }
     if (problem.empty() && signature.empty()) problem = "the signer gave an empty signature";
     return problem;
+}
+
+bool ecdsa_der_from_raw(const std::vector<unsigned char>& raw, std::vector<unsigned char>& der) {
+    if (raw.empty() || raw.size() % 2 != 0) return false;
+    const int half = static_cast<int>(raw.size() / 2);
+    ECDSA_SIG* sig = ECDSA_SIG_new();
+    BIGNUM* r = BN_bin2bn(raw.data(), half, nullptr);
+    BIGNUM* s = BN_bin2bn(raw.data() + half, half, nullptr);
+    bool ok = sig != nullptr && r != nullptr && s != nullptr && ECDSA_SIG_set0(sig, r, s) == 1;
+    if (!ok) {
+        BN_free(r);
+        BN_free(s);
+    }
+    const int n = ok ? i2d_ECDSA_SIG(sig, nullptr) : 0;
+    ok = n > 0;
+    if (ok) {
+        der.resize(static_cast<std::size_t>(n));
+        unsigned char* p = der.data();
+        ok = i2d_ECDSA_SIG(sig, &p) == n;
+    }
+    ECDSA_SIG_free(sig);
+    return ok;
 }
 
 pkey_ptr make_external_key(X509* leaf, std::shared_ptr<key_signer> signer, std::string& problem) {

@@ -56,6 +56,11 @@ pkey_ptr make_external_key(X509* leaf, std::shared_ptr<key_signer> signer, std::
 // not each handshake. Not told to the failure hook.
 std::string try_signer(key_signer& signer, bool ec);
 
+// An ECDSA signature given as r||s (two big-endian halves of equal size, as CNG's
+// NCryptSignHash gives it) as the DER ECDSA-Sig-Value a signer returns; false when `raw` is
+// empty or of odd size.
+bool ecdsa_der_from_raw(const std::vector<unsigned char>& raw, std::vector<unsigned char>& der);
+
 // Told of every failed signature (after the signer returned false or threw), on the
 // handshake's thread. The broker sets it once to log and count (core/tls/key_sign_failures.hpp);
 // nullptr: nothing is told.

@@ -5,8 +5,6 @@
 // bcrypt.h and ncrypt.h need windows.h first.
 #include <bcrypt.h>
 #include <ncrypt.h>
-#include <openssl/bn.h>
-#include <openssl/ecdsa.h>
 
 #include <cstdio>
 #include <cstring>
@@ -30,30 +28,6 @@ const wchar_t* cng_hash(const std::string& name) {
     if (name == "SHA512") return BCRYPT_SHA512_ALGORITHM;
     if (name == "SHA1") return BCRYPT_SHA1_ALGORITHM;
     return nullptr;
-}
-
-// CNG's ECDSA signature r||s (two big-endian halves) as a DER ECDSA-Sig-Value.
-bool to_der(const std::vector<unsigned char>& raw, std::vector<unsigned char>& der) {
-    if (raw.empty() || raw.size() % 2 != 0) return false;
-    const int half = static_cast<int>(raw.size() / 2);
-    ECDSA_SIG* sig = ECDSA_SIG_new();
-    BIGNUM* r = BN_bin2bn(raw.data(), half, nullptr);
-    BIGNUM* s = BN_bin2bn(raw.data() + half, half, nullptr);
-    bool ok = sig != nullptr && r != nullptr && s != nullptr && ECDSA_SIG_set0(sig, r, s) == 1;
-    if (!ok) {
-        BN_free(r);
-        BN_free(s);
-    }
-    const int n = ok ? i2d_ECDSA_SIG(sig, nullptr) : 0;
-    if (n > 0) {
-        der.resize(static_cast<std::size_t>(n));
-        unsigned char* p = der.data();
-        ok = i2d_ECDSA_SIG(sig, &p) == n;
-    } else {
-        ok = false;
-    }
-    ECDSA_SIG_free(sig);
-    return ok;
 }
 
 class ncrypt_signer : public key_signer {
@@ -102,7 +76,7 @@ public:
             out = std::move(raw);
             return true;
         }
-        if (!to_der(raw, out)) {
+        if (!ecdsa_der_from_raw(raw, out)) {
             problem = "CNG's ECDSA signature (" + std::to_string(n) + " bytes) does not convert to DER";
             return false;
         }

@@ -3,6 +3,7 @@
 // handshakes run in memory (a BIO pair) between a server with the external key and a client
 // that trusts the leaf and offers only the signature algorithms under test.
 #include <gtest/gtest.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/ssl.h>
@@ -263,6 +264,31 @@ TEST(external_key_input, takes_rsa_and_ec_keys_only) {
     std::string problem;
     EXPECT_FALSE(config::make_external_key(cert.get(), std::make_shared<real_signer>(any.key.get(), nullptr), problem));
     EXPECT_EQ(problem, "an external key must be RSA or EC, not ED25519");
+}
+
+// CNG gives r||s; the DER made from it is what OpenSSL itself would have written.
+TEST(external_key_input, ecdsa_raw_signature_to_der) {
+    const auto leaf = test::make_memory_leaf(test::key_type::ecdsa_p256);
+    const unsigned char hash[32] = {7};
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(leaf.key.get(), nullptr),
+                                                                    &EVP_PKEY_CTX_free);
+    ASSERT_EQ(EVP_PKEY_sign_init(ctx.get()), 1);
+    std::vector<unsigned char> der(80);
+    std::size_t n = der.size();
+    ASSERT_EQ(EVP_PKEY_sign(ctx.get(), der.data(), &n, hash, sizeof hash), 1);
+    der.resize(n);
+    const unsigned char* p = der.data();
+    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(n));
+    ASSERT_NE(sig, nullptr);
+    std::vector<unsigned char> raw(64);
+    BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw.data(), 32);  // fixed width, leading zeros kept
+    BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw.data() + 32, 32);
+    ECDSA_SIG_free(sig);
+    std::vector<unsigned char> back;
+    ASSERT_TRUE(config::ecdsa_der_from_raw(raw, back));
+    EXPECT_EQ(back, der);
+    EXPECT_FALSE(config::ecdsa_der_from_raw({1, 2, 3}, back));
+    EXPECT_FALSE(config::ecdsa_der_from_raw({}, back));
 }
 
 }  // namespace
