@@ -7,7 +7,8 @@
 //   extended key usage), the currently valid one with the latest NotAfter (none valid: the one
 //   with the latest NotAfter, which then serves degraded like an expired file);
 // - the lookup that fills `credentials` (cert_store_windows.cpp: crypt32 and, for the key,
-//   CAPI or CNG export; cert_store_posix.cpp: an error, the store is Windows only).
+//   CAPI or CNG export, or for a key that will not export an external key signing through CNG,
+//   config/external_key.hpp; cert_store_posix.cpp: an error, the store is Windows only).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,9 @@
 // The lookup in the Windows certificate store (config/cert_store.hpp): every certificate of the
 // store becomes a candidate, choose_certificate() picks one, and its chain and key are handed to
-// OpenSSL. The key is exported (CAPI PRIVATEKEYBLOB, or CNG PKCS#8), so it must be exportable;
-// what Wine 8 supports of this is written down in service/README.md.
+// OpenSSL. An exportable key is exported (CAPI PRIVATEKEYBLOB, or CNG PKCS#8: signing in
+// OpenSSL is faster); one that is not stays in its provider and signs there through CNG
+// (config/external_key.hpp, ncrypt_signer.hpp; a CAPI key opened again through CNG).
+// What Wine 8 supports of this is written down in service/README.md.
 #include <windows.h>
 
 // wincrypt.h and ncrypt.h need windows.h first.
@@ -15,6 +17,8 @@
 #include <memory>
 
 #include "config/cert_store.hpp"
+#include "config/external_key.hpp"
+#include "config/ncrypt_signer.hpp"
 
 namespace tlsbroker::config {
 
@@ -75,10 +79,19 @@ std::vector<x509_ptr> chain_of(PCCERT_CONTEXT leaf, HCERTSTORE store, bool machi
     return out;
 }
 
-std::string not_exportable(const std::string& what, unsigned long e) {
-    return what + " (" + code(e) +
-           "): tlsbroker needs a key marked exportable; signing with a non-exportable key through CNG is not "
-           "built yet (service/README.md, \"The Windows certificate store\")";
+std::string not_exportable(const std::string& what, unsigned long e) { return what + " (" + code(e) + ")"; }
+
+// The key stays where it is and signs through CNG; "" or the problem, after the export's.
+std::string keep_in_place(X509* leaf, NCRYPT_KEY_HANDLE k, NCRYPT_PROV_HANDLE prov, const std::string& refused,
+                          pkey_ptr& key) {
+    auto signer = make_ncrypt_signer(k, prov);  // owns the handles from here on
+    if (leaf == nullptr) return refused;
+    const bool ec = EVP_PKEY_is_a(X509_get0_pubkey(leaf), "EC") == 1;
+    std::string problem = try_signer(*signer, ec);
+    if (problem.empty()) key = make_external_key(leaf, std::move(signer), problem);
+    if (problem.empty()) return {};
+    return refused + ", and signing with it in place fails: " + problem +
+           "; the service's account needs use of the key (service/README.md, \"The Windows certificate store\")";
 }
 
 // The CNG key as PKCS#8; "" or the problem.
@@ -118,7 +131,34 @@ std::string export_capi(HCRYPTPROV prov, DWORD spec, pkey_ptr& key) {
     return key ? std::string() : "OpenSSL cannot read its exported private key";
 }
 
-std::string read_key(PCCERT_CONTEXT c, pkey_ptr& key) {
+// The certificate's key opened (again) through CNG, from its key provider information: a CNG
+// key in its key storage provider by name; a CAPI key through the software key storage
+// provider, which opens the Microsoft CSPs' keys by container and key spec.
+// (NCryptTranslateHandle would do the latter from the handle, but Wine 8 does not implement it
+// and aborts the process: service/README.md.)
+std::string open_in_cng(PCCERT_CONTEXT c, DWORD spec, NCRYPT_PROV_HANDLE& prov, NCRYPT_KEY_HANDLE& k) {
+    DWORD n = 0;
+    std::vector<unsigned char> buf;
+    BOOL ok = CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, nullptr, &n);
+    if (ok) {
+        buf.resize(n);
+        ok = CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, buf.data(), &n);
+    }
+    if (!ok) return "no key provider information: " + code(GetLastError());
+    const auto* info = reinterpret_cast<const CRYPT_KEY_PROV_INFO*>(buf.data());
+    const DWORD flags =
+        NCRYPT_SILENT_FLAG | ((info->dwFlags & CRYPT_MACHINE_KEYSET) != 0 ? NCRYPT_MACHINE_KEY_FLAG : 0);
+    const bool cng = info->dwProvType == 0 && info->pwszProvName != nullptr;
+    auto s = NCryptOpenStorageProvider(&prov, cng ? info->pwszProvName : MS_KEY_STORAGE_PROVIDER, 0);
+    if (s != ERROR_SUCCESS) return "NCryptOpenStorageProvider " + code(s);
+    s = NCryptOpenKey(prov, &k, info->pwszContainerName, cng ? 0 : spec, flags);
+    if (s == ERROR_SUCCESS) return {};
+    NCryptFreeObject(prov);
+    prov = 0;
+    return "NCryptOpenKey " + code(s);
+}
+
+std::string read_key(PCCERT_CONTEXT c, X509* leaf, pkey_ptr& key) {
     HCRYPTPROV_OR_NCRYPT_KEY_HANDLE h = 0;
     DWORD spec = 0;
     BOOL must_free = FALSE;
@@ -126,15 +166,28 @@ std::string read_key(PCCERT_CONTEXT c, pkey_ptr& key) {
                                            &h, &spec, &must_free))
         return "cannot open its private key (" + code(GetLastError()) +
                "); the service's account needs read access to it (service/README.md)";
-    std::string problem;
     if (spec == CERT_NCRYPT_KEY_SPEC) {
-        problem = export_cng(h, key);
-        if (must_free) NCryptFreeObject(h);
-    } else {
-        problem = export_capi(h, spec, key);
-        if (must_free) CryptReleaseContext(h, 0);
+        const auto refused = export_cng(h, key);
+        if (refused.empty()) {
+            if (must_free) NCryptFreeObject(h);
+            return refused;
+        }
+        if (must_free) return keep_in_place(leaf, h, 0, refused, key);  // the handle is ours to keep
+        // The certificate keeps this handle, which cannot outlive the lookup: open one of our own.
+        NCRYPT_PROV_HANDLE prov = 0;
+        NCRYPT_KEY_HANDLE k = 0;
+        if (const auto p = open_in_cng(c, 0, prov, k); !p.empty())
+            return refused + ", and CNG cannot open it to sign in place (" + p + ")";
+        return keep_in_place(leaf, k, prov, refused, key);
     }
-    return problem;
+    const auto refused = export_capi(h, spec, key);
+    if (must_free) CryptReleaseContext(h, 0);
+    if (refused.empty()) return refused;
+    NCRYPT_PROV_HANDLE prov = 0;
+    NCRYPT_KEY_HANDLE k = 0;
+    if (const auto p = open_in_cng(c, spec, prov, k); !p.empty())
+        return refused + ", and CNG cannot open it to sign in place (" + p + ")";
+    return keep_in_place(leaf, k, prov, refused, key);
 }
 
 // The store's certificates as candidates, each with its context.
@@ -177,7 +230,7 @@ void read_store_credentials(const store_reference& ref, credentials& out) {
     out.chain = chain_of(chosen, v.store.get(), ref.location == "LocalMachine");
     const auto what =
         "certificate " + v.candidates[*choice.index].thumbprint + " in " + ref.location + "\\" + ref.store;
-    if (const auto p = read_key(chosen, out.key); !p.empty()) fail(what + ": " + p);
+    if (const auto p = read_key(chosen, out.leaf.get(), out.key); !p.empty()) fail(what + ": " + p);
 }
 
 std::string current_thumbprint(const store_reference& ref, std::string& problem) {

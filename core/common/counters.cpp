@@ -181,6 +181,9 @@ constexpr std::array<counter_info, counter_count> table{{
      "Times a certificate store reference (tls.certificate_store) picked another certificate, a renewal, and new "
      "handshakes switched to it.",
      k::total, s::broker},
+    {counter::key_sign_failures, "key_sign_failures", "tlsbroker_key_sign_failures_total", "",
+     "Handshakes that failed because the private key, kept in the Windows certificate store, could not sign.", k::total,
+     s::broker},
 }};
 
 constexpr bool table_in_order() {

@@ -95,6 +95,8 @@ enum class counter : std::size_t {
     listener_degraded,
     // A certificate store reference (tls.certificate_store) picked another certificate (#28).
     certificate_store_switches,
+    // A handshake failed because its private key (kept in the certificate store) could not sign (#28).
+    key_sign_failures,
     count_
 };
 

@@ -14,6 +14,7 @@
 #include "core/server/io_report.hpp"
 #include "core/server/server_impl.hpp"
 #include "core/status/status_page.hpp"
+#include "core/tls/key_sign_failures.hpp"
 #include "core/tls/tls_context.hpp"
 #include "version.hpp"
 
@@ -302,10 +303,13 @@ void server::impl::watch_drain(std::chrono::steady_clock::time_point hard_deadli
     });
 }
 
-server::server(config::config_ptr cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {}
+server::server(config::config_ptr cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+    count_key_sign_failures(impl_->total);
+}
 
 server::~server() {
     if (impl_) {
+        stop_counting_key_sign_failures(impl_->total);
         if (impl_->certs) impl_->certs->stop();  // its hooks call into this server
         for (auto& l : impl_->listeners) l->stop();
         if (impl_->status) impl_->status->stop();

@@ -7,13 +7,14 @@
 # imported while the broker runs: new handshakes on the by-subject listener get it without a
 # restart, the by-thumbprint one keeps the old, a connection opened before still relays, and
 # the switch is logged with both thumbprints and counted. Deleting the certificate a thumbprint
-# names keeps it served (a refused pick-up). --check-config reports a missing thumbprint and a
-# key that cannot be exported at its JSON path. The installer's half: --write-default-config
-# with --cert-subject writes the store reference, --grant-key-access gives the service's
-# account read access to the key (read back), and, given the MSI, `msiexec /i … CERT_SUBJECT=…`
-# installs a service that serves the store's certificate.
-# What Wine cannot show (ECDSA PFX import, CNG keys, non-exportable keys, key ACLs):
-# service/README.md, "Windows real-host checklist".
+# names keeps it served (a refused pick-up). --check-config reports a missing thumbprint at its
+# JSON path, and a key that cannot be exported, which Wine cannot open through CNG to sign in
+# place either (NCryptOpenKey is a stub there), with both codes. The installer's half:
+# --write-default-config with --cert-subject writes the store reference, --grant-key-access
+# gives the service's account read access to the key (read back), and, given the MSI,
+# `msiexec /i … CERT_SUBJECT=…` installs a service that serves the store's certificate.
+# What Wine cannot show (ECDSA PFX import, CNG keys, signing with a non-exportable key, key
+# ACLs): service/README.md, "Windows real-host checklist".
 # Usage: tests/windows/cert-store.sh [EXE [MSI]]   (default build/windows/service/tlsbroker.exe;
 # without MSI the install is not tried)
 # Uses $WINEPREFIX when the caller has one (run-wine-tests.sh), else makes its own.
@@ -61,8 +62,8 @@ t1=$(sha1 "$o/leaf1.crt") t2=$(sha1 "$o/leaf2.crt") t3=$(sha1 "$o/leaf3.crt")
 tool_w import "$(winepath -w "$o/leaf1.pfx")" pfx-pass >"$o/import1.out" || true
 check "cert-store-tool imports the PFX into LocalMachine\\My (thumbprint=$t1)" grep -qx "thumbprint=$t1" "$o/import1.out"
 
-# A key that is not exportable: refused at the check with the Windows error (the CNG signing
-# path that would serve it is not built; service/README.md).
+# A key that is not exportable: on Windows it stays in the store and signs through CNG; Wine's
+# NCryptOpenKey is a stub (NTE_NOT_SUPPORTED), so here it is refused with both Windows codes.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=locked.example" -keyout "$o/locked.key" \
   -out "$o/locked.crt" 2>/dev/null
 openssl pkcs12 -export -in "$o/locked.crt" -inkey "$o/locked.key" -passout pass:pfx-pass -out "$o/locked.pfx"
@@ -74,8 +75,8 @@ cat >"$o/locked.json" <<JSON
                   "tls": { "certificate_store": { "thumbprint": "$t_locked" } } }] }
 JSON
 wine "$(winepath -w "$exe")" --check-config "$(winepath -w "$o/locked.json")" >"$o/locked.out" 2>&1 && rc=0 || rc=$?
-want="/listeners/0/tls/certificate_store: certificate $t_locked in LocalMachine\\My: its private key cannot be exported (0x8009000B)"
-check "--check-config: a non-exportable key is an error at its path naming the code (exit $rc)" eval \
+want="/listeners/0/tls/certificate_store: certificate $t_locked in LocalMachine\\My: its private key cannot be exported (0x8009000B), and CNG cannot open it to sign in place (NCryptOpenKey 0x80090029)"
+check "--check-config: a non-exportable key Wine cannot sign with is an error at its path naming both codes (exit $rc)" eval \
   '[[ $rc == 1 ]] && grep -qF "$want" "$o/locked.out"'
 
 echo_port=$(free_port) by_thumb=$(free_port) by_subject=$(free_port) status_port=$(free_port)
