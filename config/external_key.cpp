@@ -25,6 +25,8 @@ namespace {
 
 // The parameter make_external_key() passes to the key manager's import: a pointer to this.
 constexpr const char* seed_param = "tlsbroker-external-key";
+// The seed parameter's value is a key_seed* itself: its bytes are a pointer's.
+constexpr std::size_t seed_size = sizeof(void*);
 struct key_seed {
     EVP_PKEY* pub;
     std::shared_ptr<key_signer> signer;
@@ -59,7 +61,7 @@ int km_import(void* kd, int selection, const OSSL_PARAM params[], const char* ty
     auto* k = static_cast<key_data*>(kd);
     if (k == nullptr || k->pub != nullptr) return 0;
     if (const OSSL_PARAM* p = OSSL_PARAM_locate_const(params, seed_param)) {
-        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data_size != sizeof(key_seed*)) return 0;
+        if (p->data_type != OSSL_PARAM_OCTET_STRING || p->data_size != seed_size) return 0;
         const auto* seed = *static_cast<key_seed* const*>(p->data);
         if (seed == nullptr || seed->pub == nullptr || EVP_PKEY_up_ref(seed->pub) != 1) return 0;
         k->pub = seed->pub;
@@ -273,7 +275,7 @@ pkey_ptr make_external_key(X509* leaf, std::shared_ptr<key_signer> signer, std::
     external::key_seed seed{pub, std::move(signer)};
     external::key_seed* seed_ptr = &seed;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(external::seed_param, static_cast<void*>(&seed_ptr), sizeof seed_ptr),
+        OSSL_PARAM_construct_octet_string(external::seed_param, static_cast<void*>(&seed_ptr), external::seed_size),
         OSSL_PARAM_construct_end()};
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, external::provider_props);
     EVP_PKEY* key = nullptr;
