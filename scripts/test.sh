@@ -104,12 +104,13 @@ if skipped TLSBROKER_SKIP_ASAN || skipped TLSBROKER_SKIP_TSAN; then
 fi
 
 # The Windows edition: cross-built, unit-tested, packaged, installed and driven under Wine
-# (ctest label wine: the Windows unit tests, the Wine suite, a short site mix).
-finish "clang-tidy"
+# (ctest label wine: the Windows unit tests, the Wine suite, a short site mix). clang-tidy is
+# waited for last: the foreground builds leave it no CPU, the Wine tests leave it some.
 if ! skipped TLSBROKER_SKIP_WINDOWS; then
   finish "windows-deps"
   timed "windows build and wine tests" ctest --preset wine --output-junit "$logs/wine.xml"
 fi
+finish "clang-tidy"
 
 echo
 echo "phases:"
