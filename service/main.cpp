@@ -15,6 +15,7 @@
 #ifdef _WIN32
 #include "service/windows/install_folder.hpp"
 #include "service/windows/key_access.hpp"
+#include "service/windows/key_access_task.hpp"
 #include "service/windows/secure_install.hpp"
 #include "service/windows/service_config.hpp"
 #endif
@@ -90,6 +91,13 @@ int main(int argc, char** argv) {
             return tlsbroker::service::grant_key_access(opts->config, std::cout, std::cerr);
 #else
             std::cerr << "tlsbroker: --grant-key-access is for the Windows certificate store\n";
+            return 2;
+#endif
+        case mode::register_key_access_task:
+#ifdef _WIN32
+            return tlsbroker::service::register_key_access_task(opts->config.string(), std::cout, std::cerr);
+#else
+            std::cerr << "tlsbroker: --register-key-access-task is for the Windows certificate store\n";
             return 2;
 #endif
         case mode::configure_service: {

@@ -24,7 +24,7 @@ struct option_spec {
     bool empty_ok = false;  // an empty value means "not given" (the MSI passes every property)
 };
 
-constexpr std::array<option_spec, 16> specs{{
+constexpr std::array<option_spec, 17> specs{{
     {"--config", "-c", true, false, mode::run},
     {"--console", nullptr, false, false, mode::run},
     {"--check-config", "-t", true, true, mode::check_config},
@@ -41,6 +41,7 @@ constexpr std::array<option_spec, 16> specs{{
     {"--install-commit", nullptr, true, true, mode::install_commit},
     {"--install-rollback", nullptr, true, true, mode::install_rollback},
     {"--grant-key-access", nullptr, true, true, mode::grant_key_access},
+    {"--register-key-access-task", nullptr, true, true, mode::register_key_access_task},
 }};
 
 const option_spec* find_spec(const std::string& arg) {
@@ -84,7 +85,8 @@ struct store_values {
 std::string apply(const option_spec& s, const std::string& value, options& o, store_values& cert) {
     const std::string name = s.name;
     if (s.takes_value && value.empty() && !s.empty_ok) return name + " needs a value (got an empty one)";
-    if (name == "--config" || name == "--check-config" || name == "--grant-key-access") {
+    if (name == "--config" || name == "--check-config" || name == "--grant-key-access" ||
+        name == "--register-key-access-task") {
         o.config = value;
     } else if (name == "--console") {
         o.console = true;
@@ -234,6 +236,9 @@ const char* usage() {
            "                       (Windows) give the service's account read access to the\n"
            "                       private keys of the store certificates FILE names; run it\n"
            "                       as an administrator after a renewal with a new key\n"
+           "  --register-key-access-task FILE\n"
+           "                       (Windows installer) a scheduled task that runs\n"
+           "                       --grant-key-access FILE at each certificate renewal\n"
            "  --version            print the version, the OpenSSL in use and its default key\n"
            "                       exchange groups, and exit\n"
            "\n"

@@ -24,7 +24,8 @@ enum class mode {
     configure_service,
     install_commit,
     install_rollback,
-    grant_key_access
+    grant_key_access,
+    register_key_access_task
 };
 
 struct options {

@@ -5,12 +5,15 @@
 // sddl.h needs windows.h first.
 #include <sddl.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "config/cert_store.hpp"
 #include "config/loader.hpp"
+#include "service/windows/key_access_task.hpp"
 #include "service/windows/service_sid.hpp"
 
 namespace tlsbroker::service {
@@ -27,6 +30,13 @@ std::string narrow(const wchar_t* w) {
     std::string s(n > 0 ? static_cast<std::size_t>(n - 1) : 0, '\0');
     if (n > 1) WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
     return s;
+}
+
+std::wstring widen(const std::string& s) {
+    const int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+    std::wstring w(static_cast<std::size_t>(n), L'\0');
+    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
+    return w;
 }
 
 // Asks a running tlsbroker service to reload (PARAMCHANGE), so that a certificate whose key it
@@ -123,6 +133,52 @@ int grant_key_access(const std::filesystem::path& config, std::ostream& out, std
     if (granted && ask_running_service_to_reload())
         out << "the running service was asked to reload (PARAMCHANGE), so it takes the certificates now\n";
     return status;
+}
+
+int register_key_access_task(const std::string& config, std::ostream& out, std::ostream& err) {
+    std::wstring exe(MAX_PATH, L'\0');
+    exe.resize(GetModuleFileNameW(nullptr, exe.data(), MAX_PATH));
+    std::wstring system(MAX_PATH, L'\0');
+    system.resize(GetSystemDirectoryW(system.data(), MAX_PATH));
+    if (exe.empty() || system.empty()) {
+        err << "tlsbroker: cannot find this program's or the system's folder (" << GetLastError() << ")\n";
+        return 1;
+    }
+    // schtasks reads the XML as UTF-16 (little-endian, with its byte order mark).
+    const auto file = std::filesystem::path(config).parent_path() / "key-access-task.xml";
+    const auto xml = widen(key_access_task_xml(narrow(exe.c_str()), config));
+    {
+        std::ofstream f(file, std::ios::binary | std::ios::trunc);
+        f.write("\xFF\xFE", 2);
+        f.write(reinterpret_cast<const char*>(xml.data()), static_cast<std::streamsize>(xml.size() * sizeof(wchar_t)));
+        if (!f) {
+            err << "tlsbroker: cannot write " << file.string() << '\n';
+            return 1;
+        }
+    }
+    std::wstring command = L"\"" + system + L"\\schtasks.exe\" /Create /TN \"" + widen(key_access_task_name) +
+                           L"\" /XML \"" + file.wstring() + L"\" /F";
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    DWORD code = 1;
+    if (CreateProcessW(nullptr, command.data(), nullptr, nullptr, FALSE, CREATE_NO_WINDOW, nullptr, nullptr, &si,
+                       &pi)) {
+        if (WaitForSingleObject(pi.hProcess, 60000) != WAIT_OBJECT_0 || !GetExitCodeProcess(pi.hProcess, &code))
+            code = 1;
+        CloseHandle(pi.hThread);
+        CloseHandle(pi.hProcess);
+    } else {
+        err << "tlsbroker: cannot run schtasks (" << GetLastError() << ")\n";
+    }
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);
+    if (code == 0)
+        out << "scheduled task " << key_access_task_name
+            << " registered: it grants renewed certificates' keys on certificate lifecycle events 1001 and 1006\n";
+    else
+        err << "tlsbroker: schtasks could not register " << key_access_task_name << " (exit " << code << ")\n";
+    return static_cast<int>(code);
 }
 
 }  // namespace tlsbroker::service

@@ -209,6 +209,11 @@ if [[ -n $msi ]]; then
   serves_t2() { test "$(served "$site_port")" = "$t2"; }
   check "the installed service serves the store's certificate ($t2), chain verified" wait_for 60 serves_t2
   check "the MSI ran the key access step" grep -aq "GrantKeyAccess. Return value 1" "$o/install.log"
+  # The renewal task: Wine's schtasks takes the XML and writes the task (it keeps neither its
+  # trigger nor its action, so what the task holds is the unit test's to check).
+  task="$WINEPREFIX/drive_c/windows/system32/tasks/tlsbroker/Grant key access"
+  check "the MSI registered the renewal task (tlsbroker\\Grant key access)" eval \
+    'grep -aq "RegisterKeyAccessTask. Return value 1" "$o/install.log" && [[ -f "$task" ]]'
   check "the installed config names the store certificate, no generated key" eval \
     '[[ "$(jq -c ".listeners[0].tls" "$progdata/tlsbroker.json")" == "$want" && ! -e "$progdata/server.key" ]]'
   # A renewal with a new key while the service runs: the administrator's one command grants its
@@ -225,6 +230,7 @@ if [[ -n $msi ]]; then
   check "new handshakes get the renewal ($t3)" wait_for 60 serves_t3
   WINEDEBUG=-all wine msiexec /x "$(winepath -w "$msi")" /qn >/dev/null 2>&1 || true
   check "uninstalled" wait_for 30 sc_gone
+  check "uninstall removed the renewal task" test ! -e "$task"
 fi
 
 echo "cert-store: $failures failure(s)"

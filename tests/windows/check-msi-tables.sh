@@ -81,6 +81,16 @@ deferred GrantKeyAccess "key access step"
 expect "key access only with a store certificate" "$(cond_of GrantKeyAccess)" 'NOT REMOVE AND (CERT_THUMBPRINT OR CERT_SUBJECT)'
 (($(seq_of GrantKeyAccess) > $(seq_of InstallServices) && $(seq_of GrantKeyAccess) < $(seq_of StartServices))) &&
   pass "key access granted between the service's install and its start" || fail "GrantKeyAccess sequence $(seq_of GrantKeyAccess)"
+expect "renewal task step's command line" "$(row CustomAction RegisterKeyAccessTask | field 4)" \
+  '--register-key-access-task "[CommonAppDataFolder]tlsbroker\tlsbroker.json"'
+deferred RegisterKeyAccessTask "renewal task step"
+expect "renewal task only with a store certificate" "$(cond_of RegisterKeyAccessTask)" 'NOT REMOVE AND (CERT_THUMBPRINT OR CERT_SUBJECT)'
+(($(seq_of RegisterKeyAccessTask) > $(seq_of GrantKeyAccess) && $(seq_of RegisterKeyAccessTask) < $(seq_of StartServices))) &&
+  pass "renewal task registered after the grant, before the start" || fail "RegisterKeyAccessTask sequence"
+expect "renewal task removed" "$(row CustomAction RemoveKeyAccessTask | field 4)" '/Delete /TN "tlsbroker\Grant key access" /F'
+deferred RemoveKeyAccessTask "renewal task removal" 1
+expect "renewal task removed on uninstall" "$(cond_of RemoveKeyAccessTask)" 'REMOVE="ALL"'
+
 expect "STATUS_PORT defaults to 8417 (9100 is node_exporter's)" "$(row Property STATUS_PORT | field 2)" "8417"
 in_programdata=$(table Directory | awk -F'\t' 'NR > 3 && $2 == "CommonAppDataFolder" { print $1 }')
 [[ -z "$in_programdata" ]] && pass "the MSI creates no folder in ProgramData (the exe does, refusing a junction)" ||

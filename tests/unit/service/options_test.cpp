@@ -61,6 +61,12 @@ TEST(options, the_run_and_check_modes_still_parse) {
     EXPECT_EQ(accepted({"-t", "x.json"}).what, mode::check_config);
     EXPECT_EQ(accepted({"--version"}).what, mode::version);
     EXPECT_EQ(accepted({}).what, mode::run);
+    const auto grant = accepted({"--grant-key-access", "C:\\ProgramData\\tlsbroker\\tlsbroker.json"});
+    EXPECT_EQ(grant.what, mode::grant_key_access);
+    EXPECT_EQ(grant.config, "C:\\ProgramData\\tlsbroker\\tlsbroker.json");
+    EXPECT_EQ(accepted({"--register-key-access-task", "x.json"}).what, mode::register_key_access_task);
+    EXPECT_EQ(refusal({"--register-key-access-task", "x.json", "--grant-key-access", "y.json"}),
+              "one mode per invocation (got --register-key-access-task and --grant-key-access)");
 }
 
 // The attack of issue #27: a value with a space became extra options, and the last mode won.
