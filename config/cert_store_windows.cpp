@@ -19,17 +19,11 @@
 #include "config/cert_store.hpp"
 #include "config/external_key.hpp"
 #include "config/ncrypt_signer.hpp"
+#include "config/utf16_windows.hpp"
 
 namespace tlsbroker::config {
 
 namespace {
-
-std::wstring widen(const std::string& s) {
-    const int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-    return w;
-}
 
 std::string code(unsigned long e) {
     char buf[16];
@@ -201,7 +195,7 @@ std::string open_view(const store_reference& ref, store_view& v) {
     const bool machine = ref.location == "LocalMachine";
     const DWORD flags = (machine ? CERT_SYSTEM_STORE_LOCAL_MACHINE : CERT_SYSTEM_STORE_CURRENT_USER) |
                         CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG;
-    const auto name = widen(ref.store);
+    const auto name = widen_utf8(ref.store);
     v.store.reset(CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags, name.c_str()));
     if (!v.store)
         return "cannot open certificate store " + ref.location + "\\" + ref.store + " (" + code(GetLastError()) + ")";

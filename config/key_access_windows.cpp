@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "config/cert_store.hpp"
+#include "config/utf16_windows.hpp"
 
 namespace tlsbroker::config {
 
@@ -170,13 +171,6 @@ std::string grant(PCCERT_CONTEXT c, PSID sid, bool& changed) {
     return problem;
 }
 
-std::wstring widen(const std::string& s) {
-    const int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-    return w;
-}
-
 }  // namespace
 
 std::string grant_key_read(const store_reference& ref, const std::string& sid_text, std::vector<std::string>& report) {
@@ -186,7 +180,7 @@ std::string grant_key_read(const store_reference& ref, const std::string& sid_te
     const bool machine = ref.location == "LocalMachine";
     const DWORD flags = (machine ? CERT_SYSTEM_STORE_LOCAL_MACHINE : CERT_SYSTEM_STORE_CURRENT_USER) |
                         CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG;
-    const auto name = widen(ref.store);
+    const auto name = widen_utf8(ref.store);
     const std::unique_ptr<void, store_closer> store(CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, flags, name.c_str()));
     const auto where = ref.location + "\\" + ref.store;
     if (!store) return "cannot open certificate store " + where + " (" + hex_status(GetLastError()) + ")";

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/utf16_windows.hpp"
 #include "core/common/log.hpp"
 
 namespace tlsbroker::service {
@@ -18,14 +19,6 @@ namespace sinks = boost::log::sinks;
 namespace expr = boost::log::expressions;
 
 namespace {
-
-std::wstring widen_utf8(const std::string& text) {
-    if (text.empty()) return {};
-    const int n = MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-    std::wstring out(static_cast<std::size_t>(n > 0 ? n : 0), L'\0');
-    if (n > 0) MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
-    return out;
-}
 
 // The message ID as ReportEventW takes it: the severity in the top two bits, as windmc
 // builds it from messages.mc (Informational 1, Warning 2, Error 3).
@@ -62,7 +55,7 @@ public:
             const auto strings = boost::log::extract<std::vector<std::string>>(log::event_strings_attribute, rec);
             std::vector<std::wstring> wide;
             if (strings)
-                for (const auto& s : *strings) wide.push_back(widen_utf8(s));
+                for (const auto& s : *strings) wide.push_back(config::widen_utf8(s));
             std::vector<LPCWSTR> ptrs;
             for (const auto& w : wide) ptrs.push_back(w.c_str());
             ReportEventW(source_, event_type(info->severity), static_cast<WORD>(info->cat),
@@ -73,7 +66,7 @@ public:
         const auto l = lvl ? *lvl : log::level::info;
         if (l < log::level::warning) return;
         const auto text = boost::log::extract<std::string>("Message", rec);
-        const std::wstring line = widen_utf8(text ? *text : std::string());
+        const std::wstring line = config::widen_utf8(text ? *text : std::string());
         LPCWSTR strings[] = {line.c_str()};
         const auto id = l >= log::level::error ? log::generic_error_id : log::generic_warning_id;
         ReportEventW(source_, event_type(l), static_cast<WORD>(log::category::general), full_id(id, l), nullptr, 1, 0,

@@ -13,6 +13,7 @@
 
 #include "config/cert_store.hpp"
 #include "config/loader.hpp"
+#include "config/utf16_windows.hpp"
 #include "service/windows/key_access_task.hpp"
 #include "service/windows/service_sid.hpp"
 
@@ -30,13 +31,6 @@ std::string narrow(const wchar_t* w) {
     std::string s(n > 0 ? static_cast<std::size_t>(n - 1) : 0, '\0');
     if (n > 1) WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
     return s;
-}
-
-std::wstring widen(const std::string& s) {
-    const int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(n), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-    return w;
 }
 
 // Asks a running tlsbroker service to reload (PARAMCHANGE), so that a certificate whose key it
@@ -146,7 +140,7 @@ int register_key_access_task(const std::string& config, std::ostream& out, std::
     }
     // schtasks reads the XML as UTF-16 (little-endian, with its byte order mark).
     const auto file = std::filesystem::path(config).parent_path() / "key-access-task.xml";
-    const auto xml = widen(key_access_task_xml(narrow(exe.c_str()), config));
+    const auto xml = config::widen_utf8(key_access_task_xml(narrow(exe.c_str()), config));
     {
         std::ofstream f(file, std::ios::binary | std::ios::trunc);
         f.write("\xFF\xFE", 2);
@@ -156,8 +150,8 @@ int register_key_access_task(const std::string& config, std::ostream& out, std::
             return 1;
         }
     }
-    std::wstring command = L"\"" + system + L"\\schtasks.exe\" /Create /TN \"" + widen(key_access_task_name) +
-                           L"\" /XML \"" + file.wstring() + L"\" /F";
+    std::wstring command = L"\"" + system + L"\\schtasks.exe\" /Create /TN \"" +
+                           config::widen_utf8(key_access_task_name) + L"\" /XML \"" + file.wstring() + L"\" /F";
     STARTUPINFOW si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
