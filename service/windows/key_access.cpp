@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,21 +83,34 @@ std::string sid_of(const std::string& account, std::string& problem) {
     return out;
 }
 
+// The store references of the config's listeners and SNI entries; nullopt, with the problems
+// written to `err`, when the config does not load.
+std::optional<std::vector<config::store_reference>> store_references(const std::filesystem::path& config,
+                                                                     std::ostream& err) {
+    const auto loaded = config::load_file(config);
+    if (!loaded.config) {
+        err << config.string() << ": " << loaded.errors.size() << " problem(s); fix them first:\n";
+        for (const auto& e : loaded.errors) err << "  " << e.to_string() << '\n';
+        return std::nullopt;
+    }
+    std::vector<config::store_reference> refs;
+    for (const auto& l : loaded.config->listeners) {
+        if (l.tls.certificate_store.used()) refs.push_back(l.tls.certificate_store);
+        for (const auto& s : l.tls.sni)
+            if (s.certificate_store.used()) refs.push_back(s.certificate_store);
+    }
+    return refs;
+}
+
 }  // namespace
 
 int grant_key_access(const std::filesystem::path& config, std::ostream& out, std::ostream& err) {
-    const auto loaded = config::load_file(config);
-    std::vector<config::store_reference> refs;
-    if (loaded.config) {
-        for (const auto& l : loaded.config->listeners) {
-            if (l.tls.certificate_store.used()) refs.push_back(l.tls.certificate_store);
-            for (const auto& s : l.tls.sni)
-                if (s.certificate_store.used()) refs.push_back(s.certificate_store);
-        }
-    } else {
-        err << config.string() << ": " << loaded.errors.size() << " problem(s); fix them first:\n";
-        for (const auto& e : loaded.errors) err << "  " << e.to_string() << '\n';
-        return 1;
+    const auto found = store_references(config, err);
+    if (!found) return 1;
+    const auto& refs = *found;
+    if (refs.empty()) {
+        out << config.string() << " names no store certificate: nothing to grant\n";
+        return 0;
     }
     const auto account = service_account();
     if (_stricmp(account.c_str(), "LocalSystem") == 0) {
@@ -109,7 +123,6 @@ int grant_key_access(const std::filesystem::path& config, std::ostream& out, std
         err << "tlsbroker: " << problem << '\n';
         return 1;
     }
-    if (refs.empty()) out << config.string() << " names no store certificate: nothing to grant\n";
     int status = 0;
     bool granted = false;
     for (const auto& ref : refs) {
@@ -130,6 +143,13 @@ int grant_key_access(const std::filesystem::path& config, std::ostream& out, std
 }
 
 int register_key_access_task(const std::string& config, std::ostream& out, std::ostream& err) {
+    // The MSI runs this on every install, repair and upgrade: the task follows the config.
+    const auto refs = store_references(config, err);
+    if (!refs) return 1;
+    if (refs->empty()) {
+        out << config << " names no store certificate: no renewal task needed\n";
+        return 0;
+    }
     std::wstring exe(MAX_PATH, L'\0');
     exe.resize(GetModuleFileNameW(nullptr, exe.data(), MAX_PATH));
     std::wstring system(MAX_PATH, L'\0');

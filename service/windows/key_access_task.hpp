@@ -18,9 +18,10 @@ inline constexpr const char* key_access_task_name = "tlsbroker\\Grant key access
 // escaped for XML.
 std::string key_access_task_xml(const std::string& exe, const std::string& config);
 
-// Windows: writes the XML next to `config` and registers it with schtasks (replacing a task of
-// that name), then removes the file. Returns schtasks' exit code (0: registered), or 1 with a
-// message to `err` when it could not run.
+// Windows: when `config` names a store certificate, writes the XML next to it and registers it
+// with schtasks (replacing a task of that name), then removes the file; otherwise registers
+// nothing. Returns 0 (registered, or not needed), schtasks' exit code, or 1 with a message to
+// `err` when the config does not load or schtasks could not run.
 int register_key_access_task(const std::string& config, std::ostream& out, std::ostream& err);
 
 }  // namespace tlsbroker::service

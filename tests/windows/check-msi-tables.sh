@@ -78,13 +78,13 @@ expect "CERT_STORE defaults to LocalMachine\My" "$(row Property CERT_STORE | fie
 expect "key access step's command line" "$(row CustomAction GrantKeyAccess | field 4)" \
   '--grant-key-access "[CommonAppDataFolder]tlsbroker\tlsbroker.json"'
 deferred GrantKeyAccess "key access step"
-expect "key access only with a store certificate" "$(cond_of GrantKeyAccess)" 'NOT REMOVE AND (CERT_THUMBPRINT OR CERT_SUBJECT)'
+expect "key access on every install, repair and upgrade (the config decides)" "$(cond_of GrantKeyAccess)" 'NOT REMOVE'
 (($(seq_of GrantKeyAccess) > $(seq_of InstallServices) && $(seq_of GrantKeyAccess) < $(seq_of StartServices))) &&
   pass "key access granted between the service's install and its start" || fail "GrantKeyAccess sequence $(seq_of GrantKeyAccess)"
 expect "renewal task step's command line" "$(row CustomAction RegisterKeyAccessTask | field 4)" \
   '--register-key-access-task "[CommonAppDataFolder]tlsbroker\tlsbroker.json"'
 deferred RegisterKeyAccessTask "renewal task step"
-expect "renewal task only with a store certificate" "$(cond_of RegisterKeyAccessTask)" 'NOT REMOVE AND (CERT_THUMBPRINT OR CERT_SUBJECT)'
+expect "renewal task on every install, repair and upgrade (the config decides)" "$(cond_of RegisterKeyAccessTask)" 'NOT REMOVE'
 (($(seq_of RegisterKeyAccessTask) > $(seq_of GrantKeyAccess) && $(seq_of RegisterKeyAccessTask) < $(seq_of StartServices))) &&
   pass "renewal task registered after the grant, before the start" || fail "RegisterKeyAccessTask sequence"
 expect "renewal task removed" "$(row CustomAction RemoveKeyAccessTask | field 4)" '/Delete /TN "tlsbroker\Grant key access" /F'

@@ -230,6 +230,12 @@ if wait_for 60 sc_state RUNNING; then pass "msiexec /i: service registered and R
 [[ -f "$progfiles/tlsbroker.exe" && -f "$progfiles/tlsbroker.man" && -f "$progfiles/grafana-dashboard.json" ]] &&
   pass "program files installed (exe, perf manifest, Grafana dashboard)" || fail "program files missing"
 [[ -f "$progdata/tlsbroker.json" ]] && pass "default config written to ProgramData" || fail "no default config"
+# The store certificate's steps run on every install; with a generated certificate they do nothing.
+task="$WINEPREFIX/drive_c/windows/system32/tasks/tlsbroker/Grant key access"
+grep -aq "GrantKeyAccess. Return value 1" "$work/install.log" &&
+  grep -aq "RegisterKeyAccessTask. Return value 1" "$work/install.log" && [[ ! -e "$task" ]] &&
+  pass "no store certificate: the key grant and renewal task steps pass and register nothing" ||
+  fail "key grant / renewal task steps with a generated certificate"
 grep -q "\"0.0.0.0:$listen_port\"" "$progdata/tlsbroker.json" && pass "config has this install's LISTEN_PORT" ||
   fail "config listen port: $(grep listen "$progdata/tlsbroker.json" | head -1)"
 if wait_for 20 grep -q "perf counters: provider started" -s "$log"; then pass "perf counter provider started"; else fail "perf provider start not logged"; fi
