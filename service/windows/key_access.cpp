@@ -63,9 +63,7 @@ std::string service_account() {
 // The account's SID as text; "" with `problem` set when it cannot be found.
 std::string sid_of(const std::string& account, std::string& problem) {
     if (account.empty() || _stricmp(account.c_str(), "NT SERVICE\\tlsbroker") == 0) return service_sid("tlsbroker");
-    const int wn = MultiByteToWideChar(CP_UTF8, 0, account.c_str(), -1, nullptr, 0);
-    std::wstring w(static_cast<std::size_t>(wn), L'\0');
-    MultiByteToWideChar(CP_UTF8, 0, account.c_str(), -1, w.data(), wn);
+    const std::wstring w = config::widen_utf8(account);
     DWORD sid_size = 0, domain_size = 0;
     SID_NAME_USE use{};
     LookupAccountNameW(nullptr, w.c_str(), nullptr, &sid_size, nullptr, &domain_size, &use);
