@@ -9,15 +9,13 @@ namespace tlsbroker::core {
 
 namespace {
 
-constexpr std::array<unsigned char, 12> v2_signature{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
-                                                     0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 constexpr std::string_view v1_signature = "PROXY ";
 
 enum class signature { none, partial, v1, v2 };
 
 // Whether `data` starts with (or is the start of) a PROXY v1 or v2 signature.
 signature match_signature(std::string_view data) {
-    const std::string_view v2(reinterpret_cast<const char*>(v2_signature.data()), v2_signature.size());
+    const std::string_view v2(reinterpret_cast<const char*>(proxy_v2_signature.data()), proxy_v2_signature.size());
     for (const auto& [sig, full] : {std::pair{v1_signature, signature::v1}, std::pair{v2, signature::v2}}) {
         const auto k = std::min(data.size(), sig.size());
         if (data.substr(0, k) != sig.substr(0, k)) continue;

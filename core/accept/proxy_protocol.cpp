@@ -8,8 +8,6 @@ namespace tlsbroker::core {
 
 namespace {
 
-constexpr std::array<unsigned char, 12> v2_signature{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
-                                                     0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 constexpr unsigned char pp2_type_authority = 0x02;
 constexpr unsigned char pp2_type_ssl = 0x20;
 constexpr unsigned char pp2_subtype_ssl_version = 0x21;
@@ -81,7 +79,7 @@ std::string build_proxy_v2(const proxy_info& p) {
     put16(body, ssl.size());
     body += ssl;
 
-    std::string s(reinterpret_cast<const char*>(v2_signature.data()), v2_signature.size());
+    std::string s(reinterpret_cast<const char*>(proxy_v2_signature.data()), proxy_v2_signature.size());
     s.push_back(static_cast<char>(0x21));  // version 2, PROXY command
     s.push_back(static_cast<char>(family));
     put16(s, body.size());
@@ -224,7 +222,8 @@ std::optional<parsed_proxy> parse_v2(std::string_view data, std::string& error) 
 
 std::optional<parsed_proxy> parse_proxy_header(std::string_view data, std::string& error) {
     error.clear();
-    const auto sig = std::string_view(reinterpret_cast<const char*>(v2_signature.data()), v2_signature.size());
+    const auto sig =
+        std::string_view(reinterpret_cast<const char*>(proxy_v2_signature.data()), proxy_v2_signature.size());
     if (!data.empty() && data[0] == '\r') {
         if (data.size() < sig.size()) return std::nullopt;
         if (data.substr(0, sig.size()) != sig) {

@@ -3,6 +3,7 @@
 // The parser is used by the tests' backends and the fuzzer.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,10 @@
 namespace tlsbroker::core {
 
 enum class proxy_version { none, v1, v2 };
+
+// The 12 bytes every PROXY v2 header starts with.
+inline constexpr std::array<unsigned char, 12> proxy_v2_signature{0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+                                                                  0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
 
 struct proxy_info {
     boost::asio::ip::tcp::endpoint source;       // the client

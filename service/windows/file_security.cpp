@@ -4,17 +4,11 @@
 #include <aclapi.h>
 #include <sddl.h>
 
+#include "config/utf16_windows.hpp"
+
 namespace tlsbroker::service {
 
 namespace {
-
-std::string narrow(const wchar_t* w) {
-    std::string s;
-    for (; w != nullptr && *w != 0; ++w) s.push_back(*w < 128 ? static_cast<char>(*w) : '?');
-    return s;
-}
-
-std::wstring widen(const std::string& s) { return std::wstring(s.begin(), s.end()); }
 
 void enable_privilege(const wchar_t* name) {
     HANDLE token = nullptr;
@@ -46,7 +40,7 @@ std::optional<std::string> read_sddl(const std::filesystem::path& path, std::str
         error = "cannot convert the security descriptor (error " + std::to_string(GetLastError()) + ")";
         return std::nullopt;
     }
-    std::string out = narrow(text);
+    std::string out = config::narrow_utf8(text);
     LocalFree(text);
     return out;
 }
@@ -63,7 +57,8 @@ void enable_installer_privileges() {
 
 std::string apply_sddl_to_handle(void* handle, const std::string& sddl) {
     PSECURITY_DESCRIPTOR sd = nullptr;
-    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(widen(sddl).c_str(), SDDL_REVISION_1, &sd, nullptr))
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(config::widen_utf8(sddl).c_str(), SDDL_REVISION_1, &sd,
+                                                              nullptr))
         return "invalid SDDL (error " + std::to_string(GetLastError()) + ")";
     PSID owner = nullptr;
     PACL dacl = nullptr;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "config/utf16_windows.hpp"
 #include "service/windows/acl_policy.hpp"
 #include "service/windows/file_security.hpp"
 
@@ -18,12 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string error_text(DWORD e) { return "error " + std::to_string(e); }
-
-std::string narrow(const wchar_t* w) {
-    std::string s;
-    for (; w != nullptr && *w != 0; ++w) s.push_back(*w < 128 ? static_cast<char>(*w) : '?');
-    return s;
-}
 
 // Never follows a reparse point: a junction or a symbolic link is opened itself. No delete
 // sharing: while the handle is open nobody can rename, delete or replace the folder.
@@ -59,7 +54,7 @@ std::optional<acl::folder_facts> facts_of(HANDLE h, const fs::path& p, std::stri
     }
     LPWSTR text = nullptr;
     if (owner != nullptr && ConvertSidToStringSidW(owner, &text)) {
-        f.owner = narrow(text);
+        f.owner = config::narrow_utf8(text);
         LocalFree(text);
     }
     LocalFree(sd);

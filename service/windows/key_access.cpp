@@ -27,13 +27,6 @@ struct sc_closer {
 };
 using sc_ptr = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, sc_closer>;
 
-std::string narrow(const wchar_t* w) {
-    const int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, nullptr, 0, nullptr, nullptr);
-    std::string s(n > 0 ? static_cast<std::size_t>(n - 1) : 0, '\0');
-    if (n > 1) WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
-    return s;
-}
-
 // Asks a running tlsbroker service to reload (PARAMCHANGE), so that a certificate whose key it
 // could not read is taken now, not at the next restart. Whether it was running and asked.
 bool ask_running_service_to_reload() {
@@ -57,7 +50,7 @@ std::string service_account() {
     std::vector<unsigned char> buf(n);
     auto* cfg = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
     if (n == 0 || !QueryServiceConfigW(svc.get(), cfg, n, &n) || cfg->lpServiceStartName == nullptr) return {};
-    return narrow(cfg->lpServiceStartName);
+    return config::narrow_utf8(cfg->lpServiceStartName);
 }
 
 // The account's SID as text; "" with `problem` set when it cannot be found.
@@ -158,7 +151,7 @@ int register_key_access_task(const std::string& config, std::ostream& out, std::
     }
     // schtasks reads the XML as UTF-16 (little-endian, with its byte order mark).
     const auto file = std::filesystem::path(config).parent_path() / "key-access-task.xml";
-    const auto xml = config::widen_utf8(key_access_task_xml(narrow(exe.c_str()), config));
+    const auto xml = config::widen_utf8(key_access_task_xml(config::narrow_utf8(exe.c_str()), config));
     {
         std::ofstream f(file, std::ios::binary | std::ios::trunc);
         f.write("\xFF\xFE", 2);

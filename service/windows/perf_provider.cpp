@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "config/utf16_windows.hpp"
 #include "core/common/log.hpp"
 #include "service/windows/perf_layout.hpp"
 
@@ -26,9 +27,6 @@ namespace {
 GUID provider_guid = {0x7d4a3a5e, 0x2c1b, 0x4f7e, {0x9a, 0x61, 0x3b, 0x5c, 0x0e, 0x2d, 0x8f, 0x10}};
 const GUID counterset_guid = {0x0c3e9b7a, 0x5d21, 0x4b8f, {0xa6, 0xe4, 0x91, 0xf2, 0xd3, 0xc4, 0xb5, 0xa6}};
 const std::wstring total_name = L"_Total";
-
-std::wstring widen(const std::string& s) { return std::wstring(s.begin(), s.end()); }
-std::string narrow(const std::wstring& s) { return std::string(s.begin(), s.end()); }
 
 }  // namespace
 
@@ -86,7 +84,8 @@ bool perf_provider::add_instance(const std::wstring& name, const core::counter_b
         PerfCreateInstance(static_cast<HANDLE>(provider_), &counterset_guid, name.c_str(), next_id_++);
     if (inst == nullptr) {
         ++failures_;
-        TB_LOG_WARN("perf counters: cannot create the instance ", narrow(name), " (error ", GetLastError(), ")");
+        TB_LOG_WARN("perf counters: cannot create the instance ", config::narrow_utf8(name.c_str()), " (error ",
+                    GetLastError(), ")");
         return false;
     }
     instance entry{inst, &block, {}, histograms, {}};
@@ -125,7 +124,7 @@ void perf_provider::sync() {
     std::map<std::string, const core::histogram_block*> histograms;
     for (const auto& [name, h] : srv_->listener_histograms()) histograms[name] = h;
     for (const auto& [name_utf8, block] : srv_->listener_counters()) {
-        const auto name = widen(name_utf8);
+        const auto name = config::widen_utf8(name_utf8);
         live.insert(name);
         const auto it = instances_.find(name);
         if (it != instances_.end() && it->second.block == block) continue;
@@ -138,7 +137,7 @@ void perf_provider::sync() {
             ++it;
             continue;
         }
-        TB_LOG_INFO("perf counters: instance ", narrow(it->first), " removed (listener gone)");
+        TB_LOG_INFO("perf counters: instance ", config::narrow_utf8(it->first.c_str()), " removed (listener gone)");
         auto gone = it++;
         remove_instance(gone);
     }

@@ -6,7 +6,6 @@
 // as a real machine would, while the server is expected to reap the old one.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
@@ -17,8 +16,6 @@
 namespace loadgen {
 
 namespace {
-
-auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
 clock_type::duration seconds(double s) {
     return std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(s));

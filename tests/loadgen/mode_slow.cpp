@@ -4,7 +4,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -14,7 +13,6 @@
 namespace loadgen {
 
 namespace {
-auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
 // The first bytes a real client sends: a ClientHello made by OpenSSL into a memory BIO.
 std::string client_hello(net::ssl::context& tls, const std::string& sni) {

@@ -1,7 +1,6 @@
 // What the modes share: opening a TLS connection, the run's deadline, pacing, progress.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -12,7 +11,6 @@
 namespace loadgen {
 
 namespace {
-auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 // A PROXY header naming `src` → `dst`, as a balancer in front of the broker sends it.
 std::string proxy_header(int version, const tcp::endpoint& src, const tcp::endpoint& dst) {
     const bool v4 = src.address().is_v4();

@@ -5,7 +5,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,15 +12,11 @@
 #include <boost/asio/write.hpp>
 #include <stdexcept>
 
+#include "tls_conn.hpp"
+
 namespace loadgen {
 
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
-using error_code = boost::system::error_code;
-
 namespace {
-
-auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
 void check(bool ok, const char* what) {
     if (!ok) throw std::runtime_error(std::string("self-test certificate: ") + what);

@@ -3,15 +3,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 namespace loadgen {
-
-namespace {
-auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
-}  // namespace
 
 std::shared_ptr<net::ssl::context> make_client_context(const std::string& ca_file) {
     auto ctx = std::make_shared<net::ssl::context>(net::ssl::context::tls_client);

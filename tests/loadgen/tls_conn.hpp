@@ -6,9 +6,11 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <memory>
 
 #include "engine.hpp"
@@ -19,6 +21,9 @@ namespace loadgen {
 using tcp = net::ip::tcp;
 using error_code = boost::system::error_code;
 using session_ptr = std::shared_ptr<SSL_SESSION>;
+
+// The completion token of every coroutine wait: the error lands in `ec` instead of a throw.
+inline auto with(error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
 // The client TLS context: TLS 1.2+, buffers released while idle. With `ca_file` the
 // server's chain is verified against it (and its name against the SNI, see handshake);

@@ -16,6 +16,12 @@ bool has_error(const config::load_result& r, const std::string& pointer, const s
     return false;
 }
 
+std::vector<std::string> error_pointers(const config::load_result& r) {
+    std::vector<std::string> out;
+    for (const auto& e : r.errors) out.push_back(e.pointer);
+    return out;
+}
+
 config::config_ptr load_config(const nlohmann::json& j, const std::filesystem::path& dir) {
     const auto r = config::load_text(j.dump(), dir);
     if (!r.ok()) ADD_FAILURE() << all(r);

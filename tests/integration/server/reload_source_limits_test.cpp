@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-config::config_ptr load(const nlohmann::json& j, const std::filesystem::path& dir) { return test::load_config(j, dir); }
+using test::load_config;
 
 }  // namespace
 
@@ -39,7 +39,7 @@ TEST(reload_source_limits, old_listeners_connections_still_count_after_a_reload)
 
     auto next = cfg;
     next["listeners"][0]["backlog"] = 300;  // a changed listener: a new listener object
-    const auto loaded = load(next, dir);
+    const auto loaded = load_config(next, dir);
     ASSERT_TRUE(loaded);
     const auto res = broker.server().reload(loaded);
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
@@ -70,7 +70,7 @@ TEST(reload_source_limits, limits_turned_on_at_a_reload_see_connections_already_
 
     auto next = cfg;
     next["listeners"][0]["max_connections_per_source"] = 1;
-    const auto loaded = load(next, dir);
+    const auto loaded = load_config(next, dir);
     ASSERT_TRUE(loaded);
     const auto res = broker.server().reload(loaded);
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-config::config_ptr load(const nlohmann::json& j, const std::filesystem::path& dir) { return test::load_config(j, dir); }
+using test::load_config;
 
 }  // namespace
 
@@ -75,7 +75,7 @@ TEST(reload, under_live_traffic_drops_nobody_and_new_certificates_serve_new_hand
             next["listeners"][0]["tls"]["certificate"] = renewed.cert.string();
             next["listeners"][0]["tls"]["private_key"] = renewed.key.string();
         }
-        const auto res = broker.server().reload(load(next, dir));
+        const auto res = broker.server().reload(load_config(next, dir));
         EXPECT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
         const auto before = exchanges.load();
         EXPECT_TRUE(test::wait_until([&] { return exchanges > before + 20; }, 10s));
@@ -109,7 +109,7 @@ TEST(reload, connections_of_the_replaced_listener_still_count_against_max_connec
     }
     auto next = cfg;
     next["listeners"][0]["backlog"] = 300;  // a changed listener is re-created
-    const auto res = broker.server().reload(load(next, dir));
+    const auto res = broker.server().reload(load_config(next, dir));
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
 
     // The two clients of the replaced listener still hold both slots: a third waits.
@@ -190,7 +190,7 @@ TEST(reload, added_listeners_start_and_removed_ones_stop_accepting_and_drain) {
     auto next = cfg;
     next["listeners"][0]["name"] = "second";
     next["listeners"][0]["listen"] = "127.0.0.1:" + std::to_string(second_port);
-    const auto res = broker.server().reload(load(next, dir));
+    const auto res = broker.server().reload(load_config(next, dir));
     ASSERT_TRUE(res.ok) << (res.errors.empty() ? "" : res.errors.front());
     EXPECT_NE(res.summary.find("added second"), std::string::npos) << res.summary;
     EXPECT_NE(res.summary.find("removed test"), std::string::npos) << res.summary;

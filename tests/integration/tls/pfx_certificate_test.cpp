@@ -14,7 +14,7 @@ using namespace tlsbroker;
 
 namespace {
 
-struct pki {
+struct pfx_pki {
     std::filesystem::path dir = test::make_temp_dir("pfx");
     test::ca_files ca = test::make_ca(dir, "ca");
     test::cert_files site = test::make_leaf(ca, dir, "site", "site.example", false, {"site.example"});
@@ -51,7 +51,7 @@ bool verifies_against(std::uint16_t port, const std::filesystem::path& ca) {
 }  // namespace
 
 TEST(pfx_certificate, a_client_verifies_the_chain_the_pfx_carries) {
-    pki p;
+    pfx_pki p;
     test::make_pfx(p.site, p.dir / "site.pfx", "pfx password", {p.ca.cert});
     test::write_file(p.dir / "site.pass", "pfx password\n");
     std::filesystem::permissions(p.dir / "site.pass", std::filesystem::perms::owner_read);
@@ -70,7 +70,7 @@ TEST(pfx_certificate, a_client_verifies_the_chain_the_pfx_carries) {
 }
 
 TEST(pfx_certificate, one_pem_with_key_and_chain_serves_and_an_sni_entry_may_be_a_pfx) {
-    pki p;
+    pfx_pki p;
     test::make_combined_pem(p.site, p.dir / "site.pem", {p.ca.cert});
     test::make_pfx(p.b, p.dir / "b.pfx");
     test::echo_backend backend;

@@ -14,7 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct pki {
+struct features_pki {
     std::filesystem::path dir = test::make_temp_dir("pki");
     test::ca_files ca = test::make_ca(dir, "ca");
     test::cert_files a = test::make_leaf(ca, dir, "a", "a.example", false, {"a.example"});
@@ -25,7 +25,7 @@ struct pki {
     test::cert_files stranger = test::make_leaf(other_ca, dir, "stranger", "stranger", true);
 };
 
-nlohmann::json sni_patch(const pki& p, bool refuse) {
+nlohmann::json sni_patch(const features_pki& p, bool refuse) {
     return {
         {"listeners",
          {{{"tls",
@@ -46,7 +46,7 @@ std::string served_cn(std::uint16_t port, const char* sni) {
 }  // namespace
 
 TEST(tls_features, sni_picks_exact_then_wildcard_then_default) {
-    pki p;
+    features_pki p;
     test::echo_backend backend;
     test::broker_harness broker(backend.port(), sni_patch(p, false));
     EXPECT_EQ(served_cn(broker.port(), "a.example"), "a.example");
@@ -57,7 +57,7 @@ TEST(tls_features, sni_picks_exact_then_wildcard_then_default) {
 }
 
 TEST(tls_features, unknown_server_names_can_be_refused) {
-    pki p;
+    features_pki p;
     test::echo_backend backend;
     test::broker_harness broker(backend.port(), sni_patch(p, true));
     EXPECT_EQ(served_cn(broker.port(), "a.example"), "a.example");
@@ -66,7 +66,7 @@ TEST(tls_features, unknown_server_names_can_be_refused) {
 }
 
 TEST(tls_features, a_client_without_a_server_name_is_refused_only_when_configured) {
-    pki p;
+    features_pki p;
     test::echo_backend backend;
     // refuse_unknown_sni alone lets a client without SNI through, to the default certificate.
     test::broker_harness lenient(backend.port(), sni_patch(p, true));
@@ -80,7 +80,7 @@ TEST(tls_features, a_client_without_a_server_name_is_refused_only_when_configure
 }
 
 TEST(tls_features, mutual_tls_accepts_valid_and_rejects_unknown_and_revoked_clients) {
-    pki p;
+    features_pki p;
     test::make_crl(p.ca.cert, p.ca.key, {p.revoked_client.cert}, p.dir / "ca.crl");
     test::echo_backend backend;
     test::broker_harness broker(backend.port(), {{"listeners",

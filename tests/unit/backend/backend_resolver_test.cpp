@@ -6,12 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <mutex>
 #include <thread>
 
+#include "support/io_thread.hpp"
 #include "support/wait.hpp"
 
 using namespace tlsbroker;
@@ -20,17 +20,6 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
-
-struct loop {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    std::thread t{[this] { ioc.run(); }};
-    ~loop() {
-        work.reset();
-        ioc.stop();
-        t.join();
-    }
-};
 
 std::vector<config::backend_config> one_backend(const std::string& host, std::uint16_t port = 7000) {
     config::backend_config b;
@@ -77,7 +66,7 @@ const tcp::endpoint first_address{asio::ip::make_address("127.0.0.1"), 7000};
 }  // namespace
 
 TEST(backend_resolver, many_waiting_sessions_share_one_lookup_of_a_name) {
-    loop l;
+    test::io_thread l;
     held_lookups h;
     core::backend_resolver::options o;
     o.resolve = h.fn();
@@ -106,7 +95,7 @@ TEST(backend_resolver, many_waiting_sessions_share_one_lookup_of_a_name) {
 }
 
 TEST(backend_resolver, a_dropped_wait_leaves_nothing_behind) {
-    loop l;
+    test::io_thread l;
     held_lookups h;
     core::backend_resolver::options o;
     o.resolve = h.fn();
@@ -130,7 +119,7 @@ TEST(backend_resolver, a_dropped_wait_leaves_nothing_behind) {
 }
 
 TEST(backend_resolver, a_failed_lookup_is_counted_and_the_last_good_addresses_stay) {
-    loop l;
+    test::io_thread l;
     held_lookups h;
     core::counter_block own, total;
     core::backend_resolver::options o;
@@ -155,7 +144,7 @@ TEST(backend_resolver, a_failed_lookup_is_counted_and_the_last_good_addresses_st
 }
 
 TEST(backend_resolver, a_first_lookup_that_fails_wakes_its_waiters_with_no_address) {
-    loop l;
+    test::io_thread l;
     held_lookups h;
     core::counter_block own, total;
     core::backend_resolver::options o;
@@ -175,7 +164,7 @@ TEST(backend_resolver, a_first_lookup_that_fails_wakes_its_waiters_with_no_addre
 }
 
 TEST(backend_resolver, a_literal_address_never_goes_through_a_lookup) {
-    loop l;
+    test::io_thread l;
     held_lookups h;
     core::backend_resolver::options o;
     o.resolve = h.fn();
@@ -194,7 +183,7 @@ TEST(backend_resolver, a_literal_address_never_goes_through_a_lookup) {
 }
 
 TEST(backend_resolver, the_system_resolver_finds_localhost) {
-    loop l;
+    test::io_thread l;
     auto r = std::make_shared<core::backend_resolver>("t", one_backend("localhost"), std::nullopt,
                                                       core::backend_resolver::options{});
     r->start(l.ioc);

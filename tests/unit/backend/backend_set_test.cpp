@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <thread>
 
 #include "support/blackhole.hpp"
 #include "support/echo_backend.hpp"
+#include "support/io_thread.hpp"
 #include "support/wait.hpp"
 
 using namespace tlsbroker;
@@ -70,22 +70,12 @@ config::listener_config checked_backend(std::uint16_t port, std::uint32_t interv
     return c;
 }
 
-struct loop {
-    boost::asio::io_context ioc;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
-    std::thread t{[this] { ioc.run(); }};
-    ~loop() {
-        work.reset();
-        ioc.stop();
-        t.join();
-    }
-};
 }  // namespace
 
 TEST(backend_set, a_check_of_a_black_holed_backend_runs_alone_and_ends_at_its_timeout) {
     using namespace std::chrono_literals;
     test::blackhole dead;
-    loop l;  // before the set: the set's timers go before their io_context
+    test::io_thread l;  // before the set: the set's timers go before their io_context
     auto s = std::make_shared<core::backend_set>(checked_backend(dead.port(), 20, 300));
     s->report(0, false);  // down: the checks start
     s->start_checks(l.ioc);
@@ -111,7 +101,7 @@ TEST(backend_set, a_check_of_a_black_holed_backend_runs_alone_and_ends_at_its_ti
 TEST(backend_set, a_check_that_connects_marks_the_backend_up) {
     using namespace std::chrono_literals;
     test::echo_backend live;
-    loop l;  // before the set: the set's timers go before their io_context
+    test::io_thread l;  // before the set: the set's timers go before their io_context
     auto s = std::make_shared<core::backend_set>(checked_backend(live.port(), 20, 300));
     s->report(0, false);
     s->start_checks(l.ioc);

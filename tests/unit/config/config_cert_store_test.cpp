@@ -25,18 +25,7 @@ json with_tls(const json& tls) {
 }
 config::load_result load(const json& tls) { return config::load_text(with_tls(tls).dump(), "."); }
 
-std::vector<std::string> pointers(const config::load_result& r) {
-    std::vector<std::string> out;
-    for (const auto& e : r.errors) out.push_back(e.pointer);
-    return out;
-}
-
-// Whether an error at `pointer` says `text`.
-bool has_error(const config::load_result& r, const std::string& pointer, const std::string& text) {
-    for (const auto& e : r.errors)
-        if (e.pointer == pointer && e.message.find(text) != std::string::npos) return true;
-    return false;
-}
+using test::has_error;
 
 config::store_candidate fake(std::string thumbprint, std::string cn, std::int64_t nb, std::int64_t na, bool key = true,
                              bool server_auth = true) {
@@ -99,26 +88,27 @@ TEST(config_cert_store, subject_is_attribute_pairs_and_a_bare_value_is_a_cn) {
 
 TEST(config_cert_store, on_linux_a_store_reference_is_an_error_at_its_path) {
     auto r = load({{"certificate_store", {{"location", "LocalMachine"}, {"store", "My"}, {"thumbprint", thumb}}}});
-    ASSERT_EQ(pointers(r), std::vector<std::string>{"/listeners/0/tls/certificate_store"}) << test::all(r);
+    ASSERT_EQ(test::error_pointers(r), std::vector<std::string>{"/listeners/0/tls/certificate_store"}) << test::all(r);
     EXPECT_NE(r.errors[0].message.find("the certificate store is Windows only; use certificate and private_key"),
               std::string::npos);
     auto cert = test::make_self_signed(test::make_temp_dir("cert-store"));
     r = load({{"certificate", cert.cert.string()},
               {"private_key", cert.key.string()},
               {"sni", {{{"server_names", {"b.example"}}, {"certificate_store", {{"subject", "CN=b.example"}}}}}}});
-    EXPECT_EQ(pointers(r), std::vector<std::string>{"/listeners/0/tls/sni/0/certificate_store"}) << test::all(r);
+    EXPECT_EQ(test::error_pointers(r), std::vector<std::string>{"/listeners/0/tls/sni/0/certificate_store"})
+        << test::all(r);
 }
 
 TEST(config_cert_store, each_shape_problem_names_its_path) {
     const std::string at = "/listeners/0/tls/certificate_store";
     auto r = load({{"certificate_store", {{"thumbprint", thumb}, {"subject", "CN=a"}}}});
-    EXPECT_EQ(pointers(r), std::vector<std::string>{at + "/subject"}) << test::all(r);
+    EXPECT_EQ(test::error_pointers(r), std::vector<std::string>{at + "/subject"}) << test::all(r);
     r = load({{"certificate_store", {{"location", "LocalMachine"}}}});
-    EXPECT_EQ(pointers(r), std::vector<std::string>{at}) << test::all(r);
+    EXPECT_EQ(test::error_pointers(r), std::vector<std::string>{at}) << test::all(r);
     r = load({{"certificate_store", {{"location", "Machine"}, {"thumbprint", thumb}}}});
     EXPECT_TRUE(has_error(r, at + "/location", "\"LocalMachine\", \"CurrentUser\"")) << test::all(r);
     r = load({{"certificate_store", {{"thumbprint", "12:34"}}}});
-    EXPECT_EQ(pointers(r), std::vector<std::string>{at + "/thumbprint"}) << test::all(r);
+    EXPECT_EQ(test::error_pointers(r), std::vector<std::string>{at + "/thumbprint"}) << test::all(r);
     r = load({{"certificate_store", {{"store", "LocalMachine\\My"}, {"thumbprint", thumb}}}});
     EXPECT_TRUE(has_error(r, at + "/store", "must name one store")) << test::all(r);
     r = load({{"certificate_store", {{"thumbprint", thumb}, {"thumb", "x"}}}});

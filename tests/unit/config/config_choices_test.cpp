@@ -6,7 +6,8 @@
 
 #include "config/choices.hpp"
 
-using namespace tlsbroker::config;
+// Inside the namespace, not `using namespace`, which a unity build would carry into other files.
+namespace tlsbroker::config {
 
 namespace {
 template <class E>
@@ -34,3 +35,5 @@ TEST(config_choices, every_name_maps_to_one_value_and_back) {
     round_trips<accept_proxy_mode>();
     round_trips<unrecoverable_action>();
 }
+
+}  // namespace tlsbroker::config

@@ -16,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-struct fixture {
+struct credentials_fixture {
     std::filesystem::path dir = test::make_temp_dir("config-credentials");
     test::ca_files ca = test::make_ca(dir);
     test::cert_files leaf = test::make_leaf(ca, dir, "leaf", "site.example");
@@ -42,7 +42,7 @@ config::config_error only_error(const config::load_result& r) {
 }  // namespace
 
 TEST(config_credentials, a_pfx_with_its_chain_and_a_password_file_loads_without_private_key) {
-    fixture f;
+    credentials_fixture f;
     // Named .crt on purpose: PKCS#12 is recognised by its content, not its extension.
     test::make_pfx(f.leaf, f.dir / "site.crt", "s3cret pass", {f.ca.cert});
     f.password("site.pass", "s3cret pass\n");  // the final newline is not part of the password
@@ -61,14 +61,14 @@ TEST(config_credentials, a_pfx_with_its_chain_and_a_password_file_loads_without_
 }
 
 TEST(config_credentials, a_pfx_without_a_password_needs_no_password_file) {
-    fixture f;
+    credentials_fixture f;
     test::make_pfx(f.leaf, f.dir / "open.pfx");
     const auto r = f.load({{"certificate", "open.pfx"}});
     EXPECT_TRUE(r.ok()) << test::all(r);
 }
 
 TEST(config_credentials, pfx_password_problems_name_the_key_they_are_about) {
-    fixture f;
+    credentials_fixture f;
     test::make_pfx(f.leaf, f.dir / "site.pfx", "right");
     f.password("wrong.pass", "wrong");
     auto e = only_error(f.load({{"certificate", "site.pfx"}, {"certificate_password_file", "wrong.pass"}}));
@@ -83,7 +83,7 @@ TEST(config_credentials, pfx_password_problems_name_the_key_they_are_about) {
 }
 
 TEST(config_credentials, a_pfx_without_a_key_or_with_a_private_key_beside_it_is_an_error) {
-    fixture f;
+    credentials_fixture f;
     test::make_pfx(f.leaf, f.dir / "nokey.pfx", "", {}, false);
     auto e = only_error(f.load({{"certificate", "nokey.pfx"}}));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
@@ -101,7 +101,7 @@ TEST(config_credentials, a_pfx_without_a_key_or_with_a_private_key_beside_it_is_
 }
 
 TEST(config_credentials, one_pem_file_with_key_and_chain_loads) {
-    fixture f;
+    credentials_fixture f;
     test::make_combined_pem(f.leaf, f.dir / "all.pem", {f.ca.cert});
     const auto r = f.load({{"certificate", "all.pem"}});
     ASSERT_TRUE(r.ok()) << test::all(r);
@@ -112,7 +112,7 @@ TEST(config_credentials, one_pem_file_with_key_and_chain_loads) {
 }
 
 TEST(config_credentials, a_pem_without_a_key_or_with_a_foreign_key_is_an_error_on_certificate) {
-    fixture f;
+    credentials_fixture f;
     auto e = only_error(f.load({{"certificate", "leaf.crt"}}));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
     EXPECT_NE(e.message.find("holds no private key"), std::string::npos) << e.message;
@@ -125,7 +125,7 @@ TEST(config_credentials, a_pem_without_a_key_or_with_a_foreign_key_is_an_error_o
 }
 
 TEST(config_credentials, an_encrypted_pem_key_opens_with_its_password_file) {
-    fixture f;
+    credentials_fixture f;
     EVP_PKEY* key = nullptr;
     {
         FILE* in = std::fopen(f.leaf.key.c_str(), "r");
@@ -152,7 +152,7 @@ TEST(config_credentials, an_encrypted_pem_key_opens_with_its_password_file) {
 }
 
 TEST(config_credentials, sni_entries_take_pfx_and_combined_pem_too) {
-    fixture f;
+    credentials_fixture f;
     const auto b = test::make_leaf(f.ca, f.dir, "b", "b.example", false, {"b.example"});
     test::make_pfx(b, f.dir / "b.pfx", "pw");
     f.password("b.pass", "pw");
@@ -167,7 +167,7 @@ TEST(config_credentials, sni_entries_take_pfx_and_combined_pem_too) {
 }
 
 TEST(config_credentials, a_pfx_or_password_file_others_may_read_is_warned_about) {
-    fixture f;
+    credentials_fixture f;
     test::make_pfx(f.leaf, f.dir / "site.pfx", "pw");
     const auto pass = f.password("site.pass", "pw");
     // Others, not the group: a file its own group may read is shared on purpose (secret_files.hpp).
@@ -183,7 +183,7 @@ TEST(config_credentials, a_pfx_or_password_file_others_may_read_is_warned_about)
 }
 
 TEST(config_credentials, sha256_fingerprint_is_colon_separated_hex) {
-    fixture f;
+    credentials_fixture f;
     const auto c = config::read_credentials({f.leaf.cert, f.leaf.key, {}, {}});
     ASSERT_TRUE(c.ok());
     const auto fp = config::sha256_fingerprint(c.leaf.get());

@@ -13,7 +13,7 @@ using namespace tlsbroker;
 
 namespace {
 
-struct fixture {
+struct document_fixture {
     std::filesystem::path dir = test::make_temp_dir("config-doc");
     test::cert_files certs = test::make_self_signed(dir);
     config::load_result load(std::string_view text) const { return config::load_text(text, dir); }
@@ -27,18 +27,12 @@ std::string with_listener(const std::string& extra_root, const std::string& list
     return "{ " + extra_root + (extra_root.empty() ? "" : ", ") + "\"listeners\": [" + listener + "] }";
 }
 
-std::vector<std::string> pointers(const config::load_result& r) {
-    std::vector<std::string> out;
-    for (const auto& e : r.errors) out.push_back(e.pointer);
-    return out;
-}
-
 using test::all;
 
 }  // namespace
 
 TEST(config_document, five_problems_give_five_errors_in_document_order) {
-    fixture f;
+    document_fixture f;
     // Written in an order unlike the one the loader reads keys in.
     const auto r = f.load(R"({
   "listeners": [{
@@ -54,22 +48,22 @@ TEST(config_document, five_problems_give_five_errors_in_document_order) {
     EXPECT_FALSE(r.config);
     const std::vector<std::string> expected = {"/listeners/0/listen", "/listeners/0/backlog", "/listeners/0/tls/cipher",
                                                "/threads", "/watchdog/heartbeat_ms"};
-    EXPECT_EQ(pointers(r), expected) << all(r);
+    EXPECT_EQ(test::error_pointers(r), expected) << all(r);
     EXPECT_NE(r.errors[2].message.find("did you mean 'ciphers'?"), std::string::npos) << all(r);
 }
 
 TEST(config_document, a_missing_key_is_listed_at_the_end_of_its_object) {
-    fixture f;
+    document_fixture f;
     const auto r = f.load(R"({ "listeners": [{ "listen": "127.0.0.1:8443", "backlog": -1,
         "tls": { "certificate": "server.crt" } }], "threads": 5000 })");
     // "certificate" names a file without a key (private_key, now optional, is not there).
     const std::vector<std::string> expected = {"/listeners/0/backlog", "/listeners/0/tls/certificate",
                                                "/listeners/0/backend", "/threads"};
-    EXPECT_EQ(pointers(r), expected) << all(r);
+    EXPECT_EQ(test::error_pointers(r), expected) << all(r);
 }
 
 TEST(config_document, syntax_errors_give_line_and_column) {
-    fixture f;
+    document_fixture f;
     const auto r = f.load("{\n  \"threads\": 1,\n  \"log\": { \"level\": \"info\" }\n  \"listeners\": []\n}");
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors[0].pointer, "");
@@ -80,7 +74,7 @@ TEST(config_document, syntax_errors_give_line_and_column) {
 }
 
 TEST(config_document, a_key_written_twice_is_an_error) {
-    fixture f;
+    document_fixture f;
     const auto r = f.load(with_listener("", R"({ "listen": "127.0.0.1:8443", "backlog": 10, "backlog": 20,
         "tls": { "certificate": "server.crt", "private_key": "server.key" },
         "backend": { "address": "127.0.0.1:9000" } })"));
@@ -92,21 +86,22 @@ TEST(config_document, a_key_written_twice_is_an_error) {
 }
 
 TEST(config_document, a_wrong_type_is_reported_once) {
-    fixture f;
+    document_fixture f;
     auto r = f.load(with_listener("", R"({ "listen": "127.0.0.1:8443", "tls": 7, "backend": [] })"));
-    EXPECT_EQ(pointers(r), (std::vector<std::string>{"/listeners/0/tls", "/listeners/0/backend"})) << all(r);
+    EXPECT_EQ(test::error_pointers(r), (std::vector<std::string>{"/listeners/0/tls", "/listeners/0/backend"}))
+        << all(r);
     EXPECT_NE(r.errors[0].message.find("must be an object, not a number"), std::string::npos) << all(r);
     r = f.load(R"({ "listeners": [ 5, "x" ] })");
-    EXPECT_EQ(pointers(r), (std::vector<std::string>{"/listeners/0", "/listeners/1"})) << all(r);
+    EXPECT_EQ(test::error_pointers(r), (std::vector<std::string>{"/listeners/0", "/listeners/1"})) << all(r);
     r = f.load(R"({ "listeners": {} })");
-    EXPECT_EQ(pointers(r), (std::vector<std::string>{"/listeners"})) << all(r);
+    EXPECT_EQ(test::error_pointers(r), (std::vector<std::string>{"/listeners"})) << all(r);
     r = f.load("[1, 2]");
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors[0].to_string(), "/: must be an object, not an array");
 }
 
 TEST(config_document, numbers_must_be_integers_in_range) {
-    fixture f;
+    document_fixture f;
     auto r = f.load(with_listener(R"("threads": 1.5, "log": { "max_file_mb": 18446744073709551615 })"));
     ASSERT_EQ(r.errors.size(), 2u) << all(r);
     EXPECT_EQ(r.errors[0].to_string(), "/threads: must be an integer in 0..1024 (got 1.5)");
@@ -119,7 +114,7 @@ TEST(config_document, numbers_must_be_integers_in_range) {
 }
 
 TEST(config_document, unknown_keys_suggest_only_near_names) {
-    fixture f;
+    document_fixture f;
     const auto r = f.load(with_listener(R"("treads": 1, "colour": "blue", "a/b": 1, "log": { "levl": "info" })"));
     ASSERT_EQ(r.errors.size(), 4u) << all(r);
     EXPECT_EQ(r.errors[0].to_string(), "/treads: unknown key; did you mean 'threads'?");
@@ -129,7 +124,7 @@ TEST(config_document, unknown_keys_suggest_only_near_names) {
 }
 
 TEST(config_document, choices_list_what_is_allowed) {
-    fixture f;
+    document_fixture f;
     const auto r =
         f.load(with_listener(R"("log": { "level": "verbose" }, "watchdog": { "on_unrecoverable": "abort" })"));
     ASSERT_EQ(r.errors.size(), 2u) << all(r);
@@ -138,7 +133,7 @@ TEST(config_document, choices_list_what_is_allowed) {
 }
 
 TEST(config_document, watchdog_probe_timeout_must_be_below_the_interval) {
-    fixture f;
+    document_fixture f;
     auto r = f.load(with_listener(R"("watchdog": { "probe_interval_ms": 100, "probe_timeout_ms": 100 })"));
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors[0].pointer, "/watchdog/probe_timeout_ms");
@@ -147,7 +142,7 @@ TEST(config_document, watchdog_probe_timeout_must_be_below_the_interval) {
 }
 
 TEST(config_document, listener_names) {
-    fixture f;
+    document_fixture f;
     const auto two = [&](const std::string& a, const std::string& b) {
         return f.load(R"({ "listeners": [
             { )" + a + R"( "listen": "127.0.0.1:0", "tls": { "certificate": "server.crt", "private_key": "server.key" },
@@ -164,7 +159,7 @@ TEST(config_document, listener_names) {
     EXPECT_EQ(r.errors[0].to_string(),
               "/listeners/1/name: duplicate listener name \"listener0\" (also /listeners/0/name)");
     r = two(R"("name": "web site",)", R"("name": "",)");
-    EXPECT_EQ(pointers(r), (std::vector<std::string>{"/listeners/0/name", "/listeners/1/name"})) << all(r);
+    EXPECT_EQ(test::error_pointers(r), (std::vector<std::string>{"/listeners/0/name", "/listeners/1/name"})) << all(r);
     EXPECT_TRUE(two(R"("name": "a_b.c-1",)", R"("name": "A",)").ok());
 }
 
@@ -188,7 +183,7 @@ TEST(config_document, unreadable_config_file_names_the_file_and_the_reason) {
 }
 
 TEST(config_document, the_loader_never_throws) {
-    fixture f;
+    document_fixture f;
     const char* docs[] = {"null",
                           "{}",
                           "{\"listeners\": null}",

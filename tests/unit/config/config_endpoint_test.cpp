@@ -12,7 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-struct fixture {
+struct endpoint_fixture {
     std::filesystem::path dir = test::make_temp_dir("config-endpoint");
     test::cert_files certs = test::make_self_signed(dir);
 
@@ -35,7 +35,7 @@ using test::has_error;
 }  // namespace
 
 TEST(config_endpoint, listen_addresses) {
-    fixture f;
+    endpoint_fixture f;
     auto r = f.listeners({"[::1]:8443", "*:8444", "0.0.0.0:8445", "[::]:8446", "127.0.0.1:0"});
     ASSERT_TRUE(r.ok()) << all(r);
     const auto& ls = r.config->listeners;
@@ -49,7 +49,7 @@ TEST(config_endpoint, listen_addresses) {
 }
 
 TEST(config_endpoint, bad_listen_addresses) {
-    fixture f;
+    endpoint_fixture f;
     const std::pair<const char*, const char*> cases[] = {
         {"example.com:443", "IP address"},
         {"::1:8443", "brackets"},
@@ -71,7 +71,7 @@ TEST(config_endpoint, bad_listen_addresses) {
 }
 
 TEST(config_endpoint, backend_addresses_may_be_names) {
-    fixture f;
+    endpoint_fixture f;
     json j{{"listeners", {f.listener("127.0.0.1:8443", "backend-1.internal.example:9000")}}};
     auto r = f.load(j);
     ASSERT_TRUE(r.ok()) << all(r);
@@ -86,7 +86,7 @@ TEST(config_endpoint, backend_addresses_may_be_names) {
 }
 
 TEST(config_endpoint, overlapping_endpoints) {
-    fixture f;
+    endpoint_fixture f;
     auto r = f.listeners({"127.0.0.1:8443", "127.0.0.1:8443"});
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors[0].to_string(),
@@ -101,7 +101,7 @@ TEST(config_endpoint, overlapping_endpoints) {
 }
 
 TEST(config_endpoint, listeners_must_not_take_the_status_port) {
-    fixture f;
+    endpoint_fixture f;
     auto r = f.listeners({"0.0.0.0:8417"});
     ASSERT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_NE(r.errors[0].message.find("status endpoint 127.0.0.1:8417"), std::string::npos) << all(r);
@@ -114,7 +114,7 @@ TEST(config_endpoint, listeners_must_not_take_the_status_port) {
 }
 
 TEST(config_endpoint, relative_paths_resolve_against_the_config_folder) {
-    fixture f;
+    endpoint_fixture f;
     std::filesystem::create_directories(f.dir / "conf");
     json j{{"log", {{"file", "logs/broker.log"}}}, {"listeners", {f.listener("127.0.0.1:8443")}}};
     j["listeners"][0]["tls"] = {{"certificate", "../server.crt"}, {"private_key", f.certs.key.string()}};
@@ -135,7 +135,7 @@ TEST(config_endpoint, relative_paths_resolve_against_the_config_folder) {
 }
 
 TEST(config_endpoint, log_file_may_be_absolute_or_left_out) {
-    fixture f;
+    endpoint_fixture f;
     json j{{"log", {{"file", "/var/log/tlsbroker/broker.log"}}}, {"listeners", {f.listener("127.0.0.1:8443")}}};
     auto r = f.load(j);
     ASSERT_TRUE(r.ok()) << all(r);
@@ -147,7 +147,7 @@ TEST(config_endpoint, log_file_may_be_absolute_or_left_out) {
 }
 
 TEST(config_endpoint, accept_proxy_and_trusted_proxies) {
-    fixture f;
+    endpoint_fixture f;
     auto l = f.listener("127.0.0.1:8443");
     auto r = f.load({{"listeners", {l}}});
     ASSERT_TRUE(r.ok()) << all(r);
@@ -174,7 +174,7 @@ TEST(config_endpoint, accept_proxy_and_trusted_proxies) {
 }
 
 TEST(config_endpoint, accept_proxy_errors_name_the_pointer) {
-    fixture f;
+    endpoint_fixture f;
     auto l = f.listener("127.0.0.1:8443");
     l["accept_proxy"] = "v3";
     auto r = f.load({{"listeners", {l}}});

@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-struct fixture {
+struct loader_fixture {
     std::filesystem::path dir = test::make_temp_dir("config");
     test::cert_files certs = test::make_self_signed(dir);
 
@@ -34,7 +34,7 @@ using test::has_error;
 }  // namespace
 
 TEST(config_loader, minimal_config_gets_documented_defaults) {
-    fixture f;
+    loader_fixture f;
     const auto r = f.load(f.valid());
     ASSERT_TRUE(r.ok()) << all(r);
     const auto& l = r.config->listeners.at(0);
@@ -58,7 +58,7 @@ TEST(config_loader, minimal_config_gets_documented_defaults) {
 }
 
 TEST(config_loader, tls_reload_check_s) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     for (const auto v : {0, 1, 86400}) {
         j["tls"] = {{"reload_check_s", v}};
@@ -75,7 +75,7 @@ TEST(config_loader, tls_reload_check_s) {
 }
 
 TEST(config_loader, relative_paths_resolve_against_the_config_folder) {
-    fixture f;
+    loader_fixture f;
     const auto r = f.load(f.valid());
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_EQ(r.config->listeners[0].tls.certificate, f.certs.cert);
@@ -83,7 +83,7 @@ TEST(config_loader, relative_paths_resolve_against_the_config_folder) {
 }
 
 TEST(config_loader, every_key_is_read) {
-    fixture f;
+    loader_fixture f;
     const auto ca = test::make_ca(f.dir, "clients");
     test::make_crl(ca.cert, ca.key, {}, f.dir / "clients.crl");
     test::make_self_signed(f.dir, "alt", "alt.example");
@@ -185,7 +185,7 @@ TEST(config_loader, every_key_is_read) {
 }
 
 TEST(config_loader, range_and_type_errors_name_the_pointer) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["listeners"][0]["backlog"] = 0;
     j["listeners"][0]["max_connections"] = "many";
@@ -203,7 +203,7 @@ TEST(config_loader, range_and_type_errors_name_the_pointer) {
 }
 
 TEST(config_loader, unknown_keys_are_errors_with_a_suggestion) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["listeners"][0]["tls"]["cipher"] = "x";
     j["colour"] = "blue";
@@ -213,7 +213,7 @@ TEST(config_loader, unknown_keys_are_errors_with_a_suggestion) {
 }
 
 TEST(config_loader, missing_required_keys) {
-    fixture f;
+    loader_fixture f;
     const auto r = f.load(json{{"listeners", {{{"name", "x"}}}}});
     EXPECT_TRUE(has_error(r, "/listeners/0/listen", "is required")) << all(r);
     EXPECT_TRUE(has_error(r, "/listeners/0/tls", "is required")) << all(r);
@@ -223,7 +223,7 @@ TEST(config_loader, missing_required_keys) {
 }
 
 TEST(config_loader, duplicate_names_and_endpoints) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["listeners"].push_back(j["listeners"][0]);
     auto& second = j["listeners"][1];
@@ -234,7 +234,7 @@ TEST(config_loader, duplicate_names_and_endpoints) {
 }
 
 TEST(config_loader, bad_endpoints) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["listeners"][0]["listen"] = "example.com:443";
     j["listeners"][0]["backend"]["address"] = "127.0.0.1:0";
@@ -246,7 +246,7 @@ TEST(config_loader, bad_endpoints) {
 }
 
 TEST(config_loader, tls_material_is_checked_at_load_time) {
-    fixture f;
+    loader_fixture f;
     const auto other = test::make_self_signed(f.dir, "other");
     test::write_file(f.dir / "garbage.crt", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
     auto j = f.valid();
@@ -266,7 +266,7 @@ TEST(config_loader, tls_material_is_checked_at_load_time) {
 }
 
 TEST(config_loader, all_errors_are_reported_at_once) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["threads"] = "two";
     j["listeners"][0]["backlog"] = 70000;
@@ -284,7 +284,7 @@ TEST(config_loader, all_errors_are_reported_at_once) {
 }
 
 TEST(config_loader, a_value_outside_a_closed_set_is_refused_with_every_name_listed) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     j["listeners"][0]["backend_policy"] = "random";
     j["listeners"][0]["tls"]["min_version"] = "1.0";
@@ -299,7 +299,7 @@ TEST(config_loader, a_value_outside_a_closed_set_is_refused_with_every_name_list
 }
 
 TEST(config_loader, json_syntax_error_gives_line_and_column) {
-    fixture f;
+    loader_fixture f;
     const auto r = config::load_text("{\n  \"threads\": 1,\n  oops\n}", f.dir);
     ASSERT_EQ(r.errors.size(), 1u);
     EXPECT_NE(r.errors[0].message.find("line 3"), std::string::npos) << r.errors[0].message;
@@ -312,7 +312,7 @@ TEST(config_loader, unreadable_file_is_an_error_not_an_exception) {
 }
 
 TEST(config_loader, operations_keys) {
-    fixture f;
+    loader_fixture f;
     auto j = f.valid();
     auto& l = j["listeners"][0];
     l.erase("backend");

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct fixture {
+struct status_fixture {
     fs::path dir = test::make_temp_dir("config-status");
     test::cert_files certs = test::make_self_signed(dir);
 
@@ -59,7 +59,7 @@ gid_t other_group() {
 }  // namespace
 
 TEST(config_status, defaults) {
-    fixture f;
+    status_fixture f;
     const auto r = f.load(json::object());
     ASSERT_TRUE(r.ok()) << all(r);
     const auto& s = r.config->status;
@@ -74,7 +74,7 @@ TEST(config_status, defaults) {
 }
 
 TEST(config_status, allowed_hosts_are_names_with_an_optional_port_folded_to_lower_case) {
-    fixture f;
+    status_fixture f;
     auto r = f.load({{"allowed_hosts", {"Broker01", "metrics.example.com:8417", "a-b.example"}}});
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_EQ(r.config->status.allowed_hosts,
@@ -101,7 +101,7 @@ TEST(config_status, allowed_hosts_are_names_with_an_optional_port_folded_to_lowe
 }
 
 TEST(config_status, idle_timeout_ms_range) {
-    fixture f;
+    status_fixture f;
     EXPECT_TRUE(f.load({{"idle_timeout_ms", 100}}).ok());
     EXPECT_TRUE(f.load({{"idle_timeout_ms", 3600000}}).ok());
     EXPECT_TRUE(has_error(f.load({{"idle_timeout_ms", 99}}), "/status/idle_timeout_ms", "100..3600000"));
@@ -111,7 +111,7 @@ TEST(config_status, idle_timeout_ms_range) {
 }
 
 TEST(config_status, token_files_are_read_at_load) {
-    fixture f;
+    status_fixture f;
     f.token("read.token", "read-token-0123456789\n");
     f.token("reload.token", "  reload-token-0123456789\r\n");
     const auto r = f.load({{"token_file", "read.token"}, {"reload_token_file", "reload.token"}});
@@ -123,7 +123,7 @@ TEST(config_status, token_files_are_read_at_load) {
 }
 
 TEST(config_status, a_bad_token_file_is_an_error_at_its_pointer) {
-    fixture f;
+    status_fixture f;
     const auto bad = [&](const std::string& key, const std::string& file, const std::string& needle) {
         const auto r = f.load({{key, file}});
         EXPECT_TRUE(has_error(r, "/status/" + key, needle)) << key << " " << file << ":\n" << all(r);
@@ -156,7 +156,7 @@ TEST(config_status, a_bad_token_file_is_an_error_at_its_pointer) {
 
 #ifndef _WIN32
 TEST(config_status, a_private_key_others_may_read_is_a_warning_naming_it) {
-    fixture f;
+    status_fixture f;
     const auto sni = test::make_self_signed(f.dir, "api", "api.example");
     auto j = f.with_status(json::object());
     j["listeners"][0]["tls"]["sni"] = {

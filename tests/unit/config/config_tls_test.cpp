@@ -22,7 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-struct fixture {
+struct tls_fixture {
     std::filesystem::path dir = test::make_temp_dir("config-tls");
     test::cert_files certs = test::make_self_signed(dir);
 
@@ -54,7 +54,7 @@ config::config_error only_error(const config::load_result& r) {
 }  // namespace
 
 TEST(config_tls, a_valid_pair_loads_with_absolute_paths) {
-    fixture f;
+    tls_fixture f;
     const auto r = f.load(f.pair("server.crt", "./server.key"));
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_EQ(r.config->listeners[0].tls.certificate, f.certs.cert);
@@ -62,7 +62,7 @@ TEST(config_tls, a_valid_pair_loads_with_absolute_paths) {
 }
 
 TEST(config_tls, rsa_keys_and_chains_are_accepted) {
-    fixture f;
+    tls_fixture f;
     test::make_self_signed(f.dir, "rsa", "localhost", test::key_type::rsa2048);
     EXPECT_TRUE(f.load(f.pair("rsa.crt", "rsa.key")).ok());
     const auto ca = test::make_ca(f.dir);
@@ -73,7 +73,7 @@ TEST(config_tls, rsa_keys_and_chains_are_accepted) {
 }
 
 TEST(config_tls, unreadable_certificate_names_the_file_and_the_reason) {
-    fixture f;
+    tls_fixture f;
     auto e = only_error(f.load(f.pair("missing.crt", "server.key")));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
     EXPECT_NE(e.message.find((f.dir / "missing.crt").string()), std::string::npos) << e.message;
@@ -91,7 +91,7 @@ TEST(config_tls, unreadable_certificate_names_the_file_and_the_reason) {
 }
 
 TEST(config_tls, malformed_certificate_and_key_name_the_file_and_openssl_reason) {
-    fixture f;
+    tls_fixture f;
     test::write_file(f.dir / "garbage.crt", "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n");
     auto e = only_error(f.load(f.pair("garbage.crt", "server.key")));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/certificate");
@@ -114,7 +114,7 @@ TEST(config_tls, malformed_certificate_and_key_name_the_file_and_openssl_reason)
 }
 
 TEST(config_tls, a_key_that_does_not_match_is_an_error) {
-    fixture f;
+    tls_fixture f;
     test::make_self_signed(f.dir, "other");
     const auto e = only_error(f.load(f.pair("server.crt", "other.key")));
     EXPECT_EQ(e.pointer, "/listeners/0/tls/private_key");
@@ -124,7 +124,7 @@ TEST(config_tls, a_key_that_does_not_match_is_an_error) {
 // An expired certificate never takes the site down: the config loads, with a warning that
 // names the file and the date (the listener serves it, degraded).
 TEST(config_tls, an_expired_certificate_loads_with_a_warning_naming_the_file_and_date) {
-    fixture f;
+    tls_fixture f;
     const auto old =
         test::make_self_signed(f.dir, "old", "old.example", test::key_type::ecdsa_p256, std::chrono::seconds(-60));
     const auto r = f.load(f.pair("old.crt", "old.key"));
@@ -138,7 +138,7 @@ TEST(config_tls, an_expired_certificate_loads_with_a_warning_naming_the_file_and
 }
 
 TEST(config_tls, an_encrypted_key_is_refused_without_asking_for_a_passphrase) {
-    fixture f;
+    tls_fixture f;
     EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
     ASSERT_NE(key, nullptr);
     FILE* out = std::fopen((f.dir / "locked.key").c_str(), "w");
@@ -153,7 +153,7 @@ TEST(config_tls, an_encrypted_key_is_refused_without_asking_for_a_passphrase) {
 }
 
 TEST(config_tls, cipher_lists_are_checked_name_by_name) {
-    fixture f;
+    tls_fixture f;
     auto tls = f.pair("server.crt", "server.key");
     tls["ciphers"] = "ECDHE-ECDSA-AES128-GCM-SHA256:NOPE";
     auto e = only_error(f.load(tls));
@@ -171,7 +171,7 @@ TEST(config_tls, cipher_lists_are_checked_name_by_name) {
 }
 
 TEST(config_tls, sni_entries) {
-    fixture f;
+    tls_fixture f;
     auto tls = f.pair("server.crt", "server.key");
     tls["sni"] = {
         {{"server_names", {"a.example", "*.b.example"}}, {"certificate", "server.crt"}, {"private_key", "server.key"}},
@@ -190,7 +190,7 @@ TEST(config_tls, sni_entries) {
 }
 
 TEST(config_tls, client_ca_and_crl) {
-    fixture f;
+    tls_fixture f;
     const auto ca = test::make_ca(f.dir, "clients");
     test::make_crl(ca.cert, ca.key, {}, f.dir / "clients.crl");
     auto tls = f.pair("server.crt", "server.key");
@@ -209,7 +209,7 @@ TEST(config_tls, client_ca_and_crl) {
 }
 
 TEST(config_tls, required_and_empty_paths) {
-    fixture f;
+    tls_fixture f;
     auto r = f.load(json{{"certificate", ""}});
     EXPECT_EQ(r.errors.size(), 1u) << all(r);
     EXPECT_EQ(r.errors.at(0).to_string(), "/listeners/0/tls/certificate: must not be empty");
@@ -224,7 +224,7 @@ TEST(config_tls, required_and_empty_paths) {
 }
 
 TEST(config_tls, groups_are_checked_name_by_name) {
-    fixture f;
+    tls_fixture f;
     auto tls = f.pair("server.crt", "server.key");
     tls["groups"] = "X25519:P-256:P-384";
     EXPECT_TRUE(f.load(tls).ok()) << all(f.load(tls));
@@ -248,7 +248,7 @@ TEST(config_tls, groups_are_checked_name_by_name) {
 }
 
 TEST(config_tls, an_empty_client_ca_is_an_error_and_does_not_turn_mutual_tls_off) {
-    fixture f;
+    tls_fixture f;
     auto tls = f.pair("server.crt", "server.key");
     tls["verify_client"] = "required";
     tls["client_ca"] = "";
@@ -258,7 +258,7 @@ TEST(config_tls, an_empty_client_ca_is_an_error_and_does_not_turn_mutual_tls_off
 }
 
 TEST(config_tls, every_path_given_as_empty_is_an_error_naming_it) {
-    fixture f;
+    tls_fixture f;
     const auto ca = test::make_ca(f.dir, "ca");
     struct field {
         const char* pointer;

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <fstream>
 #include <mutex>
@@ -16,6 +15,7 @@
 
 #include "config/loader.hpp"
 #include "config/tls_checks.hpp"
+#include "support/io_thread.hpp"
 #include "support/test_certs.hpp"
 #include "support/wait.hpp"
 
@@ -25,19 +25,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // An event loop on a thread of the test, standing in for the broker's control loop.
-struct loop {
-    boost::asio::io_context ioc;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
-    std::thread thread{[this] { ioc.run(); }};
-    ~loop() {
-        work.reset();
-        ioc.stop();
-        thread.join();
-    }
-};
-
-struct fixture {
-    loop events;  // outlives the watch, which each test declares after the fixture
+struct watch_fixture {
+    test::io_thread events;  // outlives the watch, which each test declares after the fixture
     std::filesystem::path dir = test::make_temp_dir("cert-watch");
     test::cert_files certs = test::make_self_signed(dir);
     std::mutex mu;
@@ -48,7 +37,7 @@ struct fixture {
     std::mutex threads_mu;
     std::set<std::thread::id> threads;  // where current() was called from
 
-    fixture() {
+    watch_fixture() {
         const nlohmann::json j = {
             {"tls", {{"reload_check_s", 1}}},
             {"listeners",
@@ -95,7 +84,7 @@ int checks(const core::cert_watch& w) { return w.status()["checks"].get<int>(); 
 }  // namespace
 
 TEST(cert_watch, a_file_that_keeps_changing_is_loaded_only_once_it_settles) {
-    fixture f;
+    watch_fixture f;
     core::cert_watch w(f.events.ioc, f.hooks(), f.total);
     w.start();
     const auto text = f.cert_text();
@@ -117,7 +106,7 @@ TEST(cert_watch, a_file_that_keeps_changing_is_loaded_only_once_it_settles) {
 }
 
 TEST(cert_watch, refused_content_is_counted_once_and_the_next_change_is_tried_again) {
-    fixture f;
+    watch_fixture f;
     f.refuse(true);
     core::cert_watch w(f.events.ioc, f.hooks(), f.total);
     w.start();
@@ -138,7 +127,7 @@ TEST(cert_watch, refused_content_is_counted_once_and_the_next_change_is_tried_ag
 }
 
 TEST(cert_watch, checks_run_on_the_loop_it_is_given_and_stop_ends_them) {
-    fixture f;
+    watch_fixture f;
     core::cert_watch w(f.events.ioc, f.hooks(), f.total);
     w.start();  // the first check runs on the caller's thread, as the server starts it
     const auto after = checks(w);
@@ -160,7 +149,7 @@ TEST(cert_watch, checks_run_on_the_loop_it_is_given_and_stop_ends_them) {
 }
 
 TEST(cert_watch, watched_files_and_validation_name_the_pointer) {
-    fixture f;
+    watch_fixture f;
     const auto files = core::watched_files(*f.cfg);
     ASSERT_EQ(files.size(), 2u);
     EXPECT_EQ(files[0], f.certs.cert);

@@ -15,12 +15,12 @@ namespace {
 
 constexpr std::uint64_t now_ms = 1'800'000'000'000;
 
-struct fixture {
+struct metrics_fixture {
     counter_block site;
     counter_block weird;
     counter_block total;
 
-    fixture() {
+    metrics_fixture() {
         counters a(site, total);
         counters b(weird, total);
         a.add(counter::connections_accepted, 12);
@@ -61,7 +61,7 @@ bool has_line(const std::string& text, const std::string& line) {
 }  // namespace
 
 TEST(metrics_status, top_level_and_listener_objects) {
-    fixture f;
+    metrics_fixture f;
     const auto j = render_status(f.view(), now_ms);
     EXPECT_EQ(j["version"], "1.2.3");
     EXPECT_EQ(j["uptime_s"], 61);
@@ -88,7 +88,7 @@ TEST(metrics_status, top_level_and_listener_objects) {
 }
 
 TEST(metrics_status, every_counter_key_is_present_in_table_order_of_scope) {
-    fixture f;
+    metrics_fixture f;
     const auto j = render_status(f.view(), now_ms);
     for (const auto& c : counter_table()) {
         EXPECT_TRUE(j["total"].contains(c.key)) << c.key;
@@ -97,7 +97,7 @@ TEST(metrics_status, every_counter_key_is_present_in_table_order_of_scope) {
 }
 
 TEST(metrics_status, timestamps_render_as_age_in_seconds) {
-    fixture f;
+    metrics_fixture f;
     const auto j = render_status(f.view(), now_ms);
     EXPECT_DOUBLE_EQ(j["listeners"][0]["counters"]["last_accept_age_seconds"].get<double>(), 1.5);
     EXPECT_DOUBLE_EQ(j["listeners"][1]["counters"]["last_accept_age_seconds"].get<double>(), -1.0);
@@ -120,7 +120,7 @@ TEST(metrics_status, missing_blocks_give_empty_objects) {
 }
 
 TEST(metrics_prometheus, samples_carry_listener_then_own_label) {
-    fixture f;
+    metrics_fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
     EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="ok"} 12)")) << text;
     EXPECT_TRUE(has_line(text, R"(tlsbroker_handshakes_total{listener="site",result="failed"} 2)"));
@@ -135,7 +135,7 @@ TEST(metrics_prometheus, samples_carry_listener_then_own_label) {
 }
 
 TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
-    fixture f;
+    metrics_fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
     EXPECT_TRUE(has_line(text, "tlsbroker_healthy 1"));
     EXPECT_TRUE(has_line(text, "tlsbroker_event_loop_stalls_total 0"));
@@ -145,7 +145,7 @@ TEST(metrics_prometheus, broker_scope_has_no_listener_label) {
 }
 
 TEST(metrics_prometheus, units_are_converted_to_seconds_and_ages_rendered) {
-    fixture f;
+    metrics_fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
     EXPECT_TRUE(has_line(text, R"(tlsbroker_watchdog_probe_latency_seconds{listener="site"} 0.0015)")) << text;
     EXPECT_TRUE(has_line(text, "tlsbroker_event_loop_max_block_seconds 0.25"));
@@ -154,7 +154,7 @@ TEST(metrics_prometheus, units_are_converted_to_seconds_and_ages_rendered) {
 }
 
 TEST(metrics_prometheus, label_values_are_escaped) {
-    fixture f;
+    metrics_fixture f;
     auto v = f.view();
     v.version = "1.0 \"beta\"\\x";
     const auto text = render_prometheus(v, now_ms);
@@ -166,7 +166,7 @@ TEST(metrics_prometheus, label_values_are_escaped) {
 }
 
 TEST(metrics_prometheus, each_family_declared_once_before_its_samples) {
-    fixture f;
+    metrics_fixture f;
     const auto text = render_prometheus(f.view(), now_ms);
     ASSERT_FALSE(text.empty());
     EXPECT_EQ(text.back(), '\n');
@@ -209,7 +209,7 @@ TEST(metrics_prometheus, each_family_declared_once_before_its_samples) {
 }
 
 TEST(metrics_status, watchdog_object_shows_the_last_verdict_and_what_it_means) {
-    fixture f;
+    metrics_fixture f;
     counters a(f.site, f.total);
     a.add(counter::probes_ok, 7);
     a.add(counter::probes_slow, 3);
@@ -229,7 +229,7 @@ TEST(metrics_status, watchdog_object_shows_the_last_verdict_and_what_it_means) {
 }
 
 TEST(metrics_prometheus, slow_probes_are_a_result_of_the_probes_family) {
-    fixture f;
+    metrics_fixture f;
     counters a(f.site, f.total);
     a.add(counter::probes_slow, 4);
     const auto text = render_prometheus(f.view(), now_ms);
@@ -256,7 +256,7 @@ TEST(metrics_prometheus, backends_render_up_connects_and_times_marked_down) {
 }
 
 TEST(metrics_prometheus, the_whole_exposition_parses_strictly) {
-    fixture f;
+    metrics_fixture f;
     histogram_block h;
     h.observe(histogram::handshake_full, 1'500);
     h.observe(histogram::handshake_resumed, 400);
@@ -282,7 +282,7 @@ TEST(metrics_prometheus, the_whole_exposition_parses_strictly) {
 }
 
 TEST(metrics_status, latency_gives_count_and_quantiles_over_the_window) {
-    fixture f;
+    metrics_fixture f;
     histogram_block h(now_ms - 30'000);
     for (int i = 0; i < 10; ++i) h.observe(histogram::handshake_full, 1'500);  // all in (1 ms, 2.5 ms]
     auto v = f.view();
@@ -298,7 +298,7 @@ TEST(metrics_status, latency_gives_count_and_quantiles_over_the_window) {
 }
 
 TEST(metrics_prometheus, process_families_follow_client_conventions_and_skip_unknown_values) {
-    fixture f;
+    metrics_fixture f;
     auto v = f.view();
     v.process = process_stats{12, 1024, 5'000'000, 1.5, 1'800'000'000.25};
     auto text = render_prometheus(v, now_ms);
