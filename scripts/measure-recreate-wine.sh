@@ -6,7 +6,7 @@
 # max_connections 2 by two open clients, so no accept is outstanding while the queue fills.
 # Prints the tool's JSON.
 # Usage: scripts/measure-recreate-wine.sh [--queued N (200)] [--exe recreate-measure.exe]
-#   (the exe is built by scripts/build-windows.sh into build/windows/tests/windows/)
+#   (default: built here, into build/windows/tests/windows/, after scripts/build-windows.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench/lib.sh
@@ -19,7 +19,11 @@ while (($#)); do
     *) echo "usage: $0 [--queued N] [--exe EXE]" >&2; exit 2 ;;
   esac
 done
-[[ -f $exe ]] || die "$exe not found (scripts/build-windows.sh builds it)"
+if [[ $exe == build/windows/tests/windows/recreate-measure.exe ]]; then
+  [[ -f build/windows/build.ninja ]] || die "no Windows build (run scripts/build-windows.sh first)"
+  cmake --build build/windows --target recreate-measure >/dev/null
+fi
+[[ -f $exe ]] || die "$exe not found"
 out=build/measure-recreate
 mkdir -p "$out"
 make_cert "$out"
