@@ -83,7 +83,7 @@ skipped TLSBROKER_SKIP_WINDOWS || background "windows-deps" scripts/build-window
 # browser test, the package. Its unit and integration tiers are not built or run here: they run
 # under both sanitizers below, which between them leave none out (tests/README.md, "Tiers").
 cmake --preset linux >/dev/null
-# clang-tidy's curated checks over core/, config/ and service/ (about 13 CPU-minutes, so in
+# clang-tidy's curated checks over core/, config/ and service/ (about 4 CPU-minutes, so in
 # the background beside the tests, which mostly wait); a finding fails the suite.
 background "clang-tidy" scripts/clang-tidy.sh
 timed "linux build" cmake --build --preset linux-suite
