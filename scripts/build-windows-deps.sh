@@ -28,10 +28,13 @@ set -euo pipefail
 # linked with this OpenSSL); OpenSSL without what the broker never uses (QUIC, DTLS, CMP, CMS,
 # OCSP, CT, SRP, national and legacy block ciphers other than DES and RC2, which old PFX files
 # need; binary curves; post-quantum signatures): less to build, less to patch.
-recipe=v4
-# Boost's own recipe: unchanged since v2, so a v2 or v3 prefix's Boost of the same Debian
-# version is copied instead of built again (bump to force a Boost rebuild).
-boost_recipe=b1
+# v5: Boost recipe b2.
+recipe=v5
+# Boost's own recipe: a prefix's Boost of the same Debian version and Boost recipe is copied
+# instead of built again (bump to force a Boost rebuild).
+# b2: Boost.Log without its settings parsers (BOOST_LOG_WITHOUT_SETTINGS_PARSERS): the broker
+# configures its sinks in code, and the parsers were most of Boost's build time.
+boost_recipe=b2
 root="${TLSBROKER_WIN_DEPS:-$HOME/.cache/tlsbroker/mingw-deps}"
 jobs="${JOBS:-$(nproc)}"
 # Folders OpenSSL would read a config, engines or providers from. Only SYSTEM and
@@ -145,7 +148,7 @@ boost_from=""
 for boost_ver in "${boost_vers[@]}"; do
   for s in "$root"/*/.complete; do
     [[ -f $s ]] && grep -qx "boost1.81 $boost_ver" "$s" || continue
-    grep -qx "boost-recipe $boost_recipe" "$s" || grep -qx "recipe v2" "$s" || continue
+    grep -qx "boost-recipe $boost_recipe" "$s" || continue
     boost_from=$(dirname "$s")
     break 2
   done
@@ -239,7 +242,7 @@ else
     echo "using gcc : mingw : x86_64-w64-mingw32-g++-posix ;" >"$work/user-config.jam"
     PATH="$work/bin:$PATH" ./b2 -j"$jobs" --user-config="$work/user-config.jam" toolset=gcc-mingw \
       target-os=windows threadapi=win32 link=static runtime-link=static threading=multi \
-      variant=release address-model=64 --with-log --with-thread --with-filesystem --with-date_time \
+      variant=release address-model=64 define=BOOST_LOG_WITHOUT_SETTINGS_PARSERS --with-log --with-thread --with-filesystem --with-date_time \
       --with-regex --with-atomic --with-chrono --with-system --layout=system --prefix="$prefix" \
       install >"$work/b2.log" 2>&1 || { tail -30 "$work/b2.log" >&2; exit 1; }
   )

@@ -18,7 +18,7 @@ set(CMAKE_CXX_COMPILER x86_64-w64-mingw32-g++-posix)
 set(CMAKE_RC_COMPILER x86_64-w64-mingw32-windres)
 
 # Keep in step with `recipe=` in scripts/build-windows-deps.sh.
-set(_tb_deps_recipe v4)
+set(_tb_deps_recipe v5)
 
 if(NOT TLSBROKER_WIN_DEPS_PREFIX AND DEFINED ENV{TLSBROKER_WIN_DEPS_PREFIX})
   set(TLSBROKER_WIN_DEPS_PREFIX "$ENV{TLSBROKER_WIN_DEPS_PREFIX}")
