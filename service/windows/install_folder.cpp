@@ -117,8 +117,8 @@ std::unique_ptr<install_folder> install_folder::open(const fs::path& dir, const 
         // files there). An existing entry, a junction included, is never followed: the call
         // fails with ERROR_ALREADY_EXISTS and the entry is judged below.
         PSECURITY_DESCRIPTOR sd = nullptr;
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(std::wstring(sddl.begin(), sddl.end()).c_str(),
-                                                                  SDDL_REVISION_1, &sd, nullptr)) {
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(config::widen_utf8(sddl).c_str(), SDDL_REVISION_1,
+                                                                  &sd, nullptr)) {
             error = "invalid SDDL (" + error_text(GetLastError()) + ")";
             return nullptr;
         }
